@@ -1,0 +1,48 @@
+-- Interactions assigned to the evaluated period of customer_contacted_at (local) and to their rep,
+-- with the answer time in hours (UTC timestamps) and whether it met the SLA (unanswered = late).
+with
+
+interactions as (
+
+    select * from {{ ref('stg_crm__interactions') }}
+
+),
+
+reps as (
+
+    select * from {{ ref('stg_crm__reps') }}
+
+),
+
+periods as (
+
+    select * from {{ ref('int_periods_evaluated') }}
+
+),
+
+final as (
+
+    select
+        periods.period,
+        interactions.interaction_id,
+        interactions.rep_id,
+        reps.team_id,
+        interactions.customer_id,
+        interactions.channel,
+        interactions.rep_responded_at_utc is not null as is_answered,
+        {{ dbt.datediff('interactions.customer_contacted_at_utc', 'interactions.rep_responded_at_utc', 'second') }} / 3600.0
+            as response_hours,
+        coalesce(
+            interactions.rep_responded_at_utc
+                <= {{ dbt.dateadd('hour', var('sla_response_hours'), 'interactions.customer_contacted_at_utc') }},
+            false
+        ) as is_within_sla
+    from interactions
+    inner join periods
+        on {{ period_label('cast(interactions.customer_contacted_at_local as date)') }} = periods.period
+    left join reps
+        on interactions.rep_id = reps.rep_id
+
+)
+
+select * from final

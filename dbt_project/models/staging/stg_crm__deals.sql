@@ -1,0 +1,51 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'crm__deals') }}
+
+),
+
+current_rows as (
+
+    select * from source
+    where _is_current
+
+),
+
+renamed as (
+
+    select
+        deal_id,
+        customer_id,
+        rep_id,
+        product_line,
+        stage,
+        amount,
+        coalesce(currency, '{{ var("currency_base") }}') as currency,
+        closed_on,
+        collected_amount,
+        updated_at,
+        _file as source_file,
+        _row as source_row
+    from current_rows
+
+),
+
+converted as (
+
+    select
+        *,
+        cast(amount * {{ currency_rate('currency') }} as decimal(38, 6)) as amount_base,
+        cast(collected_amount * {{ currency_rate('currency') }} as decimal(38, 6)) as collected_amount_base
+    from renamed
+
+),
+
+final as (
+
+    select * from converted
+
+)
+
+select * from final

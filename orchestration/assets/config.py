@@ -1,0 +1,45 @@
+"""The scheme file, validated, written as the cfg_* tables dbt scores with."""
+
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+
+from ..config.scheme import cfg_rows
+from ..resources import ScorecardSettings
+from ..warehouse import connect, ensure_audit_tables
+
+CFG_TABLES = {
+    "cfg_scheme_weights": (
+        "scheme_id varchar, indicator varchar, weight decimal(9,6), method varchar, target double, "
+        "cap double, threshold double, per_unit double, max_score double, min_score double"
+    ),
+    "cfg_scoring_points": "scheme_id varchar, indicator varchar, seq integer, x double, y double",
+    "cfg_grade_bands": "seq integer, label varchar, min_score decimal(9,2), bonus_coefficient decimal(9,4)",
+}
+
+
+def write_cfg_tables(con, scheme) -> dict[str, int]:
+    rows = cfg_rows(scheme)
+    con.execute("create schema if not exists raw")
+    for table, ddl in CFG_TABLES.items():
+        con.execute(f"create or replace table raw.{table} ({ddl})")
+        if rows[table]:
+            marks = ", ".join("?" for _ in rows[table][0])
+            con.executemany(f"insert into raw.{table} values ({marks})", [list(r) for r in rows[table]])
+    return {t: len(r) for t, r in rows.items()}
+
+
+@multi_asset(
+    specs=[AssetSpec(AssetKey(["raw", t]), group_name="ingest", description=f"Scheme file as {t}") for t in CFG_TABLES],
+    can_subset=False,
+)
+def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
+    """Validate the scheme file (the run stops here, before anything is written, when it is wrong)
+    and write its weights, scoring methods and grade bands for dbt."""
+    scheme = settings.scheme()
+    with connect(settings.warehouse) as con:
+        ensure_audit_tables(con)
+        counts = write_cfg_tables(con, scheme)
+    for table, n in counts.items():
+        yield MaterializeResult(asset_key=AssetKey(["raw", table]),
+                                metadata={"rows": n, "scheme_file": settings.config})

@@ -1,0 +1,70 @@
+"""dbt models as Dagster assets; dbt tests become asset checks.
+
+The manifest is prepared by an explicit step (`make setup` runs `dbt parse`), never at import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC
+from functools import cache
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetSpec
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from ..config.scheme import dbt_vars
+from ..resources import DBT_PROJECT_DIR, ScorecardSettings
+
+DBT_GROUPS = ("staging", "intermediate", "marts", "audit")
+
+
+class ScorecardTranslator(DagsterDbtTranslator):
+    """Groups follow the dbt folder (models/<group>/...), not hard-coded model names."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        fqn = props.get("fqn") or []
+        if props.get("resource_type") in ("model", "seed", "snapshot") and len(fqn) > 2 and fqn[1] in DBT_GROUPS:
+            spec = spec.replace_attributes(group_name=f"dbt_{fqn[1]}")
+        return spec
+
+
+@cache
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_run_vars(settings: ScorecardSettings) -> dict[str, Any]:
+    """The --vars of a run: the scheme's scalars and the pinned as-of time (UTC)."""
+    scheme = settings.scheme()
+    as_of = settings.as_of_time(scheme).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return dbt_vars(scheme, as_of)
+
+
+@cache
+def scorecard_dbt_assets():
+    project = dbt_project()
+    if not project.manifest_path.exists():
+        raise FileNotFoundError(
+            f"dbt manifest not found at {project.manifest_path}: run `make setup` (it runs `dbt parse`)"
+        )
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=ScorecardTranslator(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+        ),
+    )
+    def scorecard_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: ScorecardSettings):
+        """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check."""
+        yield from dbt.cli(["build", "--vars", json.dumps(dbt_run_vars(settings))], context=context).stream()
+
+    return scorecard_dbt_models
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR))

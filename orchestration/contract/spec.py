@@ -1,0 +1,119 @@
+"""Read the pandera models into plain column specs that the SQL compiler and ingestion use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from .models import MODELS, REQUIRED_ENTITIES
+
+# kind -> DuckDB type of the raw layer
+SQL_TYPES = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "enum": "VARCHAR",
+    "currency": "VARCHAR",
+    "period": "VARCHAR",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "money": "DECIMAL(18,2)",
+    "points": "DECIMAL(9,2)",
+    "int": "INTEGER",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: str
+    required: bool
+    allowed: tuple[str, ...] | None = None
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    pattern: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    entity: str  # "crm/deals"
+    model: type
+    columns: tuple[ColumnSpec, ...]
+    key: tuple[str, ...]
+    row_rules: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        """Raw table name: crm/deals -> crm__deals."""
+        return self.entity.replace("/", "__")
+
+    @property
+    def source(self) -> str:
+        return self.entity.split("/")[0]
+
+    @property
+    def required(self) -> bool:
+        return self.entity in REQUIRED_ENTITIES
+
+    @property
+    def has_updated_at(self) -> bool:
+        return any(c.name == "updated_at" for c in self.columns)
+
+    def column(self, name: str) -> ColumnSpec:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _column(name: str, col) -> ColumnSpec:
+    kw: dict = {}
+    for check in col.checks:
+        st = check.statistics or {}
+        if check.name == "isin":
+            kw["allowed"] = tuple(st["allowed_values"])
+        elif check.name == "greater_than_or_equal_to":
+            kw["ge"] = st["min_value"]
+        elif check.name == "greater_than":
+            kw["gt"] = st["min_value"]
+        elif check.name == "less_than_or_equal_to":
+            kw["le"] = st["max_value"]
+        elif check.name == "in_range":
+            kw["ge"], kw["le"] = st["min_value"], st["max_value"]
+        elif check.name == "str_matches":
+            kw["pattern"] = str(st["pattern"])
+        else:  # a check the SQL compiler does not know would silently not be enforced
+            raise NotImplementedError(f"column {name}: check {check.name} has no SQL translation")
+    return ColumnSpec(name=name, kind=col.metadata["kind"], required=not col.nullable, **kw)
+
+
+@cache
+def entity_specs() -> tuple[EntitySpec, ...]:
+    specs = []
+    for model in MODELS:
+        schema = model.to_schema()
+        meta = model.__config__.metadata or {}
+        rules = dict(meta.get("row_rules", {}))
+        missing = set(schema.checks and [c.name for c in schema.checks]) - set(rules)
+        if missing:
+            raise NotImplementedError(f"{meta['entity']}: dataframe checks without SQL: {sorted(missing)}")
+        specs.append(
+            EntitySpec(
+                entity=meta["entity"],
+                model=model,
+                columns=tuple(_column(n, c) for n, c in schema.columns.items()),
+                key=tuple(meta["key"]),
+                row_rules=rules,
+            )
+        )
+    return tuple(specs)
+
+
+def spec_for(entity: str) -> EntitySpec:
+    for s in entity_specs():
+        if s.entity == entity or s.table == entity:
+            return s
+    raise KeyError(entity)

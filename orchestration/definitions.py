@@ -1,0 +1,18 @@
+"""The code location: reads like a table of contents."""
+
+from dagster import Definitions, in_process_executor
+
+from .assets.config import scheme_config
+from .assets.dbt import dbt_resource, scorecard_dbt_assets
+from .assets.ingest import ingest_assets
+from .resources import settings_from_env
+from .schedules import nightly_scorecard_job, nightly_schedule
+
+defs = Definitions(
+    assets=[scheme_config, *ingest_assets, scorecard_dbt_assets()],
+    jobs=[nightly_scorecard_job],
+    schedules=[nightly_schedule],
+    resources={"settings": settings_from_env(), "dbt": dbt_resource()},
+    # DuckDB allows one writer per file: steps run one after another in the run's process.
+    executor=in_process_executor,
+)

@@ -1,0 +1,112 @@
+"""Run the nightly job in-process (what `scorecard run` does) and summarise it from the warehouse."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+from dagster import DagsterEventType, DagsterInstance
+
+from .warehouse import connect, ensure_audit_tables
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    success: bool
+    failure: str | None = None
+    counts: list[tuple] = field(default_factory=list)
+    checks_passed: int = 0
+    checks_failed: int = 0
+    grades: list[tuple] = field(default_factory=list)
+    flags: int | None = None
+
+
+def _failure_message(result) -> str | None:
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            err = event.step_failure_data.error
+            while err is not None and err.cause is not None:
+                err = err.cause
+            msg = err.message.strip() if err else "unknown error"
+            return f"step {event.step_key} failed: {msg}"
+    return None
+
+
+def _record_run(warehouse: str, outcome: RunOutcome, started: datetime, as_of: str, published: bool) -> None:
+    with connect(warehouse) as con:
+        ensure_audit_tables(con)
+        con.execute("delete from audit.runs where run_id = ?", [outcome.run_id])
+        con.execute(
+            "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [outcome.run_id, started.replace(tzinfo=None), datetime.now(UTC).replace(tzinfo=None),
+             as_of or None, "succeeded" if outcome.success else "failed", outcome.failure,
+             outcome.checks_passed, outcome.checks_failed, published,
+             os.environ["SCORECARD_LANDING"], os.environ["SCORECARD_CONFIG"]],
+        )
+
+
+def _summarise(warehouse: str, outcome: RunOutcome) -> None:
+    with connect(warehouse, read_only=True) as con:
+        outcome.counts = con.execute(
+            "select entity, files, rows_in, accepted, quarantined, exact_duplicates, superseded "
+            "from audit.run_counts where run_id = ? order by entity", [outcome.run_id]).fetchall()
+        try:
+            outcome.grades = con.execute(
+                "select period, level, grade, count(*) from marts.scorecard group by all order by all").fetchall()
+        except duckdb.CatalogException:
+            outcome.grades = []
+        try:
+            outcome.flags = con.execute("select count(*) from marts.anomaly_flags").fetchone()[0]
+        except duckdb.CatalogException:
+            outcome.flags = None
+
+
+def run_pipeline(echo: Callable[[str], None] = print) -> RunOutcome:
+    from .definitions import defs
+    from .resources import parse_as_of
+
+    started = datetime.now(UTC)
+    warehouse = os.environ["SCORECARD_WAREHOUSE"]
+    as_of_text = os.environ.get("SCORECARD_AS_OF", "")
+    echo(f"landing   {os.environ['SCORECARD_LANDING']}")
+    echo(f"config    {os.environ['SCORECARD_CONFIG']}")
+    echo(f"warehouse {warehouse}")
+    job = defs.resolve_job_def("nightly_scorecard")
+    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    outcome = RunOutcome(run_id=result.run_id, success=result.success, failure=_failure_message(result))
+    for ev in result.get_asset_check_evaluations():
+        if ev.passed:
+            outcome.checks_passed += 1
+        else:
+            outcome.checks_failed += 1
+    as_of = parse_as_of(as_of_text, "UTC").astimezone(UTC).replace(tzinfo=None).isoformat() if as_of_text else ""
+    _record_run(warehouse, outcome, started, as_of, published=outcome.success)
+    _summarise(warehouse, outcome)
+    _print_summary(outcome, warehouse, echo)
+    return outcome
+
+
+def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -> None:
+    echo("")
+    echo(f"run {o.run_id}: {'SUCCEEDED' if o.success else 'FAILED'}")
+    if o.failure:
+        echo(f"  reason: {o.failure}")
+    if o.counts:
+        echo(f"  {'entity':<28}{'files':>6}{'rows in':>10}{'accepted':>10}{'quarant.':>10}{'dupl.':>8}{'supers.':>8}")
+        for entity, files, rows_in, acc, quar, dup, sup in o.counts:
+            note = "  (empty input)" if rows_in == 0 else ""
+            echo(f"  {entity:<28}{files:>6}{rows_in:>10,}{acc:>10,}{quar:>10,}{dup:>8,}{sup:>8,}{note}")
+    echo(f"  checks: {o.checks_passed} passed, {o.checks_failed} failed")
+    if o.grades:
+        echo("  graded subjects (period, level, grade: count):")
+        for period, level, grade, n in o.grades:
+            echo(f"    {period} {level:<5} {grade:<18} {n}")
+    if o.flags is not None:
+        echo(f"  anomaly flags: {o.flags}")
+    echo(f"warehouse: {warehouse}")
+    echo(f"  open read-only: duckdb -readonly {warehouse}   (or python: duckdb.connect(path, read_only=True))")

@@ -1,0 +1,54 @@
+"""The embedded DuckDB warehouse: connections and the audit tables the Python side owns."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+AUDIT_DDL = """
+create schema if not exists raw;
+create schema if not exists audit;
+create table if not exists audit.runs (
+    run_id varchar, started_at timestamp, finished_at timestamp, as_of timestamp,
+    status varchar, failure_reason varchar, checks_passed integer, checks_failed integer,
+    published boolean, landing varchar, config varchar
+);
+create table if not exists audit.run_counts (
+    run_id varchar, entity varchar, files integer, rows_in bigint, accepted bigint,
+    quarantined bigint, exact_duplicates bigint, superseded bigint, counted_at timestamp
+);
+create table if not exists audit.quarantine (
+    run_id varchar, source varchar, row_key varchar, reason varchar, raw_row varchar,
+    file varchar, row_number bigint, quarantined_at timestamp
+);
+"""
+
+
+@contextmanager
+def connect(path: str | Path, read_only: bool = False, timezone: str | None = None):
+    """A DuckDB connection that is always closed: DuckDB allows one writer per file."""
+    p = Path(path)
+    if not read_only:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(p), read_only=read_only)
+    try:
+        if timezone:
+            con.execute(f"set TimeZone = '{timezone}'")
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(AUDIT_DDL)
+
+
+def sql_str(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -73,7 +73,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     from .runner import run_pipeline
 
-    outcome = run_pipeline(echo=print)
+    outcome = run_pipeline(echo=print, log_level=args.log_level)
     return 0 if outcome.success else 1
 
 
@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", help="scheme file (env SCORECARD_CONFIG; default config/scorecard.yml)")
     r.add_argument("--warehouse", help="DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)")
     r.add_argument("--as-of", dest="as_of", help="as-of time, ISO 8601 (env SCORECARD_AS_OF; default now)")
+    r.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help="Dagster console log level (progress output); default INFO")
     r.set_defaults(func=_cmd_run)
 
     v = sub.add_parser("dbt-vars", help="print the --vars JSON to run the dbt project standalone")
@@ -107,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("orchestration").addHandler(handler)
     args = build_parser().parse_args(argv)
     started = datetime.now(UTC)
     code = args.func(args)

@@ -65,7 +65,7 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
             outcome.flags = None
 
 
-def run_pipeline(echo: Callable[[str], None] = print) -> RunOutcome:
+def run_pipeline(echo: Callable[[str], None] = print, log_level: str = "INFO") -> RunOutcome:
     from .definitions import defs
     from .resources import parse_as_of
 
@@ -77,7 +77,9 @@ def run_pipeline(echo: Callable[[str], None] = print) -> RunOutcome:
     echo(f"warehouse {warehouse}")
     job = defs.resolve_job_def("nightly_scorecard")
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    # Dagster's console log is the progress output; DEBUG (every engine event) only on request.
+    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
     outcome = RunOutcome(run_id=result.run_id, success=result.success, failure=_failure_message(result))
     for ev in result.get_asset_check_evaluations():
         if ev.passed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,13 +27,26 @@ create table if not exists audit.quarantine (
 """
 
 
+def _open(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open, waiting a little for a lock still held by a finishing process (a dbt subprocess that
+    was just stopped releases the file a moment after it exits)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+
+
 @contextmanager
-def connect(path: str | Path, read_only: bool = False, timezone: str | None = None):
+def connect(path: str | Path, read_only: bool = False, timezone: str | None = None, wait_seconds: float = 10.0):
     """A DuckDB connection that is always closed: DuckDB allows one writer per file."""
     p = Path(path)
     if not read_only:
         p.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(p), read_only=read_only)
+    con = _open(p, read_only, wait_seconds)
     try:
         if timezone:
             con.execute(f"set TimeZone = '{timezone}'")

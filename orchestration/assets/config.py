@@ -1,6 +1,5 @@
 """The scheme file, validated, written as the cfg_* tables dbt scores with."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 

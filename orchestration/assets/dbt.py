@@ -3,12 +3,13 @@
 The manifest is prepared by an explicit step (`make setup` runs `dbt parse`), never at import.
 """
 
-from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from datetime import UTC
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetSpec
@@ -67,4 +68,7 @@ def scorecard_dbt_assets():
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR))
+    # The dbt of this environment, even when its bin/ is not on PATH (python -m, IDEs, schedulers).
+    local = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR),
+                          dbt_executable=str(local) if local.exists() else "dbt")

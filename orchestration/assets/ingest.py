@@ -1,6 +1,5 @@
 """Ingestion assets: one per entity of the landing folder (CONTRACT.md)."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 

@@ -242,7 +242,7 @@ counted as (
                     'requirement_accuracy', 'followup_completion'] %}
     select
         period, rep_id, team_id, indicator, unit_id, numerator_value, denominator_value, in_sample,
-        0 as promoter_count, 0 as detractor_count, cast(null as {{ dbt.type_float() }}) as response_hours
+        0 as promoter_count, 0 as detractor_count, cast(null as {{ type_double() }}) as response_hours
     from {{ cte }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -253,14 +253,14 @@ nps as (
 
     select
         period, rep_id, team_id, 'nps' as indicator, unit_id, numerator_value, denominator_value, in_sample,
-        promoter_count, detractor_count, cast(null as {{ dbt.type_float() }}) as response_hours
+        promoter_count, detractor_count, cast(null as {{ type_double() }}) as response_hours
     from survey_nps
 
     union all
 
     select
         period, rep_id, team_id, 'key_account_nps', unit_id, numerator_value, denominator_value, in_sample,
-        promoter_count, detractor_count, cast(null as {{ dbt.type_float() }})
+        promoter_count, detractor_count, cast(null as {{ type_double() }})
     from survey_nps
     where is_key_account
 
@@ -275,7 +275,7 @@ median_response as (
         1 as in_sample,
         0 as promoter_count,
         0 as detractor_count,
-        cast(response_hours as {{ dbt.type_float() }}) as response_hours
+        cast(response_hours as {{ type_double() }}) as response_hours
     from interactions
     where is_answered
 

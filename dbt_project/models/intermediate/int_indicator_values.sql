@@ -72,8 +72,8 @@ valued as (
         *,
         case
             when indicator = 'median_response_hours' then median_response_hours
-            when indicator = 'new_customers' and sample_size > 0 then cast(numerator as {{ dbt.type_float() }})
-            when denominator > 0 then cast(numerator as {{ dbt.type_float() }}) / cast(denominator as {{ dbt.type_float() }}) * 100
+            when indicator = 'new_customers' and sample_size > 0 then cast(numerator as {{ type_double() }})
+            when denominator > 0 then cast(numerator as {{ type_double() }}) / cast(denominator as {{ type_double() }}) * 100
         end as value
     from joined
 
@@ -101,9 +101,9 @@ nps_shares as (
             when indicator in ('nps', 'key_account_nps') and denominator > 0
                 then 1.96 * 100 * sqrt(greatest(0.0,
                     (
-                        (promoters + detractors) / cast(denominator as {{ dbt.type_float() }})
-                        - power((promoters - detractors) / cast(denominator as {{ dbt.type_float() }}), 2)
-                    ) / cast(denominator as {{ dbt.type_float() }})
+                        (promoters + detractors) / cast(denominator as {{ type_double() }})
+                        - power((promoters - detractors) / cast(denominator as {{ type_double() }}), 2)
+                    ) / cast(denominator as {{ type_double() }})
                 ))
         end as nps_ci_half_width
     from judged

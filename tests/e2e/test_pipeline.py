@@ -1,0 +1,120 @@
+"""The whole Dagster job, in-process, on the hand-made landing folder of handmade.py.
+
+Every expected figure is worked out by hand from the rows in handmade.py (see its comments)."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.runner import run_pipeline
+
+from .handmade import AS_OF, build
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("handmade")
+    landing = build(tmp / "landing")
+    warehouse = tmp / "warehouse.duckdb"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SCORECARD_LANDING", str(landing))
+    mp.setenv("SCORECARD_CONFIG", str(ROOT / "config" / "scorecard.yml"))
+    mp.setenv("SCORECARD_WAREHOUSE", str(warehouse))
+    mp.setenv("SCORECARD_AS_OF", AS_OF)
+    lines: list[str] = []
+    outcome = run_pipeline(echo=lines.append, log_level="WARNING")
+    mp.undo()
+    con = duckdb.connect(str(warehouse), read_only=True)
+    yield outcome, con, lines
+    con.close()
+
+
+def values(con, period, level, subject):
+    rows = con.execute(
+        "select indicator, numerator, denominator, value, sample_size, is_sufficient from marts.indicator_values "
+        "where period = ? and level = ? and subject_id = ?", [period, level, subject]).fetchall()
+    return {r[0]: r[1:] for r in rows}
+
+
+def test_run_succeeds_and_reports(run):
+    outcome, con, lines = run
+    assert outcome.success, outcome.failure
+    assert outcome.checks_failed == 0 and outcome.checks_passed > 0
+    counts = {c[0]: c[2:] for c in outcome.counts}
+    assert counts["survey/responses"] == (14, 14, 0, 0, 0)
+    assert counts["crm/followups"] == (0, 0, 0, 0, 0)  # absent entity: empty input, the run goes on
+    assert f"run {outcome.run_id}: SUCCEEDED" in lines
+    assert "  crm/followups                    0         0         0         0       0       0  (empty input)" in lines
+    assert con.execute("select status, published from audit.runs where run_id = ?",
+                       [outcome.run_id]).fetchone() == ("succeeded", True)
+    # periods: Q1 and Q2 (D5, S14) hold events; Q3 starts after as-of
+    assert [r[0] for r in con.execute("select distinct period from marts.scorecard order by 1").fetchall()] == [
+        "2026-Q1", "2026-Q2"]
+
+
+def test_rep_indicators_by_hand(run):
+    _, con, _ = run
+    r1 = values(con, "2026-Q1", "rep", "R1")
+    # NPS: 7 promoters, 2 passives, 3 detractors of 12 counted responses; S12 answered 23:30 local on
+    # 2026-03-31 (no offset) is in Q1; S14 (23:30 UTC = 07:30 local on 04-01) is not; S13 is rep-distributed.
+    assert r1["nps"] == (Decimal(4), Decimal(12), pytest.approx(100 * 4 / 12), 12, True)
+    assert r1["csat"][3:] == (12, True) and r1["csat"][2] == pytest.approx(100 * 8 / 12)
+    # complaints: K1 resolved at exactly 24 h (in time), K2 at 24 h 1 min (late), K3 unresolved
+    assert r1["complaint_resolution_24h"] == (Decimal(1), Decimal(3), pytest.approx(100 / 3), 3, False)
+    # proposals: the pending one is left out: 3 fully_meets of 5 with a verdict
+    assert r1["requirement_accuracy"] == (Decimal(3), Decimal(5), pytest.approx(60.0), 5, True)
+    # targets per month add up to the quarter: 330,000 won / 300,000
+    assert r1["sales_attainment"][:3] == (Decimal(330000), Decimal(300000), pytest.approx(110.0))
+    assert r1["collection_rate"][2] == pytest.approx(100 * 265000 / 330000)
+    assert r1["referral_rate"] == (Decimal(2), Decimal(5), pytest.approx(40.0), 5, True)
+    assert r1["response_sla_rate"][:3] == (Decimal(3), Decimal(6), pytest.approx(50.0))
+    assert r1["median_response_hours"][2:4] == (pytest.approx(4.0), 5)
+    assert r1["followup_completion"] == (None, None, None, 0, False)
+    # rep-level survey figure below the minimum sample: value and numerator hidden, sample size kept
+    assert r1["key_account_nps"][0] is None and r1["key_account_nps"][2:4] == (None, 3)
+    r2 = values(con, "2026-Q1", "rep", "R2")
+    # an explicit 2026-Q1 target (200,000) wins over R2's 2026-01 row
+    assert r2["sales_attainment"][:3] == (Decimal(100000), Decimal(200000), pytest.approx(50.0))
+    # K6 has no rep_id: attributed to C9's owner R2; opened 23:30 local on the quarter's last day
+    assert r2["complaint_resolution_24h"][:2] == (Decimal(2), Decimal(2))
+
+
+def test_team_value_from_events_not_rep_average(run):
+    _, con, _ = run
+    t1 = values(con, "2026-Q1", "team", "T1")
+    # (1 + 2) in time of (3 + 2) complaints = 60 %, not the mean of 33.3 % and 100 %
+    assert t1["complaint_resolution_24h"] == (Decimal(3), Decimal(5), pytest.approx(60.0), 5, True)
+    assert t1["sales_attainment"][:3] == (Decimal(430000), Decimal(500000), pytest.approx(86.0))
+    company = values(con, "2026-Q1", "company", "company")
+    assert company["sales_attainment"][2] == pytest.approx(100 * 490000 / 620000)
+
+
+def test_nps_interval(run):
+    _, con, _ = run
+    low, high = con.execute(
+        "select nps_ci_low, nps_ci_high from marts.indicator_values "
+        "where period = '2026-Q1' and level = 'rep' and subject_id = 'R1' and indicator = 'nps'").fetchone()
+    p, d, n = 7 / 12, 3 / 12, 12
+    half = 1.96 * 100 * ((p + d - (p - d) ** 2) / n) ** 0.5  # 48.08
+    assert (low, high) == (pytest.approx(100 * 4 / 12 - half), pytest.approx(100 * 4 / 12 + half))
+
+
+def test_grades_by_hand(run):
+    _, con, _ = run
+    rows = {r[0]: r[1:] for r in con.execute(
+        "select subject_id, composite_score, coverage, adjustment_points, final_score, grade, bonus_coefficient, "
+        "rank_in_team, rank_overall from marts.scorecard where period = '2026-Q1'").fetchall()}
+    # R1 (mature): sales 110 x .30 + nps piecewise(33.3) = 80 x .20 + referral 40 x .15 + accuracy 60 x .20
+    # = 67 over the sufficient weights 0.85 (complaint_resolution_24h has 3 < 5 complaints) = 78.8235...
+    assert rows["R1"][1] == Decimal("0.85")
+    assert rows["R1"][3:] == (Decimal("78.82"), "needs_improvement", Decimal("0.8"), 1, 1)
+    # R2: only sales_attainment is sufficient (coverage .30 < .70); adjustments 4 + 3 clamped to 5
+    assert rows["R2"][1:6] == (Decimal("0.3"), Decimal(5), None, "insufficient_data", None)
+    # T1: 86 x .3 + 80 x .2 + 60 x .15 + 40 x .15 + 60 x .2 = 68.8 with full coverage
+    assert rows["T1"][1:] == (Decimal(1), Decimal(0), Decimal("68.80"), "needs_improvement", Decimal("0.8"), None, 1)
+    clamped = con.execute("select count(*) from audit.adjustments where subject_id = 'R2' and was_clamped").fetchone()
+    assert clamped == (2,)

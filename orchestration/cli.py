@@ -26,8 +26,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     counts = generate(Path(args.out), seed=args.seed, reps=reps, rows_scale=rows_scale)
     total = sum(counts.values())
-    print(f"sample written to {Path(args.out) / 'landing'} (seed {args.seed}, {reps} reps) "
-          f"in {time.perf_counter() - started:.1f} s")
+    print(
+        f"sample written to {Path(args.out) / 'landing'} (seed {args.seed}, {reps} reps) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
     for entity, n in sorted(counts.items()):
         print(f"  {entity:<28} {n:>9,}")
     print(f"  {'total':<28} {total:>9,}")
@@ -42,8 +44,10 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
         print(f"INVALID {exc}", file=sys.stderr)
         return 2
     stages = ", ".join(f"{k} ({len(v.weights)} weighted indicators)" for k, v in sorted(scheme.schemes.items()))
-    print(f"OK {args.file}: grain {scheme.grain}, time zone {scheme.timezone}, schemes {stages}, "
-          f"{len(scheme.grades)} grade bands")
+    print(
+        f"OK {args.file}: grain {scheme.grain}, time zone {scheme.timezone}, schemes {stages}, "
+        f"{len(scheme.grades)} grade bands"
+    )
     return 0
 
 
@@ -55,8 +59,12 @@ def _cmd_dbt_vars(args: argparse.Namespace) -> int:
 
 
 def _set_env(args: argparse.Namespace) -> None:
-    for flag, env in (("landing", "SCORECARD_LANDING"), ("config", "SCORECARD_CONFIG"),
-                      ("warehouse", "SCORECARD_WAREHOUSE"), ("as_of", "SCORECARD_AS_OF")):
+    for flag, env in (
+        ("landing", "SCORECARD_LANDING"),
+        ("config", "SCORECARD_CONFIG"),
+        ("warehouse", "SCORECARD_WAREHOUSE"),
+        ("as_of", "SCORECARD_AS_OF"),
+    ):
         value = getattr(args, flag, None)
         if value:
             os.environ[env] = str(Path(value).resolve()) if flag != "as_of" else value
@@ -97,8 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", help="scheme file (env SCORECARD_CONFIG; default config/scorecard.yml)")
     r.add_argument("--warehouse", help="DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)")
     r.add_argument("--as-of", dest="as_of", help="as-of time, ISO 8601 (env SCORECARD_AS_OF; default now)")
-    r.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                   help="Dagster console log level (progress output); default INFO")
+    r.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="Dagster console log level (progress output); default INFO",
+    )
     r.set_defaults(func=_cmd_run)
 
     v = sub.add_parser("dbt-vars", help="print the --vars JSON to run the dbt project standalone")

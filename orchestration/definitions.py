@@ -6,7 +6,7 @@ from .assets.config import scheme_config
 from .assets.dbt import dbt_resource, scorecard_dbt_assets
 from .assets.ingest import ingest_assets
 from .resources import settings_from_env
-from .schedules import nightly_scorecard_job, nightly_schedule
+from .schedules import nightly_schedule, nightly_scorecard_job
 
 defs = Definitions(
     assets=[scheme_config, *ingest_assets, scorecard_dbt_assets()],

@@ -123,8 +123,10 @@ def _relation_sql(con: duckdb.DuckDBPyConnection, path: Path, encoding: str | No
     if suffix == ".jsonl":
         objs = f"read_ndjson_objects({sql_str(str(path))})"
         try:
-            keys = [r[0] for r in con.execute(
-                f"select distinct unnest(json_keys(json)) as k from {objs} order by k").fetchall()]
+            keys = [
+                r[0]
+                for r in con.execute(f"select distinct unnest(json_keys(json)) as k from {objs} order by k").fetchall()
+            ]
         except duckdb.Error as exc:
             raise IngestError(f"{path}: cannot be read as JSON lines: {exc}") from None
         sel = ", ".join(f"json_extract_string(json, {sql_str('$.' + ident(k))}) as {ident(k)}" for k in keys)
@@ -132,8 +134,9 @@ def _relation_sql(con: duckdb.DuckDBPyConnection, path: Path, encoding: str | No
     raise IngestError(f"{path}: unsupported file type {suffix}")
 
 
-def _land_file(con, spec: EntitySpec, landing: Path, path: Path, encoding: str | None, tmpdir: Path,
-               landing_table: str) -> int:
+def _land_file(
+    con, spec: EntitySpec, landing: Path, path: Path, encoding: str | None, tmpdir: Path, landing_table: str
+) -> int:
     rel, colmap = _relation_sql(con, path, encoding, tmpdir)
     rel_path = path.relative_to(landing).as_posix()
     if len(colmap) != len({v.strip().lower() for v in colmap.values()}):
@@ -142,13 +145,17 @@ def _land_file(con, spec: EntitySpec, landing: Path, path: Path, encoding: str |
     if missing:
         raise IngestError(f"{rel_path}: missing required column(s) {', '.join(missing)} for {spec.entity}")
     selects = [
-        f"{ident(colmap[c.name])} as {ident(c.name)}" if c.name in colmap else f"cast(null as varchar) as {ident(c.name)}"
+        f"{ident(colmap[c.name])} as {ident(c.name)}"
+        if c.name in colmap
+        else f"cast(null as varchar) as {ident(c.name)}"
         for c in spec.columns
     ]
     contract = {c.name for c in spec.columns}
     extras = [orig for norm, orig in colmap.items() if norm not in contract]
     extra_sql = (
-        "json_object(" + ", ".join(f"{sql_str(e)}, {ident(e)}" for e in extras) + ")" if extras else "cast(null as varchar)"
+        "json_object(" + ", ".join(f"{sql_str(e)}, {ident(e)}" for e in extras) + ")"
+        if extras
+        else "cast(null as varchar)"
     )
     before = con.execute(f"select count(*) from {landing_table}").fetchone()[0]
     try:
@@ -161,7 +168,9 @@ def _land_file(con, spec: EntitySpec, landing: Path, path: Path, encoding: str |
     return con.execute(f"select count(*) from {landing_table}").fetchone()[0] - before
 
 
-def pandera_failures(con, spec: EntitySpec, typed_table: str, as_of: datetime, timezone: str) -> list[tuple[str, int, str]]:
+def pandera_failures(
+    con, spec: EntitySpec, typed_table: str, as_of: datetime, timezone: str
+) -> list[tuple[str, int, str]]:
     """Run the entity's pandera model (lazy) over the SQL-accepted rows in bounded chunks.
 
     Returns (file, row, reason) for every row pandera rejects. The SQL compiled from the same
@@ -189,7 +198,9 @@ def pandera_failures(con, spec: EntitySpec, typed_table: str, as_of: datetime, t
             for _, f in fc.iterrows():
                 idx = f["index"]
                 if idx is None or (isinstance(idx, float) and idx != idx):
-                    raise IngestError(f"{spec.entity}: pandera schema failure not tied to a row: {f.to_dict()}") from None
+                    raise IngestError(
+                        f"{spec.entity}: pandera schema failure not tied to a row: {f.to_dict()}"
+                    ) from None
                 key = (df.at[idx, "_file"], int(df.at[idx, "_row"]))
                 bad.setdefault(key, []).append(f"pandera {f['check']} on {f['column']}: {f['failure_case']}")
     return [(f, r, "; ".join(reasons)) for (f, r), reasons in bad.items()]
@@ -203,9 +214,17 @@ def create_empty_raw(con, spec: EntitySpec) -> None:
     )
 
 
-def ingest_entity(con: duckdb.DuckDBPyConnection, spec: EntitySpec, landing: Path, run_id: str,
-                  as_of: datetime, timezone: str, base_currency: str, rates: list[str],
-                  encoding: str | None = None) -> EntityCounts:
+def ingest_entity(
+    con: duckdb.DuckDBPyConnection,
+    spec: EntitySpec,
+    landing: Path,
+    run_id: str,
+    as_of: datetime,
+    timezone: str,
+    base_currency: str,
+    rates: list[str],
+    encoding: str | None = None,
+) -> EntityCounts:
     """Replace raw.<entity> from every file of the entity; append quarantine and run counts.
 
     `as_of` is timezone-aware. Idempotent per run: what this run wrote before is replaced."""
@@ -215,11 +234,15 @@ def ingest_entity(con: duckdb.DuckDBPyConnection, spec: EntitySpec, landing: Pat
     files = entity_files(landing, spec)
     counts.files = len(files)
     if not files and spec.required:
-        raise IngestError(f"{landing / spec.entity}: required entity {spec.entity} has no file (.csv, .parquet, .jsonl)")
+        raise IngestError(
+            f"{landing / spec.entity}: required entity {spec.entity} has no file (.csv, .parquet, .jsonl)"
+        )
     landing_table = f"_landing_{spec.table}"
     typed_table = f"_typed_{spec.table}"
     cols_ddl = ", ".join(f"{ident(c.name)} varchar" for c in spec.columns)
-    con.execute(f"create or replace temp table {landing_table} ({cols_ddl}, _extra varchar, _file varchar, _row bigint)")
+    con.execute(
+        f"create or replace temp table {landing_table} ({cols_ddl}, _extra varchar, _file varchar, _row bigint)"
+    )
     with tempfile.TemporaryDirectory(prefix="scorecard-ingest-") as tmp:
         for path in files:
             n = _land_file(con, spec, landing, path, encoding, Path(tmp), landing_table)
@@ -230,8 +253,14 @@ def ingest_entity(con: duckdb.DuckDBPyConnection, spec: EntitySpec, landing: Pat
     as_of_utc = as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     as_of_local_date = as_of.astimezone(ZoneInfo(timezone)).date().isoformat()
     allowed = sorted({base_currency.upper(), *[r.upper() for r in rates]})
-    sql = typed_select(spec, landing_table, base_currency=base_currency.upper(), allowed_currencies=allowed,
-                       as_of_utc=as_of_utc, as_of_local_date=as_of_local_date)
+    sql = typed_select(
+        spec,
+        landing_table,
+        base_currency=base_currency.upper(),
+        allowed_currencies=allowed,
+        as_of_utc=as_of_utc,
+        as_of_local_date=as_of_local_date,
+    )
     con.execute(f"create or replace temp table {typed_table} as {sql}")
 
     for file, row, reason in pandera_failures(con, spec, typed_table, as_of, timezone):
@@ -270,8 +299,16 @@ def ingest_entity(con: duckdb.DuckDBPyConnection, spec: EntitySpec, landing: Pat
     con.execute("delete from audit.run_counts where run_id = ? and entity = ?", [run_id, spec.entity])
     con.execute(
         "insert into audit.run_counts values (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-        [run_id, spec.entity, counts.files, counts.rows_in, counts.accepted, counts.quarantined,
-         counts.exact_duplicates, counts.superseded],
+        [
+            run_id,
+            spec.entity,
+            counts.files,
+            counts.rows_in,
+            counts.accepted,
+            counts.quarantined,
+            counts.exact_duplicates,
+            counts.superseded,
+        ],
     )
     con.execute(f"drop table if exists {landing_table}")
     con.execute(f"drop table if exists {typed_table}")

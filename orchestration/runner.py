@@ -42,10 +42,19 @@ def _record_run(warehouse: str, outcome: RunOutcome, started: datetime, as_of: s
         con.execute("delete from audit.runs where run_id = ?", [outcome.run_id])
         con.execute(
             "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [outcome.run_id, started.replace(tzinfo=None), datetime.now(UTC).replace(tzinfo=None),
-             as_of or None, "succeeded" if outcome.success else "failed", outcome.failure,
-             outcome.checks_passed, outcome.checks_failed, published,
-             os.environ["SCORECARD_LANDING"], os.environ["SCORECARD_CONFIG"]],
+            [
+                outcome.run_id,
+                started.replace(tzinfo=None),
+                datetime.now(UTC).replace(tzinfo=None),
+                as_of or None,
+                "succeeded" if outcome.success else "failed",
+                outcome.failure,
+                outcome.checks_passed,
+                outcome.checks_failed,
+                published,
+                os.environ["SCORECARD_LANDING"],
+                os.environ["SCORECARD_CONFIG"],
+            ],
         )
 
 
@@ -53,10 +62,13 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
     with connect(warehouse, read_only=True) as con:
         outcome.counts = con.execute(
             "select entity, files, rows_in, accepted, quarantined, exact_duplicates, superseded "
-            "from audit.run_counts where run_id = ? order by entity", [outcome.run_id]).fetchall()
+            "from audit.run_counts where run_id = ? order by entity",
+            [outcome.run_id],
+        ).fetchall()
         try:
             outcome.grades = con.execute(
-                "select period, level, grade, count(*) from marts.scorecard group by all order by all").fetchall()
+                "select period, level, grade, count(*) from marts.scorecard group by all order by all"
+            ).fetchall()
         except duckdb.CatalogException:
             outcome.grades = []
         try:
@@ -111,4 +123,7 @@ def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -
     if o.flags is not None:
         echo(f"  anomaly flags: {o.flags}")
     echo(f"warehouse: {warehouse}")
-    echo(f"  open read-only: duckdb -readonly {warehouse}   (or python: duckdb.connect(path, read_only=True))")
+    echo(
+        f'  query it read-only: .venv/bin/python -c "import duckdb; '
+        f"print(duckdb.connect('{warehouse}', read_only=True).sql('select * from marts.scorecard limit 5'))\""
+    )

@@ -1,6 +1,5 @@
 """The scheme file, validated, written as the cfg_* tables dbt scores with."""
 
-
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from ..config.scheme import cfg_rows
@@ -40,5 +39,6 @@ def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
         ensure_audit_tables(con)
         counts = write_cfg_tables(con, scheme)
     for table, n in counts.items():
-        yield MaterializeResult(asset_key=AssetKey(["raw", table]),
-                                metadata={"rows": n, "scheme_file": settings.config})
+        yield MaterializeResult(
+            asset_key=AssetKey(["raw", table]), metadata={"rows": n, "scheme_file": settings.config}
+        )

@@ -3,7 +3,6 @@
 The manifest is prepared by an explicit step (`make setup` runs `dbt parse`), never at import.
 """
 
-
 import json
 import sys
 from collections.abc import Mapping
@@ -56,9 +55,7 @@ def scorecard_dbt_assets():
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=ScorecardTranslator(
-            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
-        ),
+        dagster_dbt_translator=ScorecardTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     )
     def scorecard_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: ScorecardSettings):
         """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check."""
@@ -70,5 +67,8 @@ def scorecard_dbt_assets():
 def dbt_resource() -> DbtCliResource:
     # The dbt of this environment, even when its bin/ is not on PATH (python -m, IDEs, schedulers).
     local = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR),
-                          dbt_executable=str(local) if local.exists() else "dbt")
+    return DbtCliResource(
+        project_dir=dbt_project(),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=str(local) if local.exists() else "dbt",
+    )

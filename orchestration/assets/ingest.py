@@ -1,6 +1,5 @@
 """Ingestion assets: one per entity of the landing folder (CONTRACT.md)."""
 
-
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from ..contract.spec import EntitySpec, entity_specs
@@ -23,18 +22,24 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
         scheme = settings.scheme()
         with connect(settings.warehouse) as con:
             counts = ingest_entity(
-                con, spec, settings.landing_path, context.run_id, settings.as_of_time(scheme),
-                scheme.timezone, scheme.currency.base, list(scheme.currency.rates),
+                con,
+                spec,
+                settings.landing_path,
+                context.run_id,
+                settings.as_of_time(scheme),
+                scheme.timezone,
+                scheme.currency.base,
+                list(scheme.currency.rates),
                 encoding=scheme.encodings.get(spec.entity),
             )
         context.log.info(
             f"{spec.entity}: {counts.rows_in} rows in {counts.files} file(s): {counts.accepted} accepted, "
             f"{counts.quarantined} quarantined, {counts.exact_duplicates} exact duplicates, "
-            f"{counts.superseded} superseded"
-            + (" (empty input)" if counts.rows_in == 0 else "")
+            f"{counts.superseded} superseded" + (" (empty input)" if counts.rows_in == 0 else "")
         )
-        return MaterializeResult(metadata={k: v for k, v in counts.as_dict().items() if k != "entity"}
-                                 | {"empty_input": counts.rows_in == 0})
+        return MaterializeResult(
+            metadata={k: v for k, v in counts.as_dict().items() if k != "entity"} | {"empty_input": counts.rows_in == 0}
+        )
 
     return _asset
 

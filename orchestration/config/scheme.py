@@ -208,7 +208,7 @@ def _semantic_errors(s: Scheme) -> list[str]:
         if m is None:
             errors.append(f"grades[{i}].min: only the last band may have min: null")
     numeric = [(i, m) for i, m in enumerate(mins) if m is not None]
-    for (i, a), (j, b) in zip(numeric, numeric[1:], strict=False):
+    for (_i, a), (j, b) in zip(numeric, numeric[1:], strict=False):
         if b >= a:
             errors.append(f"grades[{j}].min: bands out of order ({b} after {a}); list the highest band first")
     labels = [g.label for g in s.grades]
@@ -258,6 +258,7 @@ def load_scheme(path: str | Path) -> Scheme:
 
 # --- what dbt receives -------------------------------------------------------------------------
 
+
 def dbt_vars(s: Scheme, as_of_utc: str) -> dict[str, Any]:
     """Scalars of the scheme as dbt vars (weights and methods travel as cfg_* tables)."""
     return {
@@ -286,10 +287,20 @@ def cfg_rows(s: Scheme) -> dict[str, list[tuple]]:
         sch = s.schemes[name]
         for ind in INDICATORS:
             sc = sch.scoring.get(ind, Scoring())
-            weights.append((
-                name, ind, sch.weights.get(ind, Decimal(0)), sc.method,
-                sc.target, sc.cap, sc.threshold, sc.per_unit, sc.max, sc.min,
-            ))
+            weights.append(
+                (
+                    name,
+                    ind,
+                    sch.weights.get(ind, Decimal(0)),
+                    sc.method,
+                    sc.target,
+                    sc.cap,
+                    sc.threshold,
+                    sc.per_unit,
+                    sc.max,
+                    sc.min,
+                )
+            )
             for seq, (x, y) in enumerate(sc.points or [], start=1):
                 points.append((name, ind, seq, x, y))
     bands = [(i, g.label, g.min, g.bonus_coefficient) for i, g in enumerate(s.grades, start=1)]

@@ -132,9 +132,7 @@ class Proposals(_Base):
     rep_id: Text = field("id", True)
     deal_id: Text = field("id")
     submitted_at: Time = field("timestamp", True)
-    customer_verdict: Text = field(
-        "enum", True, isin=["fully_meets", "partially_meets", "does_not_meet", "pending"]
-    )
+    customer_verdict: Text = field("enum", True, isin=["fully_meets", "partially_meets", "does_not_meet", "pending"])
     verdict_at: Time = field("timestamp")
     updated_at: Time = field("timestamp")
 
@@ -291,7 +289,20 @@ class Tickets(_Base):
 
 
 MODELS: tuple[type[_Base], ...] = (
-    Teams, Reps, Customers, Deals, Targets, Proposals, Followups, Interactions,
-    FeedbackSelfReported, Adjustments, ImprovementActions, RepDevices, Invitations, Responses, Tickets,
+    Teams,
+    Reps,
+    Customers,
+    Deals,
+    Targets,
+    Proposals,
+    Followups,
+    Interactions,
+    FeedbackSelfReported,
+    Adjustments,
+    ImprovementActions,
+    RepDevices,
+    Invitations,
+    Responses,
+    Tickets,
 )
 REQUIRED_ENTITIES = ("crm/teams", "crm/reps", "crm/customers")

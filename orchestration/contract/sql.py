@@ -49,8 +49,9 @@ def parse_expr(c: ColumnSpec, t: str, base_currency: str) -> str:
     raise ValueError(f"unknown kind {k}")
 
 
-def _reasons(c: ColumnSpec, t: str, v: str, allowed_currencies: list[str], as_of_utc: str,
-             as_of_local_date: str) -> list[str]:
+def _reasons(
+    c: ColumnSpec, t: str, v: str, allowed_currencies: list[str], as_of_utc: str, as_of_local_date: str
+) -> list[str]:
     """(condition, message) pairs as SQL CASE arms; message is a SQL string expression."""
     name = c.name
     shown = f"coalesce({t}, '')"
@@ -58,21 +59,39 @@ def _reasons(c: ColumnSpec, t: str, v: str, allowed_currencies: list[str], as_of
     if c.required:
         arms.append((f"{t} is null", sql_str(f"missing required value: {name}")))
     type_word = {
-        "timestamp": "an ISO 8601 timestamp", "date": "a YYYY-MM-DD date", "money": "a number",
-        "points": "a number", "float": "a number", "int": "an integer", "bool": "a boolean (true/false, 1/0, yes/no, y/n)",
+        "timestamp": "an ISO 8601 timestamp",
+        "date": "a YYYY-MM-DD date",
+        "money": "a number",
+        "points": "a number",
+        "float": "a number",
+        "int": "an integer",
+        "bool": "a boolean (true/false, 1/0, yes/no, y/n)",
     }.get(c.kind)
     if type_word:
-        arms.append((f"{t} is not null and {v} is null",
-                     f"'wrong type: {name}=''' || {shown} || ''' is not {type_word}'"))
+        arms.append(
+            (f"{t} is not null and {v} is null", f"'wrong type: {name}=''' || {shown} || ''' is not {type_word}'")
+        )
     if c.allowed:
-        arms.append((f"{v} not in ({_in_list(c.allowed)})",
-                     f"'unknown value for {name}: ''' || {shown} || ''' (allowed: {', '.join(c.allowed)})'"))
+        arms.append(
+            (
+                f"{v} not in ({_in_list(c.allowed)})",
+                f"'unknown value for {name}: ''' || {shown} || ''' (allowed: {', '.join(c.allowed)})'",
+            )
+        )
     if c.kind == "currency":
-        arms.append((f"{v} not in ({_in_list(allowed_currencies)})",
-                     f"'no exchange rate for currency ''' || {v} || ''' (configured: {', '.join(allowed_currencies)})'"))
+        arms.append(
+            (
+                f"{v} not in ({_in_list(allowed_currencies)})",
+                f"'no exchange rate for currency ''' || {v} || ''' (configured: {', '.join(allowed_currencies)})'",
+            )
+        )
     if c.pattern:
-        arms.append((f"not regexp_full_match({v}, {sql_str(c.pattern.strip('^$'))})",
-                     f"'wrong format: {name}=''' || {shown} || ''' (expected YYYY-MM, YYYY-Qn or YYYY)'"))
+        arms.append(
+            (
+                f"not regexp_full_match({v}, {sql_str(c.pattern.strip('^$'))})",
+                f"'wrong format: {name}=''' || {shown} || ''' (expected YYYY-MM, YYYY-Qn or YYYY)'",
+            )
+        )
     bounds = []
     if c.ge is not None:
         bounds.append(f"{v} < {c.ge}")
@@ -86,20 +105,33 @@ def _reasons(c: ColumnSpec, t: str, v: str, allowed_currencies: list[str], as_of
         rng = " and ".join(x for x in (lo, hi) if x)
         arms.append((" or ".join(bounds), f"'out of range: {name}=' || {shown} || ' (allowed {rng})'"))
     if c.kind == "timestamp":
-        arms.append((f"{v} > timestamp {sql_str(as_of_utc)} + interval 1 day",
-                     f"'in the future: {name}=' || {shown} || ' is more than one day after as-of'"))
+        arms.append(
+            (
+                f"{v} > timestamp {sql_str(as_of_utc)} + interval 1 day",
+                f"'in the future: {name}=' || {shown} || ' is more than one day after as-of'",
+            )
+        )
     if c.kind == "date":
-        arms.append((f"{v} > date {sql_str(as_of_local_date)} + interval 1 day",
-                     f"'in the future: {name}=' || {shown} || ' is more than one day after as-of'"))
+        arms.append(
+            (
+                f"{v} > date {sql_str(as_of_local_date)} + interval 1 day",
+                f"'in the future: {name}=' || {shown} || ' is more than one day after as-of'",
+            )
+        )
     return [f"case when {cond} then {msg} end" for cond, msg in arms]
 
 
-def typed_select(spec: EntitySpec, landing_table: str, *, base_currency: str, allowed_currencies: list[str],
-                 as_of_utc: str, as_of_local_date: str) -> str:
+def typed_select(
+    spec: EntitySpec,
+    landing_table: str,
+    *,
+    base_currency: str,
+    allowed_currencies: list[str],
+    as_of_utc: str,
+    as_of_local_date: str,
+) -> str:
     cols = spec.columns
-    trimmed = ",\n        ".join(
-        f"nullif(trim({ident(c.name)}), '') as {ident('t__' + c.name)}" for c in cols
-    )
+    trimmed = ",\n        ".join(f"nullif(trim({ident(c.name)}), '') as {ident('t__' + c.name)}" for c in cols)
     raw_json = "json_object(" + ", ".join(f"{sql_str(c.name)}, {ident(c.name)}" for c in cols) + ")"
     parsed = ",\n        ".join(
         f"{parse_expr(c, ident('t__' + c.name), base_currency)} as {ident(c.name)}" for c in cols
@@ -107,8 +139,7 @@ def typed_select(spec: EntitySpec, landing_table: str, *, base_currency: str, al
     t_cols = ", ".join(ident("t__" + c.name) for c in cols)
     reasons: list[str] = []
     for c in cols:
-        reasons += _reasons(c, ident("t__" + c.name), ident(c.name), allowed_currencies, as_of_utc,
-                            as_of_local_date)
+        reasons += _reasons(c, ident("t__" + c.name), ident(c.name), allowed_currencies, as_of_utc, as_of_local_date)
     for rule, predicate in spec.row_rules.items():
         reasons.append(f"case when not ({predicate}) then {sql_str('broken rule: ' + rule)} end")
     reason_sql = "nullif(concat_ws('; ', " + ", ".join(reasons) + "), '')"

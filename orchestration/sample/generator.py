@@ -375,9 +375,7 @@ def _business_time(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 class _Gen:
-    def __init__(
-        self, seed: int, reps: int, teams: int | None, quarters: int, start: str, rows_scale: float
-    ) -> None:
+    def __init__(self, seed: int, reps: int, teams: int | None, quarters: int, start: str, rows_scale: float) -> None:
         if reps < 4:
             raise ValueError("reps must be at least 4")
         if quarters < 1:
@@ -440,9 +438,7 @@ class _Gen:
                 "team_name": np.where(chinese_team, zh_name, en_name),
                 "region": self.team_region,
                 "business_stage": stage,
-                "updated_at": _fmt_ts(
-                    np.full(T, self.cal.qstart_day[0] * DAY - 20 * DAY + 10 * HOUR), self.offsets(T)
-                ),
+                "updated_at": _fmt_ts(np.full(T, self.cal.qstart_day[0] * DAY - 20 * DAY + 10 * HOUR), self.offsets(T)),
             }
         )
 
@@ -533,12 +529,8 @@ class _Gen:
             ),
             _pick(rng, EN_SUFFIX, n).astype(str),
         )
-        segment = np.array(["key_account", "vip", "standard"], dtype=object)[
-            rng.choice(3, n, p=[0.1, 0.2, 0.7])
-        ]
-        chan_names = np.array(
-            ["referral", "marketing", "outbound", "inbound", "partner", "other"], dtype=object
-        )
+        segment = np.array(["key_account", "vip", "standard"], dtype=object)[rng.choice(3, n, p=[0.1, 0.2, 0.7])]
+        chan_names = np.array(["referral", "marketing", "outbound", "inbound", "partner", "other"], dtype=object)
         channel = chan_names[rng.choice(6, n, p=[0.15, 0.25, 0.2, 0.2, 0.12, 0.08])]
         # referrer: a customer acquired strictly earlier (any owner)
         order = np.lexsort((np.arange(n), acq_day))
@@ -553,9 +545,7 @@ class _Gen:
         referrer[ref] = self.cust_ids[order[pos]]
         region = self.team_region[self.rep_team[owner]].copy()
         other_region = rng.random(n) < 0.1
-        region[other_region] = _pick(
-            rng, [r[0] for r in REGIONS] + [r[1] for r in REGIONS], other_region.sum()
-        )
+        region[other_region] = _pick(rng, [r[0] for r in REGIONS] + [r[1] for r in REGIONS], other_region.sum())
         upd = np.minimum(
             np.maximum(acq_day * DAY, self.cal.qstart_day[0] * DAY - 10 * DAY)
             + rng.uniform(1, 60, n).round() * DAY
@@ -637,9 +627,7 @@ class _Gen:
         frac = np.where(rng.random(n) < 0.4, 1.0, np.clip(rng.normal(self.collect_mu[rep], 0.15), 0, 1))
         collected = np.where(won, np.floor(amount * frac), np.nan)
         collected = np.where(is_open & (rng.random(n) < 0.5), 0.0, collected)
-        upd = np.where(
-            is_open, self.rand_ts(q, lo), np.minimum(closed * DAY + _business_time(rng, n), self.cal.cap)
-        )
+        upd = np.where(is_open, self.rand_ts(q, lo), np.minimum(closed * DAY + _business_time(rng, n), self.cal.cap))
         order = np.lexsort((cust, upd))
         d = (
             pd.DataFrame(
@@ -696,9 +684,7 @@ class _Gen:
         for r in range(R):  # per rep
             for q in range(Q):
                 qs = pd.Timestamp(np.datetime64(int(self.cal.qstart_day[q]), "D"))
-                upd = _fmt_ts(
-                    np.array([self.cal.qstart_day[q] * DAY - 5 * DAY + 10 * HOUR]), np.array([r % 2 == 0])
-                )[0]
+                upd = _fmt_ts(np.array([self.cal.qstart_day[q] * DAY - 5 * DAY + 10 * HOUR]), np.array([r % 2 == 0]))[0]
                 if monthly[r]:
                     m1, m2 = round(target[r, q] * 0.3, -2), round(target[r, q] * 0.33, -2)
                     for k, v in enumerate([m1, m2, target[r, q] - m1 - m2]):
@@ -821,9 +807,7 @@ class _Gen:
         resolved = np.where(~np.isnan(first), np.maximum(resolved, first + 600), resolved)
         resolved = np.where(unresolved | (resolved > self.cal.cap), np.nan, resolved)
         first = np.where(first > self.cal.cap, np.nan, first)
-        category = np.array(CATEGORIES, dtype=object)[
-            rng.choice(7, n, p=[0.22, 0.2, 0.15, 0.15, 0.1, 0.12, 0.06])
-        ]
+        category = np.array(CATEGORIES, dtype=object)[rng.choice(7, n, p=[0.22, 0.2, 0.15, 0.15, 0.1, 0.12, 0.06])]
         severity = np.array(SEVERITIES, dtype=object)[rng.choice(4, n, p=[0.35, 0.4, 0.2, 0.05])]
         desc = np.empty(n, dtype=object)
         for kind, pool in TICKET_DESC.items():  # per enumeration value
@@ -879,9 +863,7 @@ class _Gen:
         rep, q = self.counts(110)
         n = len(rep)
         cust = self.pick_customer(rep, q)
-        contacted = np.minimum(
-            np.maximum(self.rand_ts(q), self.cust_acq_day[cust] * DAY + 9 * HOUR), self.cal.cap
-        )
+        contacted = np.minimum(np.maximum(self.rand_ts(q), self.cust_acq_day[cust] * DAY + 9 * HOUR), self.cal.cap)
         inter = pd.DataFrame(
             {
                 "rep": rep,
@@ -896,9 +878,7 @@ class _Gen:
             {
                 "rep": c["rep"].to_numpy(),
                 "cust": c["cust"].to_numpy(),
-                "contacted": np.minimum(
-                    c["opened"].to_numpy() + rng.uniform(0.05, 2, len(c)) * HOUR, self.cal.cap
-                ),
+                "contacted": np.minimum(c["opened"].to_numpy() + rng.uniform(0.05, 2, len(c)) * HOUR, self.cal.cap),
                 "channel": "phone",
             }
         )
@@ -1014,9 +994,7 @@ class _Gen:
             self.inflated_customers[(r, q)] = cs
             days = self.rand_day(np.full(ncust, q), 3, 85)
             extra_inter.append(
-                pd.DataFrame(
-                    {"rep": r, "cust": cs, "contacted": days * DAY + 10.5 * HOUR, "channel": "visit"}
-                )
+                pd.DataFrame({"rep": r, "cust": cs, "contacted": days * DAY + 10.5 * HOUR, "channel": "visit"})
             )
             extra_fb.append(
                 pd.DataFrame(
@@ -1044,9 +1022,7 @@ class _Gen:
         touched = pd.concat(
             self.touch
             + [
-                pd.DataFrame(
-                    {"rep": inter["rep"], "cust": inter["cust"], "day": np.floor(inter["contacted"] / DAY)}
-                ),
+                pd.DataFrame({"rep": inter["rep"], "cust": inter["cust"], "day": np.floor(inter["contacted"] / DAY)}),
                 pd.DataFrame(
                     {
                         "rep": self.deal_df["rep"],
@@ -1118,9 +1094,7 @@ class _Gen:
                 "reported_on": _fmt_day(reported[order]),
                 "kind": fb["kind"].to_numpy()[order],
                 "claimed_satisfaction": _fmt_int(claimed[order]),
-                "complaint_resolved": _fmt_bool(
-                    fb["resolved"].to_numpy()[order], fb["resolved_na"].to_numpy()[order]
-                ),
+                "complaint_resolved": _fmt_bool(fb["resolved"].to_numpy()[order], fb["resolved_na"].to_numpy()[order]),
                 "note": fb["note"].to_numpy()[order],
             }
         )
@@ -1213,17 +1187,13 @@ class _Gen:
                 if k:
                     sent = self.rand_ts(np.full(k, q), 0, 75)
                     extra.append(
-                        new_rows(
-                            r, q, some_customers(r, q, k), ch, sent, sent + rng.uniform(1, 48, k) * HOUR, ""
-                        )
+                        new_rows(r, q, some_customers(r, q, k), ch, sent, sent + rng.uniform(1, 48, k) * HOUR, "")
                     )
         # inflated_self_report: the planted customers answer third-party surveys with csat 2-3
         for (r, q), cs in self.inflated_customers.items():
             k = len(cs)
             sent = self.rand_ts(np.full(k, q), 0, 80)
-            rows = new_rows(
-                r, q, cs, "third_party", sent, sent + rng.uniform(2, 72, k) * HOUR, "inflated_self_report"
-            )
+            rows = new_rows(r, q, cs, "third_party", sent, sent + rng.uniform(2, 72, k) * HOUR, "inflated_self_report")
             extra.append(rows)
         inv = pd.concat([inv] + extra, ignore_index=True)
         extra = []
@@ -1233,10 +1203,7 @@ class _Gen:
         # inflated: every third-party answer of the planted customers in that quarter is lukewarm
         for (r, q), cs in self.inflated_customers.items():
             m = (
-                (inv["rep"] == r)
-                & (inv["rq"] == q)
-                & (inv["channel"] == "third_party")
-                & inv["cust"].isin(cs)
+                (inv["rep"] == r) & (inv["rq"] == q) & (inv["channel"] == "third_party") & inv["cust"].isin(cs)
             ).to_numpy()
             inv.loc[m, "csat"] = rng.choice([2.0, 3.0, 3.0], m.sum())
             inv.loc[m, "nps"] = rng.choice([3.0, 5.0, 6.0, 7.0], m.sum())
@@ -1267,9 +1234,7 @@ class _Gen:
             k = int(min(self.n_elig[r, q], rng.integers(3, 6)))
             cs = self.cust_start[r] + np.sort(rng.choice(self.n_elig[r, q], k, replace=False))
             sent = self.rand_ts(np.full(k, q), 0, 80)
-            rows = new_rows(
-                r, q, cs, "crm_auto", sent, sent + rng.uniform(3, 96, k) * HOUR, "self_filled_survey"
-            )
+            rows = new_rows(r, q, cs, "crm_auto", sent, sent + rng.uniform(3, 96, k) * HOUR, "self_filled_survey")
             devs = self.devices.loc[self.devices["rep_id"] == self.rep_ids[r], "fingerprint"].to_numpy()
             rows["fp"] = devs[0] if i % 2 == 0 else _hex(rng, 1)[0]
             rows["nps"] = np.where(rng.random(k) < 0.8, 10.0, 9.0)
@@ -1311,9 +1276,7 @@ class _Gen:
             }
         )
         r = inv[inv["has"]]
-        r = r.iloc[np.lexsort((r["invitation_id"].to_numpy(), r["responded"].to_numpy()))].reset_index(
-            drop=True
-        )
+        r = r.iloc[np.lexsort((r["invitation_id"].to_numpy(), r["responded"].to_numpy()))].reset_index(drop=True)
         m = len(r)
         comment = np.where(
             r["nps"].to_numpy() >= 9,
@@ -1448,11 +1411,7 @@ class _Gen:
         old["closed"] = np.nan
         old["collected"] = np.nan
         old["upd"] = self.rand_ts(old["file_q"].to_numpy(), 0, 80)
-        rest = (
-            d[(d["file_q"] < self.Q - 1) & ~d.index.isin(sup_idx)]
-            if self.Q > 1
-            else d[~d.index.isin(sup_idx)]
-        )
+        rest = d[(d["file_q"] < self.Q - 1) & ~d.index.isin(sup_idx)] if self.Q > 1 else d[~d.index.isin(sup_idx)]
         n_dup = min(len(rest), max(3, len(d) // 200))
         dup = d.loc[np.sort(rng.choice(rest.index.to_numpy(), n_dup, replace=False))].copy()
         dup["file_q"] = dup["file_q"] + 1

@@ -36,7 +36,9 @@ def run(tmp_path_factory):
 def values(con, period, level, subject):
     rows = con.execute(
         "select indicator, numerator, denominator, value, sample_size, is_sufficient from marts.indicator_values "
-        "where period = ? and level = ? and subject_id = ?", [period, level, subject]).fetchall()
+        "where period = ? and level = ? and subject_id = ?",
+        [period, level, subject],
+    ).fetchall()
     return {r[0]: r[1:] for r in rows}
 
 
@@ -49,11 +51,15 @@ def test_run_succeeds_and_reports(run):
     assert counts["crm/followups"] == (0, 0, 0, 0, 0)  # absent entity: empty input, the run goes on
     assert f"run {outcome.run_id}: SUCCEEDED" in lines
     assert "  crm/followups                    0         0         0         0       0       0  (empty input)" in lines
-    assert con.execute("select status, published from audit.runs where run_id = ?",
-                       [outcome.run_id]).fetchone() == ("succeeded", True)
+    assert con.execute("select status, published from audit.runs where run_id = ?", [outcome.run_id]).fetchone() == (
+        "succeeded",
+        True,
+    )
     # periods: Q1 and Q2 (D5, S14) hold events; Q3 starts after as-of
     assert [r[0] for r in con.execute("select distinct period from marts.scorecard order by 1").fetchall()] == [
-        "2026-Q1", "2026-Q2"]
+        "2026-Q1",
+        "2026-Q2",
+    ]
 
 
 def test_rep_indicators_by_hand(run):
@@ -81,6 +87,10 @@ def test_rep_indicators_by_hand(run):
     assert r2["sales_attainment"][:3] == (Decimal(100000), Decimal(200000), pytest.approx(50.0))
     # K6 has no rep_id: attributed to C9's owner R2; opened 23:30 local on the quarter's last day
     assert r2["complaint_resolution_24h"][:2] == (Decimal(2), Decimal(2))
+    # complaint_rate: C7 (deal D3, complaint K5) and C9 (complaint K6 only) were served; both complained
+    assert r2["complaint_rate"][:3] == (Decimal(2), Decimal(2), pytest.approx(100.0))
+    # R1 served C1..C6 (deals, interactions, proposals); C1, C2, C3 complained
+    assert r1["complaint_rate"][:3] == (Decimal(3), Decimal(6), pytest.approx(50.0))
 
 
 def test_team_value_from_events_not_rep_average(run):
@@ -89,6 +99,8 @@ def test_team_value_from_events_not_rep_average(run):
     # (1 + 2) in time of (3 + 2) complaints = 60 %, not the mean of 33.3 % and 100 %
     assert t1["complaint_resolution_24h"] == (Decimal(3), Decimal(5), pytest.approx(60.0), 5, True)
     assert t1["sales_attainment"][:3] == (Decimal(430000), Decimal(500000), pytest.approx(86.0))
+    # 5 complaining customers of the 8 the team served (distinct customers, not a mean of rep rates)
+    assert t1["complaint_rate"][:3] == (Decimal(5), Decimal(8), pytest.approx(62.5))
     company = values(con, "2026-Q1", "company", "company")
     assert company["sales_attainment"][2] == pytest.approx(100 * 490000 / 620000)
 
@@ -97,7 +109,8 @@ def test_nps_interval(run):
     _, con, _ = run
     low, high = con.execute(
         "select nps_ci_low, nps_ci_high from marts.indicator_values "
-        "where period = '2026-Q1' and level = 'rep' and subject_id = 'R1' and indicator = 'nps'").fetchone()
+        "where period = '2026-Q1' and level = 'rep' and subject_id = 'R1' and indicator = 'nps'"
+    ).fetchone()
     p, d, n = 7 / 12, 3 / 12, 12
     half = 1.96 * 100 * ((p + d - (p - d) ** 2) / n) ** 0.5  # 48.08
     assert (low, high) == (pytest.approx(100 * 4 / 12 - half), pytest.approx(100 * 4 / 12 + half))
@@ -105,9 +118,13 @@ def test_nps_interval(run):
 
 def test_grades_by_hand(run):
     _, con, _ = run
-    rows = {r[0]: r[1:] for r in con.execute(
-        "select subject_id, composite_score, coverage, adjustment_points, final_score, grade, bonus_coefficient, "
-        "rank_in_team, rank_overall from marts.scorecard where period = '2026-Q1'").fetchall()}
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select subject_id, composite_score, coverage, adjustment_points, final_score, grade, bonus_coefficient, "
+            "rank_in_team, rank_overall from marts.scorecard where period = '2026-Q1'"
+        ).fetchall()
+    }
     # R1 (mature): sales 110 x .30 + nps piecewise(33.3) = 80 x .20 + referral 40 x .15 + accuracy 60 x .20
     # = 67 over the sufficient weights 0.85 (complaint_resolution_24h has 3 < 5 complaints) = 78.8235...
     assert rows["R1"][1] == Decimal("0.85")

@@ -40,24 +40,48 @@ ENTITIES = {
     "customer_confirmed confirmed_via",
     "crm__rep_devices": "rep_id fingerprint",
     "survey__invitations": "invitation_id customer_id rep_id deal_id channel sent_at",
-    "survey__responses": "response_id invitation_id responded_at nps csat comment respondent_fingerprint duration_seconds",
+    "survey__responses": "response_id invitation_id responded_at nps csat comment respondent_fingerprint "
+    "duration_seconds",
     "tickets__tickets": "ticket_id customer_id rep_id type category severity opened_at first_response_at resolved_at "
     "description",
 }
 TYPES = {
-    "amount": "decimal(18,2)", "collected_amount": "decimal(18,2)", "sales_target": "decimal(18,2)",
-    "points": "decimal(9,2)", "nps": "integer", "csat": "integer", "claimed_satisfaction": "integer",
-    "duration_seconds": "double", "complaint_resolved": "boolean", "customer_confirmed": "boolean",
+    "amount": "decimal(18,2)",
+    "collected_amount": "decimal(18,2)",
+    "sales_target": "decimal(18,2)",
+    "points": "decimal(9,2)",
+    "nps": "integer",
+    "csat": "integer",
+    "claimed_satisfaction": "integer",
+    "duration_seconds": "double",
+    "complaint_resolved": "boolean",
+    "customer_confirmed": "boolean",
 }
 TECHNICAL = "_file varchar, _row bigint, _run_id varchar, _is_current boolean, _extra varchar"
 INDICATORS = [
-    "sales_attainment", "collection_rate", "new_customers", "nps", "csat", "complaint_rate",
-    "complaint_resolution_24h", "repeat_purchase_rate", "key_account_nps", "response_sla_rate",
-    "median_response_hours", "requirement_accuracy", "followup_completion", "referral_rate",
+    "sales_attainment",
+    "collection_rate",
+    "new_customers",
+    "nps",
+    "csat",
+    "complaint_rate",
+    "complaint_resolution_24h",
+    "repeat_purchase_rate",
+    "key_account_nps",
+    "response_sla_rate",
+    "median_response_hours",
+    "requirement_accuracy",
+    "followup_completion",
+    "referral_rate",
 ]
 WEIGHTS = {
-    "mature": {"sales_attainment": 0.30, "nps": 0.20, "complaint_resolution_24h": 0.15, "referral_rate": 0.15,
-               "requirement_accuracy": 0.20},
+    "mature": {
+        "sales_attainment": 0.30,
+        "nps": 0.20,
+        "complaint_resolution_24h": 0.15,
+        "referral_rate": 0.15,
+        "requirement_accuracy": 0.20,
+    },
     "new_business": {"sales_attainment": 0.40, "nps": 0.25, "complaint_rate": 0.15, "requirement_accuracy": 0.20},
 }
 
@@ -83,7 +107,9 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         "method varchar, target double, cap double, threshold double, per_unit double, max_score double, "
         "min_score double)"
     )
-    con.execute("create table raw.cfg_scoring_points (scheme_id varchar, indicator varchar, seq integer, x double, y double)")
+    con.execute(
+        "create table raw.cfg_scoring_points (scheme_id varchar, indicator varchar, seq integer, x double, y double)"
+    )
     con.execute(
         "create table raw.cfg_grade_bands (seq integer, label varchar, min_score decimal(9,2), "
         "bonus_coefficient decimal(9,4))"
@@ -127,40 +153,83 @@ def build_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
         "(3, 'needs_improvement', null, 0.8)"
     )
 
-    insert(con, "crm__teams", [
-        {"team_id": "T1", "team_name": "East", "region": "east", "business_stage": "mature"},
-        {"team_id": "T2", "team_name": "West", "region": "west", "business_stage": "new_business"},
-    ])
+    insert(
+        con,
+        "crm__teams",
+        [
+            {"team_id": "T1", "team_name": "East", "region": "east", "business_stage": "mature"},
+            {"team_id": "T2", "team_name": "West", "region": "west", "business_stage": "new_business"},
+        ],
+    )
     reps = [
         {"rep_id": "R1", "rep_name": "张伟", "team_id": "T1", "hired_on": date(2024, 1, 1)},
         {"rep_id": "R2", "rep_name": "Li", "team_id": "T1", "hired_on": date(2024, 1, 1)},
         {"rep_id": "R3", "rep_name": "Wang", "team_id": "T2", "hired_on": date(2024, 1, 1)},
         {"rep_id": "R4", "rep_name": "Zhao", "team_id": "T2", "hired_on": date(2024, 1, 1)},
         # left before 2026: not graded in 2026 periods
-        {"rep_id": "R5", "rep_name": "Gone", "team_id": "T1", "hired_on": date(2023, 1, 1),
-         "left_on": date(2025, 12, 31)},
+        {
+            "rep_id": "R5",
+            "rep_name": "Gone",
+            "team_id": "T1",
+            "hired_on": date(2023, 1, 1),
+            "left_on": date(2025, 12, 31),
+        },
     ]
     insert(con, "crm__reps", reps)
     # a superseded version of R1 in another team: must be ignored (staging keeps _is_current only)
-    insert(con, "crm__reps", [{"rep_id": "R1", "rep_name": "old", "team_id": "T2", "hired_on": date(2024, 1, 1)}],
-           current=False)
+    insert(
+        con,
+        "crm__reps",
+        [{"rep_id": "R1", "rep_name": "old", "team_id": "T2", "hired_on": date(2024, 1, 1)}],
+        current=False,
+    )
 
     customers, deals, proposals, interactions, tickets = [], [], [], [], []
     invitations, responses, targets, adjustments = [], [], [], []
 
     def customer(cid, owner, acquired=date(2025, 6, 1), channel="inbound", segment="standard"):
-        customers.append({"customer_id": cid, "customer_name": cid, "region": "east", "segment": segment,
-                          "acquired_on": acquired, "acquisition_channel": channel, "owner_rep_id": owner})
+        customers.append(
+            {
+                "customer_id": cid,
+                "customer_name": cid,
+                "region": "east",
+                "segment": segment,
+                "acquired_on": acquired,
+                "acquisition_channel": channel,
+                "owner_rep_id": owner,
+            }
+        )
 
     def survey(rid, rep, cid, day, score, channel="third_party"):
-        invitations.append({"invitation_id": f"I{rid}", "customer_id": cid, "rep_id": rep, "channel": channel,
-                            "sent_at": local_noon_utc(day) - timedelta(days=2)})
-        responses.append({"response_id": rid, "invitation_id": f"I{rid}", "responded_at": local_noon_utc(day),
-                          "nps": score, "csat": 5 if score >= 9 else 3})
+        invitations.append(
+            {
+                "invitation_id": f"I{rid}",
+                "customer_id": cid,
+                "rep_id": rep,
+                "channel": channel,
+                "sent_at": local_noon_utc(day) - timedelta(days=2),
+            }
+        )
+        responses.append(
+            {
+                "response_id": rid,
+                "invitation_id": f"I{rid}",
+                "responded_at": local_noon_utc(day),
+                "nps": score,
+                "csat": 5 if score >= 9 else 3,
+            }
+        )
 
     def proposal(pid, rep, cid, day, verdict):
-        proposals.append({"proposal_id": pid, "customer_id": cid, "rep_id": rep,
-                          "submitted_at": local_noon_utc(day), "customer_verdict": verdict})
+        proposals.append(
+            {
+                "proposal_id": pid,
+                "customer_id": cid,
+                "rep_id": rep,
+                "submitted_at": local_noon_utc(day),
+                "customer_verdict": verdict,
+            }
+        )
 
     # ---- R1 (T1, mature) -------------------------------------------------------------------
     for i in range(1, 3):  # acquired in Q1 2026: 1 of 2 through referral (2 < 5: insufficient)
@@ -168,22 +237,64 @@ def build_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     customer("C1", "R1", segment="key_account")
     # sales Q1: 117 CNY + 30 USD x 7.1 = 330 won over monthly targets 3 x 100 = 300 -> 110 %
     deals += [
-        {"deal_id": "D1", "customer_id": "C1", "rep_id": "R1", "product_line": "a", "stage": "won",
-         "amount": 117, "closed_on": date(2026, 2, 10), "collected_amount": 117},
-        {"deal_id": "D2", "customer_id": "C1", "rep_id": "R1", "product_line": "a", "stage": "won",
-         "amount": 30, "currency": "USD", "closed_on": date(2026, 3, 5), "collected_amount": 0},
-        {"deal_id": "D3", "customer_id": "C1", "rep_id": "R1", "product_line": "a", "stage": "lost",
-         "amount": 500, "closed_on": date(2026, 3, 6)},
+        {
+            "deal_id": "D1",
+            "customer_id": "C1",
+            "rep_id": "R1",
+            "product_line": "a",
+            "stage": "won",
+            "amount": 117,
+            "closed_on": date(2026, 2, 10),
+            "collected_amount": 117,
+        },
+        {
+            "deal_id": "D2",
+            "customer_id": "C1",
+            "rep_id": "R1",
+            "product_line": "a",
+            "stage": "won",
+            "amount": 30,
+            "currency": "USD",
+            "closed_on": date(2026, 3, 5),
+            "collected_amount": 0,
+        },
+        {
+            "deal_id": "D3",
+            "customer_id": "C1",
+            "rep_id": "R1",
+            "product_line": "a",
+            "stage": "lost",
+            "amount": 500,
+            "closed_on": date(2026, 3, 6),
+        },
         # Q2: 130 won over an explicit 2026-Q2 target of 100 -> 130 %
-        {"deal_id": "D4", "customer_id": "C1", "rep_id": "R1", "product_line": "a", "stage": "won",
-         "amount": 130, "closed_on": date(2026, 5, 6), "collected_amount": 130},
+        {
+            "deal_id": "D4",
+            "customer_id": "C1",
+            "rep_id": "R1",
+            "product_line": "a",
+            "stage": "won",
+            "amount": 130,
+            "closed_on": date(2026, 5, 6),
+            "collected_amount": 130,
+        },
         # after as-of: 2026-Q4 is not evaluated
-        {"deal_id": "D5", "customer_id": "C1", "rep_id": "R1", "product_line": "a", "stage": "won",
-         "amount": 1, "closed_on": date(2026, 10, 5), "collected_amount": 1},
+        {
+            "deal_id": "D5",
+            "customer_id": "C1",
+            "rep_id": "R1",
+            "product_line": "a",
+            "stage": "won",
+            "amount": 1,
+            "closed_on": date(2026, 10, 5),
+            "collected_amount": 1,
+        },
     ]
     targets += [{"period": f"2026-0{m}", "rep_id": "R1", "sales_target": 100} for m in (1, 2, 3)]
-    targets += [{"period": "2026-Q2", "rep_id": "R1", "sales_target": 100},
-                {"period": "2026", "rep_id": "R1", "sales_target": 9999}]  # year target: year grain only
+    targets += [
+        {"period": "2026-Q2", "rep_id": "R1", "sales_target": 100},
+        {"period": "2026", "rep_id": "R1", "sales_target": 9999},
+    ]  # year target: year grain only
     # NPS, each quarter: 6 promoters, 2 passives, 3 detractors of 11 third-party responses -> 27.27;
     # plus 3 rep-distributed 10s that do not count
     for quarter, day in (("q1", "2026-02-15"), ("q2", "2026-05-15")):
@@ -198,58 +309,155 @@ def build_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     # complaints Q1: resolved at exactly 24 h (in time), at 24 h 1 min (late), unresolved (late) -> 1/3
     opened = ts("2026-01-10 02:00:00")
     tickets += [
-        {"ticket_id": "K1", "customer_id": "C1", "rep_id": "R1", "type": "complaint", "category": "service",
-         "severity": "low", "opened_at": opened, "resolved_at": opened + timedelta(hours=24)},
-        {"ticket_id": "K2", "customer_id": "C1", "rep_id": "R1", "type": "complaint", "category": "service",
-         "severity": "low", "opened_at": opened, "resolved_at": opened + timedelta(hours=24, minutes=1)},
-        {"ticket_id": "K3", "customer_id": "C1", "rep_id": "R1", "type": "complaint", "category": "billing",
-         "severity": "low", "opened_at": opened},
+        {
+            "ticket_id": "K1",
+            "customer_id": "C1",
+            "rep_id": "R1",
+            "type": "complaint",
+            "category": "service",
+            "severity": "low",
+            "opened_at": opened,
+            "resolved_at": opened + timedelta(hours=24),
+        },
+        {
+            "ticket_id": "K2",
+            "customer_id": "C1",
+            "rep_id": "R1",
+            "type": "complaint",
+            "category": "service",
+            "severity": "low",
+            "opened_at": opened,
+            "resolved_at": opened + timedelta(hours=24, minutes=1),
+        },
+        {
+            "ticket_id": "K3",
+            "customer_id": "C1",
+            "rep_id": "R1",
+            "type": "complaint",
+            "category": "billing",
+            "severity": "low",
+            "opened_at": opened,
+        },
     ]
 
     # ---- R2 (T1): insufficient data ---------------------------------------------------------
     customer("C2", "R2")
-    deals.append({"deal_id": "D6", "customer_id": "C2", "rep_id": "R2", "product_line": "b", "stage": "won",
-                  "amount": 100, "closed_on": date(2026, 1, 20), "collected_amount": 100})
+    deals.append(
+        {
+            "deal_id": "D6",
+            "customer_id": "C2",
+            "rep_id": "R2",
+            "product_line": "b",
+            "stage": "won",
+            "amount": 100,
+            "closed_on": date(2026, 1, 20),
+            "collected_amount": 100,
+        }
+    )
     # explicit quarter target 200 wins over the monthly 50
-    targets += [{"period": "2026-Q1", "rep_id": "R2", "sales_target": 200},
-                {"period": "2026-01", "rep_id": "R2", "sales_target": 50}]
+    targets += [
+        {"period": "2026-Q1", "rep_id": "R2", "sales_target": 200},
+        {"period": "2026-01", "rep_id": "R2", "sales_target": 50},
+    ]
     for i in range(4):  # 4 promoters: below nps min_sample 10 -> masked at rep level
         survey(f"S2{i}", "R2", "C2", "2026-02-20", 10)
     # two complaints in time: one without rep_id (attributed to the owner R2), one with R2
     tickets += [
-        {"ticket_id": "K4", "customer_id": "C2", "type": "complaint", "category": "product", "severity": "high",
-         "opened_at": opened, "resolved_at": opened + timedelta(hours=2)},
-        {"ticket_id": "K5", "customer_id": "C2", "rep_id": "R2", "type": "complaint", "category": "product",
-         "severity": "high", "opened_at": opened, "resolved_at": opened + timedelta(hours=1)},
+        {
+            "ticket_id": "K4",
+            "customer_id": "C2",
+            "type": "complaint",
+            "category": "product",
+            "severity": "high",
+            "opened_at": opened,
+            "resolved_at": opened + timedelta(hours=2),
+        },
+        {
+            "ticket_id": "K5",
+            "customer_id": "C2",
+            "rep_id": "R2",
+            "type": "complaint",
+            "category": "product",
+            "severity": "high",
+            "opened_at": opened,
+            "resolved_at": opened + timedelta(hours=1),
+        },
     ]
     # contacted at UTC 2026-03-31 15:30 = 23:30 local on the last day of Q1: counts in 2026-Q1
-    interactions.append({"interaction_id": "N1", "rep_id": "R2", "customer_id": "C2", "channel": "im",
-                         "customer_contacted_at": ts("2026-03-31 15:30:00"),
-                         "rep_responded_at": ts("2026-03-31 16:00:00")})
+    interactions.append(
+        {
+            "interaction_id": "N1",
+            "rep_id": "R2",
+            "customer_id": "C2",
+            "channel": "im",
+            "customer_contacted_at": ts("2026-03-31 15:30:00"),
+            "rep_responded_at": ts("2026-03-31 16:00:00"),
+        }
+    )
 
     # ---- R3, R4 (T2, new_business): identical figures -> tied ---------------------------------
     for rep in ("R3", "R4"):
         targets.append({"period": "2026-Q1", "rep_id": rep, "sales_target": 100})
         for i in range(10):
             customer(f"C{rep}{i}", rep)
-        deals.append({"deal_id": f"D{rep}", "customer_id": f"C{rep}0", "rep_id": rep, "product_line": "c",
-                      "stage": "won", "amount": 100, "closed_on": date(2026, 2, 1), "collected_amount": 50})
+        deals.append(
+            {
+                "deal_id": f"D{rep}",
+                "customer_id": f"C{rep}0",
+                "rep_id": rep,
+                "product_line": "c",
+                "stage": "won",
+                "amount": 100,
+                "closed_on": date(2026, 2, 1),
+                "collected_amount": 50,
+            }
+        )
         for i in range(5):  # 4 of 5 fully_meets -> 80
             proposal(f"P{rep}{i}", rep, f"C{rep}{i}", "2026-02-02", "fully_meets" if i < 4 else "does_not_meet")
         for i in range(5, 10):
-            interactions.append({"interaction_id": f"N{rep}{i}", "rep_id": rep, "customer_id": f"C{rep}{i}",
-                                 "channel": "phone", "customer_contacted_at": local_noon_utc("2026-02-03"),
-                                 "rep_responded_at": local_noon_utc("2026-02-03") + timedelta(hours=5)})
+            interactions.append(
+                {
+                    "interaction_id": f"N{rep}{i}",
+                    "rep_id": rep,
+                    "customer_id": f"C{rep}{i}",
+                    "channel": "phone",
+                    "customer_contacted_at": local_noon_utc("2026-02-03"),
+                    "rep_responded_at": local_noon_utc("2026-02-03") + timedelta(hours=5),
+                }
+            )
         # 1 complaining customer of 10 served -> complaint_rate 10 %
-        tickets.append({"ticket_id": f"K{rep}", "customer_id": f"C{rep}1", "rep_id": rep, "type": "complaint",
-                        "category": "delivery", "severity": "medium", "opened_at": local_noon_utc("2026-02-04")})
+        tickets.append(
+            {
+                "ticket_id": f"K{rep}",
+                "customer_id": f"C{rep}1",
+                "rep_id": rep,
+                "type": "complaint",
+                "category": "delivery",
+                "severity": "medium",
+                "opened_at": local_noon_utc("2026-02-04"),
+            }
+        )
 
     # team T1 adjustments in Q1: +3 (labelled with a month) and +4 -> 7, clamped to 5
     adjustments += [
-        {"adjustment_id": "A1", "period": "2026-02", "level": "team", "subject_id": "T1", "points": 3,
-         "reason": "key account rescue", "approved_by": "director"},
-        {"adjustment_id": "A2", "period": "2026-Q1", "level": "team", "subject_id": "T1", "points": 4,
-         "reason": "new market", "approved_by": "director"},
+        {
+            "adjustment_id": "A1",
+            "period": "2026-02",
+            "level": "team",
+            "subject_id": "T1",
+            "points": 3,
+            "reason": "key account rescue",
+            "approved_by": "director",
+        },
+        {
+            "adjustment_id": "A2",
+            "period": "2026-Q1",
+            "level": "team",
+            "subject_id": "T1",
+            "points": 4,
+            "reason": "new market",
+            "approved_by": "director",
+        },
     ]
 
     insert(con, "crm__customers", customers)
@@ -265,10 +473,21 @@ def build_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
 
 def run_dbt_build(tmp: Path, warehouse: Path, dbt_vars: dict) -> None:
     os.environ["SCORECARD_WAREHOUSE"] = str(warehouse)
-    result = dbt_main.dbtRunner().invoke([
-        "build", "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-        "--vars", json.dumps(dbt_vars), "--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs"),
-    ])
+    result = dbt_main.dbtRunner().invoke(
+        [
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT),
+            "--profiles-dir",
+            str(DBT_PROJECT),
+            "--vars",
+            json.dumps(dbt_vars),
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+        ]
+    )
     assert result.success, f"dbt build failed: {result.exception}"
 
 
@@ -308,8 +527,13 @@ def indicator(warehouse, period, level, subject, name, schema="marts", table="in
         [period, level, subject, name],
     )
     assert len(rows) == 1, rows
-    return dict(zip(["numerator", "denominator", "value", "sample_size", "is_sufficient", "ci_low", "ci_high"],
-                    rows[0], strict=True))
+    return dict(
+        zip(
+            ["numerator", "denominator", "value", "sample_size", "is_sufficient", "ci_low", "ci_high"],
+            rows[0],
+            strict=True,
+        )
+    )
 
 
 def scorecard_row(warehouse, period, level, subject):
@@ -348,7 +572,7 @@ def test_rep_nps_masked_below_min_sample_but_kept_in_audit(warehouses):
     masked = indicator(warehouses["quarter"], "2026-Q1", "rep", "R2", "nps")
     assert masked["value"] is None and masked["numerator"] is None and masked["ci_low"] is None
     assert masked["sample_size"] == 4 and masked["is_sufficient"] is False
-    audit = indicator(warehouses["quarter"], "2026-Q1", "rep", "R2", "nps", "audit", "audit_indicator_values")
+    audit = indicator(warehouses["quarter"], "2026-Q1", "rep", "R2", "nps", "audit", "indicator_values")
     assert audit["value"] == 100 and audit["numerator"] == 4
     # the team figure is not masked: R1's 6 P / 3 D of 11 plus R2's 4 P -> (10 - 3) / 15
     team = indicator(warehouses["quarter"], "2026-Q1", "team", "T1", "nps")
@@ -437,9 +661,11 @@ def test_team_grade_by_hand_with_clamped_adjustment(warehouses):
     assert float(row["adjustment_points"]) == 5
     assert str(row["final_score"]) == "80.45" and row["grade"] == "good"
     assert row["rank_in_team"] is None and row["team_id"] == "T1"
-    audit = query(warehouses["quarter"],
-                  "select period, subject_raw_points, subject_clamped_points, was_clamped "
-                  "from audit.audit_adjustments where adjustment_id = 'A1'")
+    audit = query(
+        warehouses["quarter"],
+        "select period, subject_raw_points, subject_clamped_points, was_clamped "
+        "from audit.adjustments where adjustment_id = 'A1'",
+    )
     assert [(p, float(r), float(c), w) for p, r, c, w in audit] == [("2026-Q1", 7.0, 5.0, True)]
     # Q2: only R1's events: composite 92.0779220779, rose 16.63 -> 3 progress points -> 95.08
     q2 = scorecard_row(warehouses["quarter"], "2026-Q2", "team", "T1")
@@ -454,15 +680,21 @@ def test_insufficient_data_and_ranks_with_a_tie(warehouses):
     assert r2["rank_in_team"] is None and r2["rank_overall"] is None
     # new_business: sales 100 (0.4), complaint_rate 10 % -> 100 - 10 x (10 - 5) = 50 (0.15),
     # requirement 80 (0.2); nps has no responses -> coverage 0.75, composite 63.5 / 0.75 = 84.67
-    ranks = query(warehouses["quarter"],
-                  "select subject_id, final_score, rank_in_team, rank_overall from marts.scorecard "
-                  "where period = '2026-Q1' and level = 'rep' and final_score is not null order by subject_id")
+    ranks = query(
+        warehouses["quarter"],
+        "select subject_id, final_score, rank_in_team, rank_overall from marts.scorecard "
+        "where period = '2026-Q1' and level = 'rep' and final_score is not null order by subject_id",
+    )
     assert [(s, str(f), t, o) for s, f, t, o in ranks] == [
-        ("R1", "83.51", 1, 3), ("R3", "84.67", 1, 1), ("R4", "84.67", 1, 1),
+        ("R1", "83.51", 1, 3),
+        ("R3", "84.67", 1, 1),
+        ("R4", "84.67", 1, 1),
     ]
     complaint = indicator(warehouses["quarter"], "2026-Q1", "rep", "R3", "complaint_rate")
     assert (complaint["numerator"], complaint["denominator"]) == (1, 10)
-    teams = query(warehouses["quarter"],
-                  "select subject_id, rank_overall from marts.scorecard "
-                  "where period = '2026-Q1' and level = 'team' order by subject_id")
+    teams = query(
+        warehouses["quarter"],
+        "select subject_id, rank_overall from marts.scorecard "
+        "where period = '2026-Q1' and level = 'team' order by subject_id",
+    )
     assert teams == [("T1", 2), ("T2", 1)]

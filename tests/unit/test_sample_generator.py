@@ -33,8 +33,7 @@ CONTRACT_COLUMNS = {
     "crm/proposals": "proposal_id, customer_id, rep_id, deal_id, submitted_at, customer_verdict, verdict_at, "
     "updated_at",
     "crm/followups": "followup_id, rep_id, customer_id, planned_on, completed_at, channel",
-    "crm/interactions": "interaction_id, rep_id, customer_id, channel, customer_contacted_at, "
-    "rep_responded_at",
+    "crm/interactions": "interaction_id, rep_id, customer_id, channel, customer_contacted_at, rep_responded_at",
     "crm/feedback_self_reported": "record_id, rep_id, customer_id, contact_on, reported_on, kind, "
     "claimed_satisfaction, complaint_resolved, note",
     "crm/adjustments": "adjustment_id, period, level, subject_id, points, reason, approved_by",
@@ -144,9 +143,7 @@ def parse_ts(s: pd.Series) -> pd.Series:
         out[off] = pd.to_datetime(s[off], format="ISO8601", utc=True)
     if plain.any():
         out[plain] = (
-            pd.to_datetime(s[plain], format="%Y-%m-%d %H:%M:%S")
-            .dt.tz_localize("Asia/Shanghai")
-            .dt.tz_convert("UTC")
+            pd.to_datetime(s[plain], format="%Y-%m-%d %H:%M:%S").dt.tz_localize("Asia/Shanghai").dt.tz_convert("UTC")
         )
     return out
 
@@ -497,12 +494,8 @@ def test_deal_duplicates_and_superseded_versions(default_run: tuple[Landing, dic
 # planted patterns: independent, simple detectors must find all of them and few others
 def _attributed_complaints(e: dict[str, pd.DataFrame]) -> pd.DataFrame:
     t = e["tickets/tickets"]
-    t = t[t["type"] == "complaint"].merge(
-        e["crm/customers"][["customer_id", "owner_rep_id"]], on="customer_id"
-    )
-    t = t.assign(
-        rep=np.where(t["rep_id"] == "", t["owner_rep_id"], t["rep_id"]), tday=local_day(t["opened_at"])
-    )
+    t = t[t["type"] == "complaint"].merge(e["crm/customers"][["customer_id", "owner_rep_id"]], on="customer_id")
+    t = t.assign(rep=np.where(t["rep_id"] == "", t["owner_rep_id"], t["rep_id"]), tday=local_day(t["opened_at"]))
     return t.assign(period=quarter_label(t["tday"]))
 
 
@@ -530,13 +523,8 @@ def detect(e: dict[str, pd.DataFrame]) -> dict[str, set[tuple[str, str]]]:
     tk = _attributed_complaints(e)
     r = _responses(e)
 
-    m = fb.merge(
-        tk[["rep", "customer_id", "tday"]], left_on=["rep_id", "customer_id"], right_on=["rep", "customer_id"]
-    )
-    m = m[
-        ((m["day"] - m["tday"]).dt.days.abs() <= 14)
-        & (m["kind"].isin(["praise", "neutral"]) | (m["claimed"] >= 4))
-    ]
+    m = fb.merge(tk[["rep", "customer_id", "tday"]], left_on=["rep_id", "customer_id"], right_on=["rep", "customer_id"])
+    m = m[((m["day"] - m["tday"]).dt.days.abs() <= 14) & (m["kind"].isin(["praise", "neutral"]) | (m["claimed"] >= 4))]
     found["hidden_complaint"] = set(zip(m["rep_id"], m["period"], strict=True))
 
     tickets = tk.groupby(["rep", "period"]).size()
@@ -616,9 +604,7 @@ def test_planted_patterns_are_detectable(default_run: tuple[Landing, dict[str, i
     assert gt["rep_id"].nunique() <= 0.4 * len(lnd.e["crm/reps"])
     found = detect(lnd.e)
     for rule in sorted(RULES):
-        truth = set(
-            zip(gt.loc[gt["rule_id"] == rule, "rep_id"], gt.loc[gt["rule_id"] == rule, "period"], strict=True)
-        )
+        truth = set(zip(gt.loc[gt["rule_id"] == rule, "rep_id"], gt.loc[gt["rule_id"] == rule, "period"], strict=True))
         missed = truth - found[rule]
         extra = found[rule] - truth
         assert not missed, (rule, sorted(missed))

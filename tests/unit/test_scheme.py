@@ -76,9 +76,7 @@ def test_missing_scheme_unknown_key_bad_zone_and_method_params():
 def test_piecewise_points_must_increase():
     d = _default()
     d["schemes"]["mature"]["scoring"]["nps"] = {"method": "piecewise", "points": [[0, 10], [0, 20]]}
-    assert _errors(d) == [
-        "schemes.mature.scoring.nps: piecewise points must have strictly increasing values"
-    ]
+    assert _errors(d) == ["schemes.mature.scoring.nps: piecewise points must have strictly increasing values"]
 
 
 def test_cfg_rows_cover_every_indicator_per_scheme():

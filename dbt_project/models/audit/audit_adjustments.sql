@@ -1,3 +1,4 @@
+{{ config(alias="adjustments") }}
 -- Every manager adjustment with its reason and approver, the evaluation period it counts in, the
 -- subject's raw sum of adjustments in that period, the sum after clamping and whether it was clamped.
 with

@@ -1,3 +1,4 @@
+{{ config(alias="indicator_values") }}
 -- Auditors' copy of indicator_values without the masking of small survey samples, with the promoter
 -- and detractor counts behind nps and key_account_nps.
 with

@@ -153,6 +153,11 @@ customers_served as (
     select period, rep_id, team_id, customer_id from followups
     union all
     select period, rep_id, team_id, customer_id from proposals
+    union all
+    -- a complaint is itself a contact with the customer: without this, a customer who complains in
+    -- a period without other touch points would make the rate exceed 100 % (docs/decisions.md)
+    select period, rep_id, team_id, customer_id from tickets
+    where is_complaint
 
 ),
 

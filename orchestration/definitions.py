@@ -1,14 +1,15 @@
-"""The code location: reads like a table of contents."""
+"""The code location: reads like a table of contents (ingest -> validate -> compute -> report)."""
 
 from dagster import Definitions, in_process_executor
 
+from .assets import report, validate
 from .assets.config import scheme_config
 from .assets.dbt import dbt_resource, scorecard_dbt_assets
 from .assets.ingest import ingest_assets
 from .resources import settings_from_env
 from .schedules import nightly_schedule, nightly_scorecard_job
 
-defs = Definitions(
+core = Definitions(
     assets=[scheme_config, *ingest_assets, scorecard_dbt_assets()],
     jobs=[nightly_scorecard_job],
     schedules=[nightly_schedule],
@@ -16,3 +17,5 @@ defs = Definitions(
     # DuckDB allows one writer per file: steps run one after another in the run's process.
     executor=in_process_executor,
 )
+
+defs = Definitions.merge(core, validate.defs, report.defs)

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = (".csv", ".parquet", ".jsonl")
 PANDERA_CHUNK_ROWS = 100_000
+MAX_LEDGER_ROWS = 1000
 _READ_BLOCK = 1 << 20
 
 
@@ -272,6 +273,7 @@ def ingest_entity(
         f"from {typed_table} where _reason is not null",
         [run_id, spec.entity],
     )
+    _record_contract_results(con, spec, typed_table, run_id)
     key = ", ".join(ident(k) for k in spec.key)
     order = ("updated_at desc nulls last, " if spec.has_updated_at else "") + "_file desc, _row desc"
     cols = ", ".join(ident(c.name) for c in spec.columns)
@@ -313,3 +315,35 @@ def ingest_entity(
     con.execute(f"drop table if exists {landing_table}")
     con.execute(f"drop table if exists {typed_table}")
     return counts
+
+
+def _record_contract_results(con, spec: EntitySpec, typed_table: str, run_id: str) -> None:
+    """The row-level contract as a check in the audit ledger: one audit.check_results row per entity
+    and run, and the first MAX_LEDGER_ROWS quarantined rows in audit.validation_failures (all of them
+    stay in audit.quarantine). Non-blocking: broken rows are set aside, the others go on."""
+    con.execute(
+        "delete from audit.check_results where run_id = ? and check_kind = 'pandera' and source = ?",
+        [run_id, spec.entity],
+    )
+    con.execute(
+        "delete from audit.validation_failures where run_id = ? and check_kind = 'pandera' and source = ?",
+        [run_id, spec.entity],
+    )
+    bad = con.execute(f"select count(*) from {typed_table} where _reason is not null").fetchone()[0]
+    con.execute(
+        "insert into audit.check_results values (?, current_timestamp, 'pandera', ?, 'contract_row_rules', "
+        "'warn', ?, ?, ?)",
+        [
+            run_id,
+            spec.entity,
+            bad == 0,
+            bad,
+            f"{bad} row(s) broke the contract and were quarantined" if bad else "every row meets the contract",
+        ],
+    )
+    con.execute(
+        f"insert into audit.validation_failures select ?, current_timestamp, ?, 'contract_row_rules', 'warn', "
+        f"_row_key, null, null, _reason || ' (' || _file || ' row ' || _row || ')', 'pandera' "
+        f"from {typed_table} where _reason is not null order by _file, _row limit {MAX_LEDGER_ROWS}",
+        [run_id, spec.entity],
+    )

@@ -21,6 +21,7 @@ class RunOutcome:
     counts: list[tuple] = field(default_factory=list)
     checks_passed: int = 0
     checks_failed: int = 0
+    checks_by_kind: list[tuple] = field(default_factory=list)  # (kind, passed, warned, failed)
     grades: list[tuple] = field(default_factory=list)
     flags: int | None = None
 
@@ -65,6 +66,15 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
             "from audit.run_counts where run_id = ? order by entity",
             [outcome.run_id],
         ).fetchall()
+        outcome.checks_by_kind = con.execute(
+            "select check_kind, count(*) filter (where passed), "
+            "count(*) filter (where not passed and severity = 'warn'), "
+            "count(*) filter (where not passed and severity <> 'warn') "
+            "from audit.check_results where run_id = ? group by check_kind order by check_kind",
+            [outcome.run_id],
+        ).fetchall()
+        outcome.checks_passed = sum(r[1] for r in outcome.checks_by_kind)
+        outcome.checks_failed = sum(r[2] + r[3] for r in outcome.checks_by_kind)
         try:
             outcome.grades = con.execute(
                 "select period, level, grade, count(*) from marts.scorecard group by all order by all"
@@ -93,14 +103,11 @@ def run_pipeline(echo: Callable[[str], None] = print, log_level: str = "INFO") -
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
     outcome = RunOutcome(run_id=result.run_id, success=result.success, failure=_failure_message(result))
-    for ev in result.get_asset_check_evaluations():
-        if ev.passed:
-            outcome.checks_passed += 1
-        else:
-            outcome.checks_failed += 1
     as_of = parse_as_of(as_of_text, "UTC").astimezone(UTC).replace(tzinfo=None).isoformat() if as_of_text else ""
-    _record_run(warehouse, outcome, started, as_of, published=outcome.success)
+    with connect(warehouse) as con:  # a run that failed before writing anything still leaves a record
+        ensure_audit_tables(con)
     _summarise(warehouse, outcome)
+    _record_run(warehouse, outcome, started, as_of, published=outcome.success)
     _print_summary(outcome, warehouse, echo)
     return outcome
 
@@ -116,10 +123,15 @@ def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -
             note = "  (empty input)" if rows_in == 0 else ""
             echo(f"  {entity:<28}{files:>6}{rows_in:>10,}{acc:>10,}{quar:>10,}{dup:>8,}{sup:>8,}{note}")
     echo(f"  checks: {o.checks_passed} passed, {o.checks_failed} failed")
+    for kind, passed, warned, failed in o.checks_by_kind:
+        echo(f"    {kind:<20} {passed:>5} passed {warned:>5} warned (non-blocking) {failed:>5} failed (blocking)")
     if o.grades:
-        echo("  graded subjects (period, level, grade: count):")
+        echo("  graded subjects:")
+        by_period: dict[tuple[str, str], list[str]] = {}
         for period, level, grade, n in o.grades:
-            echo(f"    {period} {level:<5} {grade:<18} {n}")
+            by_period.setdefault((period, level), []).append(f"{grade} {n}")
+        for (period, level), grades in by_period.items():
+            echo(f"    {period} {level:<5} " + ", ".join(grades))
     if o.flags is not None:
         echo(f"  anomaly flags: {o.flags}")
     echo(f"warehouse: {warehouse}")

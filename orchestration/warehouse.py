@@ -20,6 +20,15 @@ create table if not exists audit.run_counts (
     run_id varchar, entity varchar, files integer, rows_in bigint, accepted bigint,
     quarantined bigint, exact_duplicates bigint, superseded bigint, counted_at timestamp
 );
+create table if not exists audit.validation_failures (
+    run_id varchar, checked_at timestamp, source varchar, check_name varchar, severity varchar,
+    row_key varchar, column_name varchar, bad_value varchar, message varchar,
+    check_kind varchar  -- pandera | great_expectations | dbt | cross_source
+);
+create table if not exists audit.check_results (
+    run_id varchar, checked_at timestamp, check_kind varchar, source varchar, check_name varchar,
+    severity varchar, passed boolean, failing_rows bigint, message varchar
+);
 create table if not exists audit.quarantine (
     run_id varchar, source varchar, row_key varchar, reason varchar, raw_row varchar,
     file varchar, row_number bigint, quarantined_at timestamp
@@ -57,6 +66,11 @@ def connect(path: str | Path, read_only: bool = False, timezone: str | None = No
 
 def ensure_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
+
+
+def reports_dir(warehouse: str | Path) -> Path:
+    """Reports of a warehouse live beside it: <warehouse dir>/reports/."""
+    return Path(warehouse).resolve().parent / "reports"
 
 
 def sql_str(value: str) -> str:

@@ -11,11 +11,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetSpec
+from dagster import AssetExecutionContext, AssetSpec, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from ..config.scheme import dbt_vars
 from ..resources import DBT_PROJECT_DIR, ScorecardSettings
+from ..validation.dbt_results import record_dbt_results
+from ..warehouse import connect, ensure_audit_tables
 
 DBT_GROUPS = ("staging", "intermediate", "marts", "audit")
 
@@ -58,8 +60,35 @@ def scorecard_dbt_assets():
         dagster_dbt_translator=ScorecardTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
     )
     def scorecard_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: ScorecardSettings):
-        """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check."""
-        yield from dbt.cli(["build", "--vars", json.dumps(dbt_run_vars(settings))], context=context).stream()
+        """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check.
+
+        Test results and failing rows go to the audit ledger; a failing error-severity test (or a
+        model error) fails this step, so nothing downstream of it runs; warnings do not."""
+        run_vars = dbt_run_vars(settings) | {"run_id": context.run_id}
+        invocation = dbt.cli(["build", "--vars", json.dumps(run_vars)], context=context, raise_on_error=False)
+        try:
+            yield from invocation.stream()
+        except BaseException:
+            # never leave a dbt process behind: it would keep the DuckDB file locked
+            if invocation.process.poll() is None:
+                invocation.process.terminate()
+                invocation.process.wait(timeout=30)
+            raise
+        run_results = invocation.get_artifact("run_results.json")
+        with connect(settings.warehouse) as con:
+            ensure_audit_tables(con)
+            tally = record_dbt_results(con, context.run_id, run_results, invocation.manifest)
+        context.log.info(
+            f"dbt tests: {tally.passed} passed, {tally.warned} warned, {tally.failed} failed, "
+            f"{tally.errored} errored, {tally.skipped} skipped (failing rows in audit.validation_failures)"
+        )
+        if not invocation.is_successful():
+            raise Failure(
+                description=f"dbt build failed: {tally.failed} error-severity test(s) failed, "
+                f"{tally.errored} node(s) errored; downstream models were skipped. "
+                "See audit.validation_failures and audit.check_results for this run.",
+                metadata={"tests_failed": tally.failed, "errored": tally.errored},
+            )
 
     return scorecard_dbt_models
 

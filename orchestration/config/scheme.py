@@ -277,6 +277,7 @@ def dbt_vars(s: Scheme, as_of_utc: str) -> dict[str, Any]:
         "adjust_max_abs": float(s.adjustments.max_abs_points),
         "currency_base": s.currency.base.upper(),
         "currency_rates": {k: float(v) for k, v in s.currency.rates.items()},
+        "anomalies": dict(s.anomalies),
     }
 
 

@@ -78,6 +78,8 @@ def build(root: Path) -> Path:
             "D4,C8,R3,服务,won,60000,,2026-03-15,30000,",
             "D5,C9,R2,服务,won,999999,,2026-04-01,,",
             "D6,C2,R1,软件,lost,50000,,2026-02-15,,",
+            # cross-source failure (warn): customer C99 does not exist; an open deal counts nowhere
+            "D7,C99,R3,服务,open,1000,,,,",
         ],
     )
     # Proposals of R1: 3 fully_meets, 1 partially, 1 does_not_meet, 1 pending -> 3 / 5 = 60 %.
@@ -105,6 +107,9 @@ def build(root: Path) -> Path:
             "K4,C4,R1,inquiry,other,low,2026-02-03 10:00:00,,,",
             "K5,C7,R2,complaint,service,low,2026-03-01 08:00:00,,2026-03-01 10:00:00,",
             "K6,C9,,complaint,billing,low,2026-03-31 23:30:00,,2026-04-01 00:30:00,",
+            # cross-source failure (warn): R2 neither owns C8 nor ever touched it; an inquiry, so no
+            # complaint indicator changes
+            "K7,C8,R2,inquiry,other,low,2026-03-02 10:00:00,,,",
         ],
     )
     # Surveys for R1 in Q1: 12 third-party responses: 7 promoters, 2 passives, 3 detractors
@@ -120,6 +125,9 @@ def build(root: Path) -> Path:
         resp.append(f"S{i},I{i},{when},{n},{c},,fp{i},120")
     inv.append("I13,C1,R1,,rep_distributed,2026-02-01 09:00:00")
     resp.append("S13,I13,2026-02-05 12:00:00,10,5,,fp13,90")
+    # cross-source failure (warn): S15 answered before its rep-distributed invitation was sent
+    inv.append("I15,C3,R1,,rep_distributed,2026-02-10 09:00:00")
+    resp.append("S15,I15,2026-02-09 12:00:00,9,5,,fp15,100")
     inv.append("I14,C2,R1,,third_party,2026-03-01 09:00:00")
     resp.append("S14,I14,2026-03-31T23:30:00Z,0,1,,fp14,90")
     _csv(root, "survey/invitations/invitations.csv", "invitation_id,customer_id,rep_id,deal_id,channel,sent_at", inv)

@@ -135,3 +135,52 @@ def test_grades_by_hand(run):
     assert rows["T1"][1:] == (Decimal(1), Decimal(0), Decimal("68.80"), "needs_improvement", Decimal("0.8"), None, 1)
     clamped = con.execute("select count(*) from audit.adjustments where subject_id = 'R2' and was_clamped").fetchone()
     assert clamped == (2,)
+
+
+def test_cross_source_failures_reach_the_ledger_with_business_keys(run):
+    outcome, con, _ = run
+    rows = con.execute(
+        "select source, severity, row_key, column_name, bad_value, message, check_kind "
+        "from audit.validation_failures where run_id = ? and check_kind = 'cross_source' order by row_key",
+        [outcome.run_id],
+    ).fetchall()
+    assert rows == [
+        (
+            "stg_crm__deals",
+            "warn",
+            "D7",
+            "customer_id",
+            "C99",
+            "customer_id C99 does not resolve to stg_crm__customers.customer_id",
+            "cross_source",
+        ),
+        (
+            "assert_ticket_rep_is_owner_or_interacted",
+            "warn",
+            "K7",
+            "rep_id",
+            "R2",
+            "ticket rep R2 is not the owner (R3) of customer C8 and never interacted with the customer",
+            "cross_source",
+        ),
+        (
+            "assert_response_after_invitation_sent",
+            "warn",
+            "S15",
+            "responded_at",
+            "2026-02-09 04:00:00",
+            "response answered before its invitation (I15) was sent at 2026-02-10 01:00:00 UTC",
+            "cross_source",
+        ),
+    ]
+    # warnings do not block: the marts were built and the run succeeded
+    assert outcome.success
+    kinds = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select check_kind, count(*) filter (where passed), count(*) filter (where not passed) "
+            "from audit.check_results where run_id = ? group by check_kind",
+            [outcome.run_id],
+        ).fetchall()
+    }
+    assert kinds["cross_source"][1] == 3 and kinds["dbt"][1] == 0 and kinds["pandera"] == (15, 0)

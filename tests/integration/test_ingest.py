@@ -159,6 +159,20 @@ def test_bad_rows_are_quarantined_with_their_reasons(tmp_path, bad_folder):
     }
     assert stored["crm/deals"] == (13, 3, 8, 1, 1)
     assert stored["crm/adjustments"] == (0, 0, 0, 0, 0)  # absent entity: empty input, not an error
+    # the contract is a (non-blocking) check in the audit ledger, with the quarantined rows' keys
+    results = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select source, passed, failing_rows from audit.check_results where check_kind = 'pandera'"
+        ).fetchall()
+    }
+    assert results["crm/deals"] == (False, 8)
+    assert results["crm/teams"] == (True, 0)
+    ledger = con.execute(
+        "select row_key, message from audit.validation_failures where source = 'crm/deals' order by row_key"
+    ).fetchall()
+    assert [r[0] for r in ledger] == ["D10", "D3", "D4", "D5", "D6", "D7", "D8", "D9"]
+    assert ledger[1][1] == "missing required value: amount (crm/deals/2026-03-31.csv row 3)"
 
 
 def test_typed_values_versions_and_text(tmp_path, bad_folder):

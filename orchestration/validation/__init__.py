@@ -1,0 +1,1 @@
+"""Validation stages: pandera at ingestion, Great Expectations suites, dbt tests into the audit ledger."""

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
-from .warehouse import connect, ensure_audit_tables
+from .run_records import failure_reason, record_run
+from .warehouse import connect
 
 
 @dataclass
@@ -24,39 +25,6 @@ class RunOutcome:
     checks_by_kind: list[tuple] = field(default_factory=list)  # (kind, passed, warned, failed)
     grades: list[tuple] = field(default_factory=list)
     flags: int | None = None
-
-
-def _failure_message(result) -> str | None:
-    for event in result.all_events:
-        if event.event_type == DagsterEventType.STEP_FAILURE:
-            err = event.step_failure_data.error
-            while err is not None and err.cause is not None:
-                err = err.cause
-            msg = err.message.strip() if err else "unknown error"
-            return f"step {event.step_key} failed: {msg}"
-    return None
-
-
-def _record_run(warehouse: str, outcome: RunOutcome, started: datetime, as_of: str, published: bool) -> None:
-    with connect(warehouse) as con:
-        ensure_audit_tables(con)
-        con.execute("delete from audit.runs where run_id = ?", [outcome.run_id])
-        con.execute(
-            "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                outcome.run_id,
-                started.replace(tzinfo=None),
-                datetime.now(UTC).replace(tzinfo=None),
-                as_of or None,
-                "succeeded" if outcome.success else "failed",
-                outcome.failure,
-                outcome.checks_passed,
-                outcome.checks_failed,
-                published,
-                os.environ["SCORECARD_LANDING"],
-                os.environ["SCORECARD_CONFIG"],
-            ],
-        )
 
 
 def _summarise(warehouse: str, outcome: RunOutcome) -> None:
@@ -102,12 +70,25 @@ def run_pipeline(echo: Callable[[str], None] = print, log_level: str = "INFO") -
     # Dagster's console log is the progress output; DEBUG (every engine event) only on request.
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
-    outcome = RunOutcome(run_id=result.run_id, success=result.success, failure=_failure_message(result))
-    as_of = parse_as_of(as_of_text, "UTC").astimezone(UTC).replace(tzinfo=None).isoformat() if as_of_text else ""
-    with connect(warehouse) as con:  # a run that failed before writing anything still leaves a record
-        ensure_audit_tables(con)
+    outcome = RunOutcome(
+        run_id=result.run_id,
+        success=result.success,
+        failure=failure_reason([e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]),
+    )
+    as_of = parse_as_of(as_of_text, "UTC") if as_of_text else started
+    record_run(
+        warehouse,
+        outcome.run_id,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        as_of=as_of,
+        status="succeeded" if outcome.success else "failed",
+        failure_reason=outcome.failure,
+        published=outcome.success,
+        landing=os.environ["SCORECARD_LANDING"],
+        config=os.environ["SCORECARD_CONFIG"],
+    )
     _summarise(warehouse, outcome)
-    _record_run(warehouse, outcome, started, as_of, published=outcome.success)
     _print_summary(outcome, warehouse, echo)
     return outcome
 

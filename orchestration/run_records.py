@@ -1,0 +1,70 @@
+"""audit.runs: one row per run of the nightly job, succeeded or failed, with its check counts.
+
+Written by `scorecard run` after its in-process run, and by the run-status sensors for runs that
+the schedule or the UI starts (sensors.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from .warehouse import connect, ensure_audit_tables
+
+
+def _naive_utc(value: datetime | float | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, UTC)
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def record_run(
+    warehouse: str,
+    run_id: str,
+    *,
+    started_at,
+    finished_at,
+    as_of,
+    status: str,
+    failure_reason: str | None,
+    published: bool,
+    landing: str,
+    config: str,
+) -> tuple[int, int]:
+    """Replace this run's row in audit.runs; return (checks passed, checks failed) of the run."""
+    with connect(warehouse) as con:
+        ensure_audit_tables(con)
+        passed, failed = con.execute(
+            "select count(*) filter (where passed), count(*) filter (where not passed) "
+            "from audit.check_results where run_id = ?",
+            [run_id],
+        ).fetchone()
+        con.execute("delete from audit.runs where run_id = ?", [run_id])
+        con.execute(
+            "insert into audit.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                _naive_utc(started_at),
+                _naive_utc(finished_at),
+                _naive_utc(as_of),
+                status,
+                failure_reason,
+                passed,
+                failed,
+                published,
+                landing,
+                config,
+            ],
+        )
+    return passed, failed
+
+
+def failure_reason(step_failure_events) -> str | None:
+    """'<step>: <deepest error message>' for each failed step, joined with '; '."""
+    reasons = []
+    for event in step_failure_events:
+        err = event.step_failure_data.error if event.step_failure_data else None
+        while err is not None and err.cause is not None:
+            err = err.cause
+        reasons.append(f"{event.step_key}: {err.message.strip() if err else event.message}")
+    return "; ".join(reasons) or None

@@ -269,7 +269,7 @@ def ingest_entity(
 
     con.execute("delete from audit.quarantine where run_id = ? and source = ?", [run_id, spec.entity])
     con.execute(
-        f"insert into audit.quarantine select ?, ?, _row_key, _reason, _raw, _file, _row, current_timestamp "
+        f"insert into audit.quarantine select ?, ?, _row_key, _reason, _raw, _file, _row, timezone('UTC', current_timestamp) "
         f"from {typed_table} where _reason is not null",
         [run_id, spec.entity],
     )
@@ -300,7 +300,7 @@ def ingest_entity(
     counts.exact_duplicates = counts.rows_in - counts.quarantined - counts.accepted - counts.superseded
     con.execute("delete from audit.run_counts where run_id = ? and entity = ?", [run_id, spec.entity])
     con.execute(
-        "insert into audit.run_counts values (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+        "insert into audit.run_counts values (?, ?, ?, ?, ?, ?, ?, ?, timezone('UTC', current_timestamp))",
         [
             run_id,
             spec.entity,
@@ -331,7 +331,7 @@ def _record_contract_results(con, spec: EntitySpec, typed_table: str, run_id: st
     )
     bad = con.execute(f"select count(*) from {typed_table} where _reason is not null").fetchone()[0]
     con.execute(
-        "insert into audit.check_results values (?, current_timestamp, 'pandera', ?, 'contract_row_rules', "
+        "insert into audit.check_results values (?, timezone('UTC', current_timestamp), 'pandera', ?, 'contract_row_rules', "
         "'warn', ?, ?, ?)",
         [
             run_id,
@@ -342,7 +342,7 @@ def _record_contract_results(con, spec: EntitySpec, typed_table: str, run_id: st
         ],
     )
     con.execute(
-        f"insert into audit.validation_failures select ?, current_timestamp, ?, 'contract_row_rules', 'warn', "
+        f"insert into audit.validation_failures select ?, timezone('UTC', current_timestamp), ?, 'contract_row_rules', 'warn', "
         f"_row_key, null, null, _reason || ' (' || _file || ' row ' || _row || ')', 'pandera' "
         f"from {typed_table} where _reason is not null order by _file, _row limit {MAX_LEDGER_ROWS}",
         [run_id, spec.entity],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import UTC, datetime
 
 import duckdb
@@ -25,6 +26,7 @@ class RunOutcome:
     checks_by_kind: list[tuple] = field(default_factory=list)  # (kind, passed, warned, failed)
     grades: list[tuple] = field(default_factory=list)
     flags: int | None = None
+    report: Path | None = None
 
 
 def _summarise(warehouse: str, outcome: RunOutcome) -> None:
@@ -90,6 +92,16 @@ def run_pipeline(echo: Callable[[str], None] = print, log_level: str = "INFO") -
     )
     _summarise(warehouse, outcome)
     _print_summary(outcome, warehouse, echo)
+    try:  # the auditor's report, for failed runs too: rendered after the run is recorded
+        from .config.scheme import load_scheme
+        from .reports.auditor import render_auditor_report
+
+        outcome.report = render_auditor_report(
+            warehouse, outcome.run_id, timezone=load_scheme(os.environ["SCORECARD_CONFIG"]).timezone
+        )
+        echo(f"auditor report: {outcome.report}")
+    except Exception as exc:  # a report that cannot be rendered must not hide the run's own outcome
+        echo(f"auditor report could not be rendered: {exc}")
     return outcome
 
 

@@ -42,7 +42,13 @@ def test_asset_graph_snapshot():
     assert groups["marts/scorecard"] == "dbt_marts"
     assert groups["staging/stg_crm__deals"] == "dbt_staging"
     assert groups["raw/crm__deals"] == "ingest"
+    assert groups["auditor_report"] == "report"
     # every dbt model depends, through staging, on the raw layer; dbt tests are asset checks
     assert any(c.asset_key.to_user_string() == "marts/scorecard" for c in graph.asset_check_keys)
-    deps = {d.to_user_string() for d in graph.get(graph.get_all_asset_keys().__iter__().__next__()).parent_keys}
-    assert isinstance(deps, set)
+    parents = {
+        k.to_user_string()
+        for k in graph.get(
+            next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "auditor_report")
+        ).parent_keys
+    }
+    assert parents == {"marts/scorecard", "marts/indicator_values"}

@@ -1,0 +1,657 @@
+"""The auditor's report of a run: one self-contained HTML file an auditor reads without SQL.
+
+`render_auditor_report(warehouse, run_id)` writes `reports_dir(warehouse)/auditor/<run_id>.html` and
+`latest.html` beside it. Sections: run summary and row counts per entity (with the invariant
+rows in = accepted + quarantined + exact duplicates + superseded), validation results per source and
+check with in-page links to each failing check's rows, quarantine counts per source and reason with
+sample raw rows, anomaly flags per rule with their evidence, manager adjustments and clamping.
+
+Bounded on tens of millions of rows: every figure is aggregated in SQL, and only capped samples are
+fetched (per check, per source, per rule: `min_by`/`max_by` with a count keep a bounded heap per
+group, over rowids where the table is large, and only the picked rows are read). A table another
+stage has not written yet (or a column it lacks) turns its section into "not available in this run"
+instead of failing the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..warehouse import connect, reports_dir
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+FAILING_ROWS_PER_CHECK = 200
+QUARANTINE_SAMPLE_PER_SOURCE = 20
+QUARANTINE_REASON_GROUPS = 500
+FLAGS_PER_RULE = 50
+ADJUSTMENTS_SHOWN = 500
+CHECKS_SHOWN = 5000
+RECENT_RUNS = 20
+TEXT_CAP = 500  # characters of a bad value, message, reason or evidence shown
+RAW_ROW_CAP = 2000  # characters of a quarantined raw row shown
+
+# A quarantine reason with the offending value blanked, so that reasons are counted per rule and
+# column ("wrong type: amount='…' is not a number"), not per distinct bad value. The full reason of
+# one row is shown beside each count as an example.
+_REASON_KIND_SQL = r"""
+case
+    when reason like 'pandera % on %: %' then regexp_replace(reason, '^(pandera .* on [^:]+): .*$', '\1: …')
+    when contains(reason, '''') or contains(reason, '=') then
+        regexp_replace(regexp_replace(reason, '''[^'']*''', '''…''', 'g'), '=[^\s'';,()]+', '=…', 'g')
+    else reason
+end
+"""
+
+
+@dataclass
+class AuditorReport:
+    """What `build_auditor_report` wrote, with the headline figures (Dagster metadata, CLI echo)."""
+
+    run_id: str
+    path: Path
+    latest_path: Path | None
+    headline: dict[str, Any] = field(default_factory=dict)
+
+
+def render_auditor_report(
+    warehouse: str | Path,
+    run_id: str | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    timezone: str | None = None,
+) -> Path:
+    """Write the auditor's HTML report of `run_id` (default: the latest run) and return its path.
+
+    `out_dir` defaults to `reports_dir(warehouse)/auditor`; `latest.html` there is updated unless a
+    later run is already recorded. `timezone` (the scheme's) adds local times beside UTC ones."""
+    return build_auditor_report(warehouse, run_id, out_dir, timezone=timezone).path
+
+
+def build_auditor_report(
+    warehouse: str | Path,
+    run_id: str | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    timezone: str | None = None,
+) -> AuditorReport:
+    out = Path(out_dir) if out_dir is not None else reports_dir(warehouse) / "auditor"
+    with connect(warehouse, read_only=True) as con:
+        reader = _Reader(con)
+        run_id = run_id or reader.latest_run_id()
+        if run_id is None:
+            raise ValueError(f"{warehouse}: no run recorded in audit.runs or audit.run_counts")
+        ctx = _collect(reader, run_id, out)
+    ctx["generated_at"] = datetime.now(UTC).replace(tzinfo=None)
+    ctx["warehouse"] = str(Path(warehouse).resolve())
+    html = _environment(timezone).get_template("auditor.html.j2").render(**ctx)
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{_file_name(run_id)}.html"
+    _write_atomic(path, html)
+    latest = None
+    if ctx["is_latest"]:
+        latest = out / "latest.html"
+        _write_atomic(latest, html)
+    return AuditorReport(run_id=run_id, path=path, latest_path=latest, headline=ctx["headline"])
+
+
+# --- reading the warehouse ---------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        con.execute("set enable_progress_bar = false")  # no progress bars in the run's log
+        self.tables = {
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in ('audit', 'marts')"
+            ).fetchall()
+        }
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def rows(self, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, params or [])
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def one(self, sql: str, params: list | None = None) -> dict[str, Any] | None:
+        rows = self.rows(sql, params)
+        return rows[0] if rows else None
+
+    def latest_run_id(self) -> str | None:
+        if self.has("audit.runs"):
+            row = self.one("select run_id from audit.runs order by started_at desc nulls last limit 1")
+            if row:
+                return row["run_id"]
+        if self.has("audit.run_counts"):
+            row = self.one("select run_id from audit.run_counts order by counted_at desc nulls last limit 1")
+            if row:
+                return row["run_id"]
+        return None
+
+
+class _NotAvailable(Exception):
+    """A section whose tables are not (yet) in the warehouse."""
+
+
+def _section(reader: _Reader, needs: list[str], build) -> dict[str, Any]:
+    """A section's data, or why it is not available (table missing, or not readable as expected)."""
+    missing = [t for t in needs if not reader.has(t)]
+    if missing:
+        return {"available": False, "note": f"{', '.join(missing)} not in the warehouse"}
+    try:
+        return {"available": True, **build()}
+    except _NotAvailable as exc:
+        return {"available": False, "note": str(exc)}
+    except duckdb.Error as exc:  # a table written by another stage with other columns
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return {"available": False, "note": f"could not be read: {first_line}"}
+
+
+def _collect(r: _Reader, run_id: str, out: Path) -> dict[str, Any]:
+    run = _section(r, ["audit.runs"], lambda: _run_row(r, run_id))
+    counts = _section(r, ["audit.run_counts"], lambda: _counts(r, run_id))
+    checks = _section(r, [], lambda: _checks(r, run_id))
+    quarantine = _section(r, ["audit.quarantine"], lambda: _quarantine(r, run_id))
+    flags = _section(r, ["marts.anomaly_flags"], lambda: _flags(r, run_id))
+    adjustments = _section(r, ["audit.adjustments"], lambda: _adjustments(r))
+    history = _section(r, ["audit.runs"], lambda: _history(r, run_id, out))
+    is_latest = True
+    if run.get("available") and run.get("run") and history.get("available"):
+        started = run["run"]["started_at"]
+        is_latest = not any(
+            h["started_at"] is not None and started is not None and h["started_at"] > started for h in history["runs"]
+        )
+    headline = {
+        "status": (run.get("run") or {}).get("status") or "not recorded",
+        "rows_in": counts.get("totals", {}).get("rows_in"),
+        "quarantined": counts.get("totals", {}).get("quarantined"),
+        "checks_failed": checks.get("failed") if checks.get("available") else None,
+        "checks_failed_error": checks.get("failed_error") if checks.get("available") else None,
+        "flags": flags.get("total") if flags.get("available") else None,
+        "clamped_subjects": adjustments.get("clamped_count") if adjustments.get("available") else None,
+    }
+    return {
+        "run_id": run_id,
+        "run": run,
+        "counts": counts,
+        "checks": checks,
+        "quarantine": quarantine,
+        "flags": flags,
+        "adjustments": adjustments,
+        "history": history,
+        "headline": headline,
+        "is_latest": is_latest,
+        "caps": {
+            "failing_rows": FAILING_ROWS_PER_CHECK,
+            "quarantine_sample": QUARANTINE_SAMPLE_PER_SOURCE,
+            "flags_per_rule": FLAGS_PER_RULE,
+            "adjustments": ADJUSTMENTS_SHOWN,
+        },
+    }
+
+
+def _run_row(r: _Reader, run_id: str) -> dict[str, Any]:
+    row = r.one(
+        "select run_id, started_at, finished_at, as_of, status, failure_reason, checks_passed, checks_failed, "
+        "published, landing, config from audit.runs where run_id = ? order by started_at desc nulls last limit 1",
+        [run_id],
+    )
+    if row and row["started_at"] and row["finished_at"]:
+        row["duration"] = _duration(row["finished_at"] - row["started_at"])
+    return {"run": row}
+
+
+def _counts(r: _Reader, run_id: str) -> dict[str, Any]:
+    has_stored = r.has("audit.quarantine")
+    stored = (
+        "select source as entity, count(*) as stored from audit.quarantine where run_id = ? group by source"
+        if has_stored
+        else "select null::varchar as entity, null::bigint as stored where false"
+    )
+    rows = r.rows(
+        f"""
+        with counts as (
+            select entity, sum(files) as files, sum(rows_in) as rows_in, sum(accepted) as accepted,
+                   sum(quarantined) as quarantined, sum(exact_duplicates) as exact_duplicates,
+                   sum(superseded) as superseded
+            from audit.run_counts where run_id = ? group by entity
+        ),
+        stored as ({stored})
+        select coalesce(c.entity, s.entity) as entity, c.files, c.rows_in, c.accepted, c.quarantined,
+               c.exact_duplicates, c.superseded, s.stored
+        from counts c full join stored s on s.entity = c.entity
+        order by 1
+        """,
+        [run_id, run_id] if has_stored else [run_id],
+    )
+    keys = ("files", "rows_in", "accepted", "quarantined", "exact_duplicates", "superseded")
+    totals: dict[str, Any] = {k: 0 for k in keys} | {"stored": 0 if has_stored else None}
+    broken = []
+    for row in rows:
+        parts = [row[k] for k in ("accepted", "quarantined", "exact_duplicates", "superseded")]
+        row["holds"] = None if row["rows_in"] is None or None in parts else row["rows_in"] == sum(parts)
+        row["stored"] = (row["stored"] or 0) if has_stored else None
+        row["stored_matches"] = None if row["stored"] is None else row["stored"] == (row["quarantined"] or 0)
+        if row["holds"] is False or row["stored_matches"] is False:
+            broken.append(row["entity"])
+        for k in keys:
+            totals[k] += row[k] or 0
+        if has_stored:
+            totals["stored"] += row["stored"]
+    totals["holds"] = totals["rows_in"] == sum(
+        totals[k] for k in ("accepted", "quarantined", "exact_duplicates", "superseded")
+    )
+    return {"rows": rows, "totals": totals, "broken": broken, "has_stored": has_stored}
+
+
+def _checks(r: _Reader, run_id: str) -> dict[str, Any]:
+    """Check results of the run, each failing one with a capped sample of its failing rows."""
+    has_results = r.has("audit.check_results")
+    has_failures = r.has("audit.validation_failures")
+    if not has_results and not has_failures:
+        raise _NotAvailable("audit.check_results and audit.validation_failures not in the warehouse")
+    results = []
+    if has_results:
+        results = r.rows(
+            """
+            select check_kind, source, check_name, severity, passed, failing_rows, message
+            from audit.check_results where run_id = ?
+            qualify row_number() over (partition by source, check_name order by checked_at desc nulls last) = 1
+            order by source, passed nulls first, check_name
+            limit ?
+            """,
+            [run_id, CHECKS_SHOWN],
+        )
+    groups: dict[tuple, dict[str, Any]] = {}
+    if has_failures:
+        samples = _capped_rows(
+            r,
+            "audit.validation_failures",
+            run_id,
+            groups=("source", "check_name"),
+            order="coalesce(row_key, '')",
+            n=FAILING_ROWS_PER_CHECK,
+            columns=f"row_key, column_name, left(bad_value, {TEXT_CAP + 1}) as bad_value, "
+            f"left(message, {TEXT_CAP + 1}) as message",
+        )
+        for g in r.rows(
+            """
+            select source, check_name, any_value(check_kind) as check_kind, any_value(severity) as severity,
+                   count(*) as stored_rows
+            from audit.validation_failures where run_id = ?
+            group by source, check_name
+            """,
+            [run_id],
+        ):
+            key = (g["source"], g["check_name"])
+            groups[key] = g | {"sample": samples.get(key, [])}
+    checks = []
+    for c in results:
+        g = groups.pop((c["source"], c["check_name"]), None)
+        checks.append(c | {"stored_rows": g["stored_rows"] if g else 0, "sample": g["sample"] if g else []})
+    for g in sorted(groups.values(), key=lambda g: (str(g["source"]), str(g["check_name"]))):
+        # row-level failures stored without a check result row (e.g. written by the row-level checks only)
+        checks.append(
+            {
+                "check_kind": g["check_kind"],
+                "source": g["source"],
+                "check_name": g["check_name"],
+                "severity": g["severity"],
+                "passed": False,
+                "failing_rows": g["stored_rows"],
+                "message": "row-level failures stored without a check result",
+                "stored_rows": g["stored_rows"],
+                "sample": g["sample"],
+            }
+        )
+    by_source: dict[str, dict[str, Any]] = {}
+    by_kind: dict[str, dict[str, int]] = {}
+    for c in checks:
+        c["source"] = c["source"] or "(no source)"
+        c["severity"] = (c["severity"] or "").lower() or None
+        c["outcome"] = "passed" if c["passed"] else ("failed" if c["passed"] is False else "unknown")
+        c["anchor"] = _anchor("fail", c["source"], c["check_name"]) if c["outcome"] == "failed" else None
+        c["shown"] = len(c["sample"] or [])
+        c["more"] = max(0, (c["stored_rows"] or 0) - c["shown"])
+        s = by_source.setdefault(
+            c["source"],
+            {"checks": 0, "passed": 0, "failed": 0, "failed_error": 0, "failing_rows": 0},
+        )
+        k = by_kind.setdefault(c["check_kind"] or "(unknown)", {"checks": 0, "passed": 0, "failed": 0})
+        s["checks"] += 1
+        k["checks"] += 1
+        if c["outcome"] == "passed":
+            s["passed"] += 1
+            k["passed"] += 1
+        elif c["outcome"] == "failed":
+            s["failed"] += 1
+            k["failed"] += 1
+            s["failed_error"] += c["severity"] not in ("warn", "warning")
+            s["failing_rows"] += c["failing_rows"] or c["stored_rows"] or 0
+    failing = [c for c in checks if c["outcome"] == "failed"]
+    return {
+        "checks": checks,
+        "failing": failing,
+        "sources_failing": sorted((k, v) for k, v in by_source.items() if v["failed"]),
+        "sources_passing": sorted((k, v) for k, v in by_source.items() if not v["failed"]),
+        "by_kind": sorted(by_kind.items()),
+        "total": len(checks),
+        "passed": sum(c["outcome"] == "passed" for c in checks),
+        "failed": len(failing),
+        "failed_error": sum(c["severity"] not in ("warn", "warning") for c in failing),
+        "truncated": len(results) >= CHECKS_SHOWN,
+        "has_results": has_results,
+        "has_failures": has_failures,
+    }
+
+
+def _quarantine(r: _Reader, run_id: str) -> dict[str, Any]:
+    sources = r.rows(
+        """
+        select source, count(*) as rows, count(*) filter (where reason like '%; %') as multi_reason
+        from audit.quarantine where run_id = ? group by source order by source
+        """,
+        [run_id],
+    )
+    reasons = r.rows(
+        f"""
+        with split as (
+            select source, unnest(string_split(coalesce(reason, '(no reason given)'), '; ')) as reason
+            from audit.quarantine where run_id = ?
+        ),
+        kinds as (
+            select source, {_REASON_KIND_SQL} as reason_kind, reason from split where reason <> ''
+        )
+        select source, reason_kind, count(*) as rows, left(min(reason), ?) as example
+        from kinds group by source, reason_kind
+        order by source, rows desc, reason_kind
+        limit ?
+        """,
+        [run_id, TEXT_CAP + 1, QUARANTINE_REASON_GROUPS],
+    )
+    samples = _capped_rows(
+        r,
+        "audit.quarantine",
+        run_id,
+        groups=("source",),
+        order="coalesce(file, ''), coalesce(row_number, 0)",
+        n=QUARANTINE_SAMPLE_PER_SOURCE,
+        columns=f"row_key, left(reason, {TEXT_CAP * 4}) as reason, left(raw_row, {RAW_ROW_CAP + 1}) as raw_row, "
+        "file, row_number",
+    )
+    for s in sources:
+        s["reasons"] = [x for x in reasons if x["source"] == s["source"]]
+        s["sample"] = [x | {"raw_row": _pretty_json(x["raw_row"])} for x in samples.get((s["source"],), [])]
+        s["anchor"] = _anchor("quarantine", s["source"])
+    return {
+        "sources": sources,
+        "total": sum(s["rows"] for s in sources),
+        "reasons_truncated": len(reasons) >= QUARANTINE_REASON_GROUPS,
+    }
+
+
+def _capped_rows(
+    r: _Reader, table: str, run_id: str, *, groups: tuple[str, ...], order: str, n: int, columns: str
+) -> dict[tuple, list[dict[str, Any]]]:
+    """Up to `n` rows of the run per group of `table`, first by `order`, keyed by the group's values.
+
+    The rows are picked by rowid with a bounded `min_by` heap per group (one scan, no sort of the
+    table), then only those rows are read (a semi-join on rowid). A view has no rowid: it falls back
+    to a window function, which sorts."""
+    g = ", ".join(groups)
+    try:
+        picks = r.rows(
+            f"select min_by(rowid, ({order}), ?) as ids from {table} where run_id = ? group by {g}", [n, run_id]
+        )
+        ids = [i for p in picks for i in p["ids"]]
+        if not ids:
+            return {}
+        rows = r.rows(
+            f"select {g}, {columns} from {table} where rowid in (select unnest(?::bigint[])) order by {g}, {order}",
+            [ids],
+        )
+    except duckdb.BinderException:
+        rows = r.rows(
+            f"select {g}, {columns} from {table} where run_id = ? "
+            f"qualify row_number() over (partition by {g} order by {order}) <= ? order by {g}, {order}",
+            [run_id, n],
+        )
+    out: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(tuple(row.pop(c) for c in groups), []).append(row)
+    return out
+
+
+def _flags(r: _Reader, run_id: str) -> dict[str, Any]:
+    rules = r.rows(
+        """
+        select rule_id, count(*) as flags, count(*) filter (where first_run_id = ?) as new_in_run,
+               count(distinct rep_id) as reps, count(distinct period) as periods,
+               min(strength) as min_strength, max(strength) as max_strength,
+               max_by(
+                   {'flag_id': flag_id, 'period': period, 'rep_id': rep_id, 'team_id': team_id,
+                    'customer_id': customer_id, 'response_id': response_id, 'severity': severity,
+                    'strength': strength, 'evidence': left(evidence, ?), 'first_run_id': first_run_id},
+                   (coalesce(try_cast(strength as double), '-infinity'::double), flag_id),
+                   ?
+               ) as sample
+        from marts.anomaly_flags group by rule_id order by rule_id
+        """,
+        [run_id, TEXT_CAP * 2, FLAGS_PER_RULE],
+    )
+    severities: dict[str, list[tuple[str, int]]] = {}
+    for s in r.rows(
+        "select rule_id, severity, count(*) as n from marts.anomaly_flags group by all order by rule_id, n desc"
+    ):
+        severities.setdefault(s["rule_id"], []).append((s["severity"], s["n"]))
+    ids = sorted({f[k] for rule in rules for f in rule["sample"] for k in ("rep_id", "team_id") if f[k]})
+    names = _names(r, ids)
+    for rule in rules:
+        rule["severities"] = severities.get(rule["rule_id"], [])
+        rule["anchor"] = _anchor("rule", rule["rule_id"])
+        rule["more"] = rule["flags"] - len(rule["sample"])
+        for f in rule["sample"]:
+            f["rep_name"] = names.get(("rep", f["rep_id"]))
+            f["team_name"] = names.get(("team", f["team_id"]))
+            f["is_new"] = f["first_run_id"] == run_id
+    return {
+        "rules": rules,
+        "total": sum(x["flags"] for x in rules),
+        "new_in_run": sum(x["new_in_run"] for x in rules),
+    }
+
+
+def _names(r: _Reader, ids: list[str]) -> dict[tuple[str, str], str]:
+    if not ids or not r.has("marts.scorecard"):
+        return {}
+    try:
+        rows = r.rows(
+            "select level, subject_id, max(subject_name) as subject_name from marts.scorecard "
+            "where list_contains(?, subject_id) group by level, subject_id",
+            [ids],
+        )
+    except duckdb.Error:
+        return {}
+    return {(x["level"], x["subject_id"]): x["subject_name"] for x in rows}
+
+
+def _adjustments(r: _Reader) -> dict[str, Any]:
+    scorecard = (
+        "marts.scorecard"
+        if r.has("marts.scorecard")
+        else "(select null::varchar as period, null::varchar as level, null::varchar as subject_id, "
+        "null::varchar as subject_name, null::decimal(18, 2) as adjustment_points where false)"
+    )
+    totals = r.one(
+        """
+        select count(*) as adjustments,
+               count(distinct (period, level, subject_id)) as subjects,
+               count(distinct (period, level, subject_id)) filter (where was_clamped) as clamped_subjects,
+               max(abs(subject_clamped_points)) filter (where was_clamped) as clamp_limit
+        from audit.adjustments
+        """
+    )
+    clamped = r.rows(
+        f"""
+        select a.period, a.level, a.subject_id, any_value(s.subject_name) as subject_name,
+               count(*) as adjustments, any_value(a.subject_raw_points) as raw_points,
+               any_value(a.subject_clamped_points) as clamped_points,
+               any_value(s.adjustment_points) as scorecard_points,
+               string_agg(a.adjustment_id, ', ' order by a.adjustment_id) as adjustment_ids
+        from audit.adjustments a
+        left join {scorecard} s on s.period = a.period and s.level = a.level and s.subject_id = a.subject_id
+        where a.was_clamped
+        group by a.period, a.level, a.subject_id
+        order by a.period, a.level, a.subject_id
+        limit ?
+        """,
+        [ADJUSTMENTS_SHOWN],
+    )
+    rows = r.rows(
+        f"""
+        select a.adjustment_id, a.adjustment_period, a.period, a.level, a.subject_id, s.subject_name,
+               a.points, left(a.reason, ?) as reason, a.approved_by, a.subject_raw_points,
+               a.subject_clamped_points, a.was_clamped, s.adjustment_points as scorecard_points
+        from audit.adjustments a
+        left join {scorecard} s on s.period = a.period and s.level = a.level and s.subject_id = a.subject_id
+        order by a.period, a.level, a.subject_id, a.adjustment_id
+        limit ?
+        """,
+        [TEXT_CAP + 1, ADJUSTMENTS_SHOWN],
+    )
+    for c in clamped:
+        c["anchor"] = _anchor("clamped", c["period"], c["level"], c["subject_id"])
+    return {
+        "totals": totals,
+        "clamped": clamped,
+        "clamped_count": totals["clamped_subjects"],
+        "rows": rows,
+        "more": totals["adjustments"] - len(rows),
+    }
+
+
+def _history(r: _Reader, run_id: str, out: Path) -> dict[str, Any]:
+    runs = r.rows(
+        "select run_id, started_at, finished_at, as_of, status, checks_passed, checks_failed, published "
+        "from audit.runs order by started_at desc nulls last limit ?",
+        [RECENT_RUNS],
+    )
+    for h in runs:
+        h["current"] = h["run_id"] == run_id
+        h["href"] = f"{_file_name(h['run_id'])}.html"
+        h["has_report"] = h["current"] or (out / h["href"]).exists()
+    total = r.one("select count(*) as n from audit.runs")["n"]
+    return {"runs": runs, "total": total}
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+def _environment(timezone: str | None) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every value from the warehouse is escaped
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    tz = ZoneInfo(timezone) if timezone else None
+    env.filters["num"] = _fmt_num
+    env.filters["ts"] = lambda v: _fmt_ts(v, tz)
+    env.filters["cap"] = _cap
+    env.filters["yesno"] = lambda v: "—" if v is None else ("yes" if v else "no")
+    env.filters["sev"] = lambda v: re.sub(r"[^a-z]", "", (v or "unknown").lower()) or "unknown"
+    return env
+
+
+def _fmt_num(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, Decimal):  # points: two decimals at least, without the trailing zeros of DECIMAL(38, 10)
+        trimmed = v.normalize()
+        return f"{trimmed if trimmed.as_tuple().exponent < -2 else v.quantize(Decimal('0.01')):,f}"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if v.is_integer() else f"{v:,.3f}".rstrip("0")
+    return str(v)
+
+
+def _fmt_ts(v: Any, tz: ZoneInfo | None) -> str:
+    """Timestamps of audit.runs are naive UTC; shown in UTC and, given the scheme's zone, local."""
+    if v is None:
+        return "—"
+    if not isinstance(v, datetime):
+        return str(v)
+    utc = v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+    text = f"{utc:%Y-%m-%d %H:%M:%S} UTC"
+    if tz is not None:
+        text += f" ({utc.astimezone(tz):%Y-%m-%d %H:%M:%S} {tz.key})"
+    return text
+
+
+def _cap(v: Any, n: int = TEXT_CAP) -> str:
+    if v is None:
+        return ""
+    s = str(v)
+    return s if len(s) <= n else s[:n] + f"… (cut at {n} characters)"
+
+
+def _duration(delta) -> str:
+    seconds = int(delta.total_seconds())
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h} h {m:02d} min {s:02d} s" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
+
+
+def _pretty_json(raw: str | None) -> str | None:
+    """A raw row as one line of `"key": value` pairs with non-ASCII text kept as is."""
+    if raw is None or len(raw) > RAW_ROW_CAP:
+        return _cap(raw, RAW_ROW_CAP)
+    try:
+        return json.dumps(json.loads(raw), ensure_ascii=False, separators=(", ", ": "))
+    except ValueError:
+        return raw
+
+
+def _anchor(prefix: str, *parts: Any) -> str:
+    """A stable in-page id: readable slug plus a short hash (names may be non-ASCII or collide)."""
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-")
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return f"{prefix}-{slug}-{digest}" if slug else f"{prefix}-{digest}"
+
+
+def _file_name(run_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", run_id)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Readers (a browser on the reports folder) never see a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

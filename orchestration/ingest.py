@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (".csv", ".parquet", ".jsonl")
 PANDERA_CHUNK_ROWS = 100_000
 MAX_LEDGER_ROWS = 1000
+NOW_UTC = "timezone('UTC', current_timestamp)"  # audit times are stored in UTC
 _READ_BLOCK = 1 << 20
 
 
@@ -269,7 +270,7 @@ def ingest_entity(
 
     con.execute("delete from audit.quarantine where run_id = ? and source = ?", [run_id, spec.entity])
     con.execute(
-        f"insert into audit.quarantine select ?, ?, _row_key, _reason, _raw, _file, _row, timezone('UTC', current_timestamp) "
+        f"insert into audit.quarantine select ?, ?, _row_key, _reason, _raw, _file, _row, {NOW_UTC} "
         f"from {typed_table} where _reason is not null",
         [run_id, spec.entity],
     )
@@ -300,7 +301,7 @@ def ingest_entity(
     counts.exact_duplicates = counts.rows_in - counts.quarantined - counts.accepted - counts.superseded
     con.execute("delete from audit.run_counts where run_id = ? and entity = ?", [run_id, spec.entity])
     con.execute(
-        "insert into audit.run_counts values (?, ?, ?, ?, ?, ?, ?, ?, timezone('UTC', current_timestamp))",
+        f"insert into audit.run_counts values (?, ?, ?, ?, ?, ?, ?, ?, {NOW_UTC})",
         [
             run_id,
             spec.entity,
@@ -331,7 +332,7 @@ def _record_contract_results(con, spec: EntitySpec, typed_table: str, run_id: st
     )
     bad = con.execute(f"select count(*) from {typed_table} where _reason is not null").fetchone()[0]
     con.execute(
-        "insert into audit.check_results values (?, timezone('UTC', current_timestamp), 'pandera', ?, 'contract_row_rules', "
+        f"insert into audit.check_results values (?, {NOW_UTC}, 'pandera', ?, 'contract_row_rules', "
         "'warn', ?, ?, ?)",
         [
             run_id,
@@ -342,7 +343,7 @@ def _record_contract_results(con, spec: EntitySpec, typed_table: str, run_id: st
         ],
     )
     con.execute(
-        f"insert into audit.validation_failures select ?, timezone('UTC', current_timestamp), ?, 'contract_row_rules', 'warn', "
+        f"insert into audit.validation_failures select ?, {NOW_UTC}, ?, 'contract_row_rules', 'warn', "
         f"_row_key, null, null, _reason || ' (' || _file || ' row ' || _row || ')', 'pandera' "
         f"from {typed_table} where _reason is not null order by _file, _row limit {MAX_LEDGER_ROWS}",
         [run_id, spec.entity],

@@ -332,8 +332,7 @@ def _record_contract_results(con, spec: EntitySpec, typed_table: str, run_id: st
     )
     bad = con.execute(f"select count(*) from {typed_table} where _reason is not null").fetchone()[0]
     con.execute(
-        f"insert into audit.check_results values (?, {NOW_UTC}, 'pandera', ?, 'contract_row_rules', "
-        "'warn', ?, ?, ?)",
+        f"insert into audit.check_results values (?, {NOW_UTC}, 'pandera', ?, 'contract_row_rules', 'warn', ?, ?, ?)",
         [
             run_id,
             spec.entity,
@@ -343,8 +342,15 @@ def _record_contract_results(con, spec: EntitySpec, typed_table: str, run_id: st
         ],
     )
     con.execute(
-        f"insert into audit.validation_failures select ?, {NOW_UTC}, ?, 'contract_row_rules', 'warn', "
-        f"_row_key, null, null, _reason || ' (' || _file || ' row ' || _row || ')', 'pandera' "
-        f"from {typed_table} where _reason is not null order by _file, _row limit {MAX_LEDGER_ROWS}",
+        f"""insert into audit.validation_failures
+        select ?, {NOW_UTC}, ?, 'contract_row_rules', 'warn', _row_key, f.column_name, f.bad_value,
+               f.message || ' (' || _file || ' row ' || _row || ')', 'pandera'
+        from (
+            select _row_key, _file, _row, unnest(case when len(_failures) > 0 then _failures else
+                [struct_pack(column_name := null::varchar, bad_value := null::varchar, message := _reason)]
+                end) as f
+            from {typed_table} where _reason is not null
+        )
+        order by _file, _row limit {MAX_LEDGER_ROWS}""",
         [run_id, spec.entity],
     )

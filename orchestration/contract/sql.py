@@ -52,7 +52,8 @@ def parse_expr(c: ColumnSpec, t: str, base_currency: str) -> str:
 def _reasons(
     c: ColumnSpec, t: str, v: str, allowed_currencies: list[str], as_of_utc: str, as_of_local_date: str
 ) -> list[str]:
-    """(condition, message) pairs as SQL CASE arms; message is a SQL string expression."""
+    """(condition, message) pairs: the row breaks the rule when condition holds; message is a SQL
+    string expression."""
     name = c.name
     shown = f"coalesce({t}, '')"
     arms: list[tuple[str, str]] = []
@@ -118,7 +119,7 @@ def _reasons(
                 f"'in the future: {name}=' || {shown} || ' is more than one day after as-of'",
             )
         )
-    return [f"case when {cond} then {msg} end" for cond, msg in arms]
+    return arms
 
 
 def typed_select(
@@ -137,12 +138,24 @@ def typed_select(
         f"{parse_expr(c, ident('t__' + c.name), base_currency)} as {ident(c.name)}" for c in cols
     )
     t_cols = ", ".join(ident("t__" + c.name) for c in cols)
-    reasons: list[str] = []
+    # (column, raw text, condition, message) of every rule; row rules span columns: no single column
+    rules: list[tuple[str, str, str, str]] = []
     for c in cols:
-        reasons += _reasons(c, ident("t__" + c.name), ident(c.name), allowed_currencies, as_of_utc, as_of_local_date)
+        t = ident("t__" + c.name)
+        for cond, msg in _reasons(c, t, ident(c.name), allowed_currencies, as_of_utc, as_of_local_date):
+            rules.append((sql_str(c.name), t, cond, msg))
     for rule, predicate in spec.row_rules.items():
-        reasons.append(f"case when not ({predicate}) then {sql_str('broken rule: ' + rule)} end")
-    reason_sql = "nullif(concat_ws('; ', " + ", ".join(reasons) + "), '')"
+        rules.append(("null::varchar", "null::varchar", f"not ({predicate})", sql_str("broken rule: " + rule)))
+    reason_sql = "nullif(concat_ws('; ', " + ", ".join(f"case when {c} then {m} end" for _, _, c, m in rules) + "), '')"
+    # the same, one struct per broken rule, for the audit ledger (column, bad value, message)
+    failures_sql = (
+        "list_filter(["
+        + ", ".join(
+            f"case when {cond} then struct_pack(column_name := {col}, bad_value := {t}, message := {msg}) end"
+            for col, t, cond, msg in rules
+        )
+        + "], lambda f: f is not null)"
+    )
     out_cols = ", ".join(ident(c.name) for c in cols)
     row_key = "concat_ws('|', " + ", ".join(f"coalesce({ident('t__' + k)}, '')" for k in spec.key) + ")"
     return f"""
@@ -160,6 +173,7 @@ parsed as (
         {t_cols}, _extra, _file, _row, _raw
     from source
 )
-select {out_cols}, _extra, _file, _row, _raw, {row_key} as _row_key, {reason_sql} as _reason
+select {out_cols}, _extra, _file, _row, _raw, {row_key} as _row_key, {reason_sql} as _reason,
+    {failures_sql} as _failures
 from parsed
 """

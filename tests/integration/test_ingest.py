@@ -173,6 +173,26 @@ def test_bad_rows_are_quarantined_with_their_reasons(tmp_path, bad_folder):
     ).fetchall()
     assert [r[0] for r in ledger] == ["D10", "D3", "D4", "D5", "D6", "D7", "D8", "D9"]
     assert ledger[1][1] == "missing required value: amount (crm/deals/2026-03-31.csv row 3)"
+    # one ledger row per broken rule, with the column and the offending value
+    assert con.execute(
+        "select column_name, bad_value, message from audit.validation_failures where row_key = 'F2' "
+        "order by column_name"
+    ).fetchall() == [
+        (
+            "claimed_satisfaction",
+            "6",
+            "out of range: claimed_satisfaction=6 (allowed >= 1 and <= 5) (crm/feedback_self_reported/f.csv row 2)",
+        ),
+        (
+            "complaint_resolved",
+            "maybe",
+            "wrong type: complaint_resolved='maybe' is not a boolean "
+            "(true/false, 1/0, yes/no, y/n) (crm/feedback_self_reported/f.csv row 2)",
+        ),
+    ]
+    assert con.execute(
+        "select column_name, bad_value from audit.validation_failures where row_key = 'D5'"
+    ).fetchall() == [(None, None)]  # a rule across columns names no single column
 
 
 def test_typed_values_versions_and_text(tmp_path, bad_folder):

@@ -2,22 +2,22 @@
 
 from dagster import Definitions, in_process_executor
 
-from .assets import report, validate
+from .assets import publish, report, validate
 from .assets.config import scheme_config
 from .assets.dbt import dbt_resource, scorecard_dbt_assets
 from .assets.ingest import ingest_assets
 from .resources import settings_from_env
 from .schedules import nightly_schedule, nightly_scorecard_job
-from .sensors import record_failed_runs, record_succeeded_runs
+from .sensors import record_failed_runs
 
 core = Definitions(
     assets=[scheme_config, *ingest_assets, scorecard_dbt_assets()],
     jobs=[nightly_scorecard_job],
     schedules=[nightly_schedule],
-    sensors=[record_succeeded_runs, record_failed_runs],
+    sensors=[record_failed_runs],
     resources={"settings": settings_from_env(), "dbt": dbt_resource()},
     # DuckDB allows one writer per file: steps run one after another in the run's process.
     executor=in_process_executor,
 )
 
-defs = Definitions.merge(core, validate.defs, report.defs)
+defs = Definitions.merge(core, validate.defs, report.defs, publish.defs)

@@ -59,6 +59,13 @@ class ScorecardSettings(ConfigurableResource):
     def landing_path(self) -> Path:
         return Path(self.landing)
 
+    @property
+    def build(self) -> str:
+        """The file this run writes: a copy of the published warehouse (publish.py)."""
+        from .publish import build_path
+
+        return str(build_path(self.warehouse))
+
 
 def settings_from_env() -> ScorecardSettings:
     apply_env_defaults()

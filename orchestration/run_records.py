@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from .publish import build_path, publish_audit_only
 from .warehouse import connect, ensure_audit_tables
 
 
@@ -68,3 +69,31 @@ def failure_reason(step_failure_events) -> str | None:
             err = err.cause
         reasons.append(f"{event.step_key}: {err.message.strip() if err else event.message}")
     return "; ".join(reasons) or None
+
+
+def record_failed_run(
+    warehouse: str,
+    run_id: str,
+    *,
+    started_at,
+    finished_at,
+    as_of,
+    failure_reason: str | None,
+    landing: str,
+    config: str,
+) -> None:
+    """A failed run: record it in its build copy, then publish only its audit rows (the published
+    marts stay as they were)."""
+    record_run(
+        str(build_path(warehouse)),
+        run_id,
+        started_at=started_at,
+        finished_at=finished_at,
+        as_of=as_of,
+        status="failed",
+        failure_reason=failure_reason,
+        published=False,
+        landing=landing,
+        config=config,
+    )
+    publish_audit_only(warehouse, run_id)

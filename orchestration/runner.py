@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
-from .run_records import failure_reason, record_run
+from .run_records import failure_reason, record_failed_run
 from .warehouse import connect
 
 
@@ -77,19 +77,17 @@ def run_pipeline(echo: Callable[[str], None] = print, log_level: str = "INFO") -
         success=result.success,
         failure=failure_reason([e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]),
     )
-    as_of = parse_as_of(as_of_text, "UTC") if as_of_text else started
-    record_run(
-        warehouse,
-        outcome.run_id,
-        started_at=started,
-        finished_at=datetime.now(UTC),
-        as_of=as_of,
-        status="succeeded" if outcome.success else "failed",
-        failure_reason=outcome.failure,
-        published=outcome.success,
-        landing=os.environ["SCORECARD_LANDING"],
-        config=os.environ["SCORECARD_CONFIG"],
-    )
+    if not outcome.success:  # a succeeded run was recorded by its publish step
+        record_failed_run(
+            warehouse,
+            outcome.run_id,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            as_of=parse_as_of(as_of_text, "UTC") if as_of_text else started,
+            failure_reason=outcome.failure,
+            landing=os.environ["SCORECARD_LANDING"],
+            config=os.environ["SCORECARD_CONFIG"],
+        )
     _summarise(warehouse, outcome)
     _print_summary(outcome, warehouse, echo)
     try:  # the auditor's report, for failed runs too: rendered after the run is recorded

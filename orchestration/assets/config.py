@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
 from ..config.scheme import cfg_rows
+from ..publish import start_build
 from ..resources import ScorecardSettings
 from ..warehouse import connect, ensure_audit_tables
 
@@ -32,10 +33,13 @@ def write_cfg_tables(con, scheme) -> dict[str, int]:
     can_subset=False,
 )
 def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
-    """Validate the scheme file (the run stops here, before anything is written, when it is wrong)
-    and write its weights, scoring methods and grade bands for dbt."""
+    """Validate the scheme file (the run stops here, before anything is written, when it is wrong),
+    start the run's build copy of the warehouse and write the scheme's weights, scoring methods and
+    grade bands into it for dbt."""
     scheme = settings.scheme()
-    with connect(settings.warehouse) as con:
+    build = start_build(settings.warehouse)
+    context.log.info(f"building in {build}; {settings.warehouse} stays as it is until publish")
+    with connect(build) as con:
         ensure_audit_tables(con)
         counts = write_cfg_tables(con, scheme)
     for table, n in counts.items():

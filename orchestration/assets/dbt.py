@@ -4,6 +4,7 @@ The manifest is prepared by an explicit step (`make setup` runs `dbt parse`), ne
 """
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from datetime import UTC
@@ -65,7 +66,17 @@ def scorecard_dbt_assets():
         Test results and failing rows go to the audit ledger; a failing error-severity test (or a
         model error) fails this step, so nothing downstream of it runs; warnings do not."""
         run_vars = dbt_run_vars(settings) | {"run_id": context.run_id}
-        invocation = dbt.cli(["build", "--vars", json.dumps(run_vars)], context=context, raise_on_error=False)
+        # profiles.yml reads SCORECARD_DBT_DATABASE: dbt builds in the run's copy. Set only while the
+        # dbt process starts (it inherits the environment), not for the rest of this process.
+        previous = os.environ.get("SCORECARD_DBT_DATABASE")
+        os.environ["SCORECARD_DBT_DATABASE"] = settings.build
+        try:
+            invocation = dbt.cli(["build", "--vars", json.dumps(run_vars)], context=context, raise_on_error=False)
+        finally:
+            if previous is None:
+                os.environ.pop("SCORECARD_DBT_DATABASE", None)
+            else:
+                os.environ["SCORECARD_DBT_DATABASE"] = previous
         try:
             yield from invocation.stream()
         except BaseException:
@@ -75,7 +86,7 @@ def scorecard_dbt_assets():
                 invocation.process.wait(timeout=30)
             raise
         run_results = invocation.get_artifact("run_results.json")
-        with connect(settings.warehouse) as con:
+        with connect(settings.build) as con:
             ensure_audit_tables(con)
             tally = record_dbt_results(con, context.run_id, run_results, invocation.manifest)
         context.log.info(

@@ -20,7 +20,7 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
     )
     def _asset(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
         scheme = settings.scheme()
-        with connect(settings.warehouse) as con:
+        with connect(settings.build) as con:
             counts = ingest_entity(
                 con,
                 spec,

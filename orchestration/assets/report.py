@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext, AssetKey, Definitions, MaterializeRes
 
 from ..reports.auditor import build_auditor_report
 from ..resources import ScorecardSettings
+from ..warehouse import reports_dir
 
 
 @asset(
@@ -25,7 +26,13 @@ from ..resources import ScorecardSettings
     "<warehouse dir>/reports/auditor/<run_id>.html and latest.html.",
 )
 def auditor_report(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
-    report = build_auditor_report(settings.warehouse, run_id=context.run_id, timezone=settings.scheme().timezone)
+    # reads the run's build copy (not yet published); writes beside the published warehouse
+    report = build_auditor_report(
+        settings.build,
+        run_id=context.run_id,
+        timezone=settings.scheme().timezone,
+        out_dir=reports_dir(settings.warehouse) / "auditor",
+    )
     context.log.info(f"auditor report: {report.path}")
     h = report.headline
     figures = {

@@ -1,0 +1,90 @@
+"""Write-audit-publish: analysts keep reading the previous marts while a run builds and after a failed
+run; a new connection sees a run's marts only once it has published."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+
+from orchestration.publish import build_path
+from orchestration.runner import run_pipeline
+
+from .handmade import AS_OF, build
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERY = "select final_score from marts.scorecard where period = '2026-Q1' and subject_id = 'R1'"
+
+ANALYST = textwrap.dedent(f"""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)   # opened before the run, kept open through it
+    for line in sys.stdin:
+        print(con.execute({QUERY!r}).fetchone()[0], flush=True)
+""")
+
+
+def _score(path: Path) -> str:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return str(con.execute(QUERY).fetchone()[0])
+
+
+def test_analyst_reads_previous_marts_during_and_after_runs(tmp_path, monkeypatch):
+    landing = build(tmp_path / "landing")
+    warehouse = tmp_path / "w.duckdb"
+    for k, v in {
+        "SCORECARD_LANDING": landing,
+        "SCORECARD_CONFIG": ROOT / "config" / "scorecard.yml",
+        "SCORECARD_WAREHOUSE": warehouse,
+        "SCORECARD_AS_OF": AS_OF,
+    }.items():
+        monkeypatch.setenv(k, str(v))
+    first = run_pipeline(echo=lambda _: None, log_level="ERROR")
+    assert first.success and _score(warehouse) == "78.82"
+
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", ANALYST, str(warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        analyst.stdin.write("q\n")
+        analyst.stdin.flush()
+        assert analyst.stdout.readline().strip() == "78.82"
+        # R1 wins 30,000 more in Q1: attainment 120 % -> composite (36 + 16 + 6 + 12) / 0.85 = 82.35
+        deals = landing / "crm" / "deals" / "2026-03-31.csv"
+        deals.write_text(
+            deals.read_text(encoding="utf-8") + "D8,C6,R1,软件,won,30000,,2026-03-30,,\n", encoding="utf-8"
+        )
+        second = run_pipeline(echo=lambda _: None, log_level="ERROR")
+        assert second.success
+        analyst.stdin.write("q\n")
+        analyst.stdin.flush()
+        assert analyst.stdout.readline().strip() == "78.82"  # the open connection keeps its snapshot
+        assert _score(warehouse) == "82.35"  # a new connection sees the published run
+        # a run that fails a blocking check publishes no marts, only its audit rows
+        reps = landing / "crm" / "reps" / "reps.csv"
+        reps.write_text(reps.read_text(encoding="utf-8") + "R4,Ghost Rep,T9,,2024-01-01,\n", encoding="utf-8")
+        third = run_pipeline(echo=lambda _: None, log_level="ERROR")
+        assert not third.success
+        analyst.stdin.write("q\n")
+        analyst.stdin.flush()
+        assert analyst.stdout.readline().strip() == "78.82"
+    finally:
+        analyst.stdin.close()
+        analyst.wait(timeout=30)
+    assert _score(warehouse) == "82.35"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select run_id, status, published from audit.runs order by started_at").fetchall() == [
+            (first.run_id, "succeeded", True),
+            (second.run_id, "succeeded", True),
+            (third.run_id, "failed", False),
+        ]
+        # the failed run's blocking failures are published for auditors
+        assert (
+            con.execute(
+                "select count(*) from audit.validation_failures where run_id = ? and severity = 'error'", [third.run_id]
+            ).fetchone()[0]
+            > 0
+        )
+        # and the ghost rep's rows never reached the published marts
+        assert con.execute("select count(*) from marts.scorecard where subject_id = 'R4'").fetchone() == (0,)
+    assert not build_path(warehouse).exists()  # nothing half-built is left behind

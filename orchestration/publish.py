@@ -22,6 +22,7 @@ import os
 import shutil
 from pathlib import Path
 
+from .faults import maybe_kill
 from .warehouse import connect, ensure_audit_tables, ident
 
 AUDIT_RUN_TABLES = ("runs", "run_counts", "quarantine", "check_results", "validation_failures")
@@ -65,6 +66,7 @@ def publish(published: str | Path) -> Path:
     build = build_path(published)
     with connect(build) as con:
         con.execute("checkpoint")
+    maybe_kill("during_publish")
     _replace(build, published)
     return published
 

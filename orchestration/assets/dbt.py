@@ -16,6 +16,7 @@ from dagster import AssetExecutionContext, AssetSpec, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from ..config.scheme import dbt_vars
+from ..faults import maybe_kill
 from ..resources import DBT_PROJECT_DIR, ScorecardSettings
 from ..validation.dbt_results import record_dbt_results
 from ..warehouse import connect, ensure_audit_tables
@@ -77,6 +78,7 @@ def scorecard_dbt_assets():
                 os.environ.pop("SCORECARD_DBT_DATABASE", None)
             else:
                 os.environ["SCORECARD_DBT_DATABASE"] = previous
+        maybe_kill("during_dbt")  # the dbt process is running
         try:
             yield from invocation.stream()
         except BaseException:

@@ -1,0 +1,12 @@
+"""Fault injection for recovery tests: `SCORECARD_KILL_AT=<point>` kills the run's process (SIGKILL, no
+clean-up) when it reaches that point. Unset in production; the recovery tests set it."""
+
+import os
+import signal
+
+POINTS = ("after_ingest", "during_dbt", "during_publish")
+
+
+def maybe_kill(point: str) -> None:
+    if os.environ.get("SCORECARD_KILL_AT") == point:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,5 +1,79 @@
-"""Placeholder: filled in by the validate stage."""
+"""Validate stage: one Great Expectations suite per raw entity, run as a blocking asset check.
 
-from dagster import Definitions
+GE is called directly inside each `@asset_check` (STYLE habit 8); the suite files live in
+`expectations/`, the chunked runner in `orchestration.validation.great_expectations`. A failing
+error-severity expectation fails the check, and, the check being blocking, nothing downstream of
+the entity runs; warn-only failures pass with severity WARN.
+"""
 
-defs = Definitions()
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetCheckSeverity,
+    AssetKey,
+    Definitions,
+    MetadataValue,
+    asset_check,
+)
+
+from ..contract.spec import EntitySpec, entity_specs
+from ..resources import ScorecardSettings
+from ..validation.great_expectations import CHECK_KIND, run_suite, suite_path
+from ..warehouse import connect
+
+
+def _ge_check(spec: EntitySpec) -> AssetChecksDefinition:
+    @asset_check(
+        asset=AssetKey(["raw", spec.table]),
+        name="great_expectations_suite",
+        blocking=True,
+        description=f"Dataset-level expectations of {spec.entity} ({suite_path(spec).name}): volume, "
+        "distributions, freshness, key uniqueness, enumerations and required values of the current rows.",
+    )
+    def _check(context: AssetCheckExecutionContext, settings: ScorecardSettings) -> AssetCheckResult:
+        scheme = settings.scheme()
+        as_of = settings.as_of_time(scheme)
+        # the run writes and checks the build copy (write, audit, publish); the HTML goes beside the
+        # published warehouse, where the auditor finds it whatever the run's outcome
+        with connect(settings.build) as con:
+            outcome = run_suite(con, spec, context.run.run_id, as_of, settings.warehouse)
+        failed = outcome.failed
+        for o in failed:
+            context.log.warning(f"{spec.entity} [{o.severity}] {o.message}")
+        return AssetCheckResult(
+            passed=outcome.passed,
+            severity=AssetCheckSeverity.ERROR if outcome.failed_error else AssetCheckSeverity.WARN,
+            description=(
+                f"{outcome.successful}/{outcome.evaluated} expectations met; "
+                f"{outcome.failed_error} error and {outcome.failed_warn} warn failure(s)"
+            ),
+            metadata={
+                "evaluated": outcome.evaluated,
+                "successful": outcome.successful,
+                "failed": len(failed),
+                "failed_error": outcome.failed_error,
+                "failed_warn": outcome.failed_warn,
+                "rows_validated": outcome.rows_validated,
+                "chunks": outcome.chunks,
+                "seconds": round(outcome.seconds, 2),
+                "failing_expectations": MetadataValue.md(
+                    "\n".join(f"- [{o.severity}] {o.message}" for o in failed) or "none"
+                ),
+                "suite": MetadataValue.path(str(suite_path(spec))),
+                "data_docs": MetadataValue.path(str(outcome.data_docs_index)),
+                "data_docs_run": MetadataValue.path(str(outcome.data_docs_run)),
+                "data_docs_ge_page": MetadataValue.path(str(outcome.data_docs_page)),
+                "audit": MetadataValue.text(
+                    f"audit.check_results / audit.validation_failures where check_kind = '{CHECK_KIND}' "
+                    f"and source = '{spec.entity}' and run_id = '{context.run.run_id}'"
+                ),
+            },
+        )
+
+    return _check
+
+
+great_expectations_checks = [_ge_check(s) for s in entity_specs()]
+
+defs = Definitions(asset_checks=great_expectations_checks)

@@ -1,0 +1,472 @@
+"""Great Expectations suites over the raw layer: the chunked route, the audit rows, Data Docs and the
+blocking asset checks, on tmp DuckDB warehouses."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+from dagster import AssetCheckSeverity, AssetKey, asset, materialize
+
+from orchestration.assets.validate import great_expectations_checks
+from orchestration.contract.spec import entity_specs, spec_for
+from orchestration.ingest import create_empty_raw, ingest_entity
+from orchestration.resources import PROJECT_ROOT, ScorecardSettings
+from orchestration.sample.generator import generate
+from orchestration.validation.great_expectations import (
+    SUITES_DIR,
+    SuiteError,
+    check_suite,
+    contract_expectations,
+    data_docs_dir,
+    load_suite_file,
+    run_suite,
+    validate_entity,
+)
+from orchestration.warehouse import connect, ensure_audit_tables
+
+TZ = "Asia/Shanghai"
+AS_OF_TEXT = "2026-12-31T23:59:59+08:00"
+AS_OF = datetime(2026, 12, 31, 23, 59, 59, tzinfo=ZoneInfo(TZ))
+GE = "great_expectations"
+
+
+def insert(con, entity: str, rows: list[dict]) -> None:
+    """Rows straight into raw.<entity>, bypassing the contract (as a broken ingestion would)."""
+    spec = spec_for(entity)
+    create_empty_raw(con, spec)
+    for i, row in enumerate(rows):
+        cols = [c.name for c in spec.columns if c.name in row]
+        values = [row[c] for c in cols]
+        con.execute(
+            f"insert into raw.{spec.table} ({', '.join(cols)}, _file, _row, _run_id, _is_current) "
+            f"values ({', '.join('?' for _ in cols)}, 'planted.csv', {i + 1}, 'planted', true)",
+            values,
+        )
+
+
+def audit(con, sql: str, params=()) -> list[tuple]:
+    return con.execute(sql, list(params)).fetchall()
+
+
+# ------------------------------------------------------------------------------------------------
+# The suites as files
+# ------------------------------------------------------------------------------------------------
+
+
+def test_every_entity_has_a_suite_in_sync_with_the_contract():
+    counts = {}
+    for spec in entity_specs():
+        suite = load_suite_file(spec)  # loads and passes check_suite
+        contract_part = [e for e in suite["expectations"] if e["meta"].get("origin") == "contract"]
+        assert contract_part == contract_expectations(spec), f"{spec.table}.json: run the `sync` command"
+        assert all(e["meta"]["why"].strip() for e in suite["expectations"])
+        sev = [e["meta"]["severity"] for e in suite["expectations"]]
+        counts[spec.table] = (len(sev), sev.count("error"), sev.count("warn"))
+    assert len(counts) == 15
+    assert counts["crm__deals"] == (17, 10, 7)
+    assert counts["survey__responses"] == (14, 8, 6)
+    # required entities must not be empty: an error-severity volume expectation
+    for table in ("crm__teams", "crm__reps", "crm__customers"):
+        suite = json.loads((SUITES_DIR / f"{table}.json").read_text())
+        volume = next(e for e in suite["expectations"] if e["type"] == "expect_table_row_count_to_be_between")
+        assert (volume["kwargs"]["min_value"], volume["meta"]["severity"]) == (1, "error")
+
+
+def test_expectations_that_cannot_be_combined_across_chunks_are_refused():
+    spec = spec_for("crm/deals")
+    suite = load_suite_file(spec)
+    median = {
+        "type": "expect_column_median_to_be_between",
+        "kwargs": {"column": "amount", "min_value": 1},
+        "meta": {"severity": "warn", "why": "x"},
+    }
+    with pytest.raises(SuiteError, match="not supported by the chunked route"):
+        check_suite(spec, suite | {"expectations": [*suite["expectations"], median]})
+    unique_rep = {
+        "type": "expect_column_values_to_be_unique",
+        "kwargs": {"column": "rep_id"},
+        "meta": {"severity": "warn", "why": "x"},
+    }
+    with pytest.raises(SuiteError, match="only on the primary key"):
+        check_suite(spec, suite | {"expectations": [unique_rep]})
+
+
+# ------------------------------------------------------------------------------------------------
+# The route
+# ------------------------------------------------------------------------------------------------
+
+
+def test_ge_sql_datasource_over_duckdb_is_not_a_usable_route(tmp_path):
+    """GE issue 11579: with duckdb-engine every metric fails with IndexError (list index out of
+    range). duckdb-engine is not a dependency of the project, so here the route fails even earlier."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    db = tmp_path / "t.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table t as select range as id from range(10)")
+    try:
+        import duckdb_engine  # noqa: F401
+    except ImportError:
+        import sqlalchemy
+
+        with pytest.raises(sqlalchemy.exc.NoSuchModuleError):
+            sqlalchemy.create_engine(f"duckdb:///{db}")
+        return
+    ctx = gx.get_context(mode="ephemeral")
+    batch = (
+        ctx.data_sources.add_sql("d", connection_string=f"duckdb:///{db}")
+        .add_table_asset("t", table_name="t")
+        .add_batch_definition_whole_table("all")
+        .get_batch()
+    )
+    result = batch.validate(gxe.ExpectTableRowCountToBeBetween(min_value=1))
+    assert not result.success
+    assert "IndexError: list index out of range" in json.dumps(result.exception_info, default=str)
+
+
+DEALS_SQL = """
+insert into raw.crm__deals (deal_id, customer_id, rep_id, product_line, stage, amount, currency, closed_on,
+    collected_amount, updated_at, _file, _row, _run_id, _is_current)
+select
+    -- 7 keys appear twice (rows 1..7 reuse the key of rows 49001..49007)
+    'D' || case when i <= 7 then 49000 + i else i end,
+    'C' || (i % 997), 'R' || (i % 61), 'software',
+    case when i % 1000 = 0 then 'signed' when i % 3 = 0 then 'won' when i % 3 = 1 then 'lost' else 'open' end,
+    (1000 + i % 50000)::decimal(18, 2),
+    'CNY',
+    case when i % 3 <> 2 then date '2026-01-01' + (i % 365)::int end,
+    case when i % 4 = 0 then (i % 1000)::decimal(18, 2) end,
+    case when i % 500 = 0 then null else timestamp '2026-01-01' + to_seconds(i * 600) end,
+    'big.csv', i, 'planted', true
+from range(1, 50001) t(i)
+"""
+
+
+def test_chunked_route_gives_the_counts_of_a_single_chunk(tmp_path):
+    with connect(tmp_path / "w.duckdb") as con:
+        ensure_audit_tables(con)
+        create_empty_raw(con, spec_for("crm/deals"))
+        con.execute(DEALS_SQL)
+        spec = spec_for("crm/deals")
+        chunked, _ = validate_entity(con, spec, AS_OF, chunk_rows=4_000)
+        single, _ = validate_entity(con, spec, AS_OF, chunk_rows=1_000_000)
+    assert (chunked.chunks >= 12, single.chunks) == (True, 1)
+    assert chunked.rows_validated == single.rows_validated == 50_000
+    for a, b in zip(chunked.outcomes, single.outcomes, strict=True):
+        assert a.check_name == b.check_name
+        assert (a.success, a.element_count, a.unexpected_count) == (b.success, b.element_count, b.unexpected_count)
+        if isinstance(a.observed, float):
+            assert a.observed == pytest.approx(b.observed, rel=1e-12)
+        else:
+            assert a.observed == b.observed
+        assert sorted(a.failing_rows, key=str) == sorted(b.failing_rows, key=str)
+    got = {o.check_name: o for o in chunked.outcomes}
+    unique = got["expect_column_values_to_be_unique(deal_id)"]
+    assert (unique.success, unique.unexpected_count) == (False, 14)
+    assert sorted({k for k, _ in unique.failing_rows}) == [f"D4900{i}" for i in range(1, 8)]
+    stage = got["expect_column_values_to_be_in_set(stage)"]
+    assert (stage.success, stage.unexpected_count) == (False, 50)
+    assert {v for _, v in stage.failing_rows} == {"signed"}
+    won = got["expect_column_mean_to_be_between(stage_is_won)"]
+    assert won.observed == pytest.approx(16_650 / 50_000)  # i % 3 = 0 and not i % 1000 = 0
+    collected = got["expect_column_proportion_of_non_null_values_to_be_between(collected_amount)"]
+    assert collected.observed == pytest.approx(0.25)
+    assert got["expect_table_row_count_to_be_between"].observed == 50_000
+    assert got["expect_column_max_to_be_between(updated_at)"].observed == "2026-12-14T05:10:00"  # row 49,999
+    failed = {o.check_name for o in chunked.outcomes if not o.success}
+    assert failed == {"expect_column_values_to_be_unique(deal_id)", "expect_column_values_to_be_in_set(stage)"}
+
+
+# ------------------------------------------------------------------------------------------------
+# Clean sample: every suite passes
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_warehouse(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("ge_sample")
+    generate(tmp / "sample", seed=3, reps=12, rows_scale=0.25)
+    warehouse = tmp / "w.duckdb"
+    with connect(warehouse) as con:
+        for spec in entity_specs():
+            ingest_entity(con, spec, tmp / "sample" / "landing", "ingest", AS_OF, TZ, "CNY", ["USD"])
+    return warehouse
+
+
+def test_clean_sample_passes_every_suite(sample_warehouse):
+    with connect(sample_warehouse) as con:
+        outcomes = [run_suite(con, s, "clean-run", AS_OF, sample_warehouse, data_docs=False) for s in entity_specs()]
+        failing = [(o.entity, x.message) for o in outcomes for x in o.outcomes if not x.success]
+        assert failing == []
+        assert all(o.passed for o in outcomes)
+        n = sum(o.evaluated for o in outcomes)
+        assert audit(
+            con,
+            "select count(*), count(*) filter (where passed) from audit.check_results "
+            "where run_id = 'clean-run' and check_kind = ?",
+            [GE],
+        ) == [(n, n)]
+        assert audit(con, "select count(*) from audit.validation_failures where run_id = 'clean-run'") == [(0,)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Planted problems
+# ------------------------------------------------------------------------------------------------
+
+STALE = "2026-08-01 10:00:00"  # 152 days before the as-of: every freshness horizon is shorter
+FRESH = "2026-12-30 10:00:00"
+
+
+def deal(deal_id, stage, amount, closed_on, collected=None, updated_at=STALE):
+    return {
+        "deal_id": deal_id,
+        "customer_id": "C1",
+        "rep_id": "R1",
+        "product_line": "software",
+        "stage": stage,
+        "amount": amount,
+        "currency": "CNY",
+        "closed_on": closed_on,
+        "collected_amount": collected,
+        "updated_at": updated_at,
+    }
+
+
+def plant(con) -> None:
+    insert(
+        con,
+        "crm/deals",
+        [
+            deal("D1", "won", 50_000, "2026-07-30", 50_000),
+            deal("D2", "lost", 20_000, "2026-07-15"),
+            deal("D3", "open", 30_000, None),
+            deal("D3", "won", 30_000, "2026-07-20", 10_000),  # duplicate key
+            deal("D4", "won", 80_000, "2026-07-01"),
+            deal("D5", "signed", 10_000, "2026-07-02"),  # unknown enumeration value
+        ],
+    )
+    insert(
+        con,
+        "survey/responses",
+        [
+            {
+                "response_id": f"S{i}",
+                "invitation_id": f"I{i}",
+                "responded_at": FRESH,
+                "nps": nps,
+                "csat": 4,
+                "duration_seconds": 120.0,
+            }
+            for i, nps in enumerate([50, 60, 8, 9], start=1)  # S1, S2 on a 0..100 scale: mean 31.75
+        ],
+    )
+    insert(
+        con,
+        "crm/targets",
+        [
+            {"period": "2026-Q1", "rep_id": "R1", "sales_target": 100_000},
+            {"period": "2026-Q1", "rep_id": "R1", "sales_target": 120_000},  # duplicate composite key
+            {"period": "2026-Q2", "rep_id": "R1", "sales_target": 0},  # the contract wants > 0
+        ],
+    )
+    insert(
+        con,
+        "tickets/tickets",
+        [
+            {
+                "ticket_id": f"K{i}",
+                "customer_id": "C1",
+                "rep_id": "R1",
+                "type": t,
+                "category": "service",
+                "severity": "low",
+                "opened_at": STALE,
+            }
+            for i, t in enumerate(["complaint", "inquiry", "request"], start=1)
+        ],
+    )
+
+
+EXPECTED_FAILED = {
+    ("crm/deals", "expect_column_values_to_be_unique(deal_id)", "error", 2),
+    ("crm/deals", "expect_column_values_to_be_in_set(stage)", "error", 1),
+    ("crm/deals", "expect_column_max_to_be_between(updated_at)", "warn", 1),
+    ("crm/deals", "expect_column_max_to_be_between(closed_on)", "warn", 1),
+    ("survey/responses", "expect_column_values_to_be_between(nps)", "error", 2),
+    ("survey/responses", "expect_column_mean_to_be_between(nps)", "warn", 1),
+    ("crm/targets", "expect_compound_columns_to_be_unique(period, rep_id)", "error", 2),
+    ("crm/targets", "expect_column_values_to_be_between(sales_target)", "error", 1),
+    ("tickets/tickets", "expect_column_max_to_be_between(opened_at)", "warn", 1),
+}
+
+
+@pytest.fixture
+def planted(tmp_path) -> ScorecardSettings:
+    """Settings whose run file (the build copy the assets write and the checks read) holds the
+    planted tables."""
+    settings = ScorecardSettings(
+        landing=str(tmp_path / "landing"),
+        config=str(PROJECT_ROOT / "config" / "scorecard.yml"),
+        warehouse=str(tmp_path / "warehouse" / "w.duckdb"),
+        as_of=AS_OF_TEXT,
+    )
+    with connect(settings.build) as con:
+        ensure_audit_tables(con)
+        plant(con)
+    return settings
+
+
+def test_planted_problems_fail_exactly_the_expected_expectations(planted):
+    run = "planted-run"
+    with connect(planted.build) as con:
+        outcomes = {
+            e: run_suite(con, spec_for(e), run, AS_OF, planted.warehouse, data_docs=False)
+            for e in ("crm/deals", "crm/targets", "survey/responses", "tickets/tickets")
+        }
+        failed = audit(
+            con,
+            "select source, check_name, severity, failing_rows from audit.check_results "
+            "where run_id = ? and check_kind = ? and not passed",
+            [run, GE],
+        )
+        assert set(failed) == EXPECTED_FAILED and len(failed) == len(EXPECTED_FAILED)
+        rows = audit(
+            con,
+            "select source, check_name, severity, row_key, column_name, bad_value "
+            "from audit.validation_failures where run_id = ? and check_kind = ? order by all",
+            [run, GE],
+        )
+        assert rows == [
+            (
+                "crm/deals",
+                "expect_column_max_to_be_between(closed_on)",
+                "warn",
+                None,
+                "closed_on",
+                "2026-07-30T00:00:00",
+            ),
+            (
+                "crm/deals",
+                "expect_column_max_to_be_between(updated_at)",
+                "warn",
+                None,
+                "updated_at",
+                "2026-08-01T10:00:00",
+            ),
+            ("crm/deals", "expect_column_values_to_be_in_set(stage)", "error", "D5", "stage", "signed"),
+            ("crm/deals", "expect_column_values_to_be_unique(deal_id)", "error", "D3", "deal_id", "D3"),
+            ("crm/deals", "expect_column_values_to_be_unique(deal_id)", "error", "D3", "deal_id", "D3"),
+            (
+                "crm/targets",
+                "expect_column_values_to_be_between(sales_target)",
+                "error",
+                "2026-Q2|R1",
+                "sales_target",
+                "0",
+            ),
+            (
+                "crm/targets",
+                "expect_compound_columns_to_be_unique(period, rep_id)",
+                "error",
+                "2026-Q1|R1",
+                "period,rep_id",
+                "2026-Q1|R1",
+            ),
+            (
+                "crm/targets",
+                "expect_compound_columns_to_be_unique(period, rep_id)",
+                "error",
+                "2026-Q1|R1",
+                "period,rep_id",
+                "2026-Q1|R1",
+            ),
+            ("survey/responses", "expect_column_mean_to_be_between(nps)", "warn", None, "nps", "31.75"),
+            ("survey/responses", "expect_column_values_to_be_between(nps)", "error", "S1", "nps", "50"),
+            ("survey/responses", "expect_column_values_to_be_between(nps)", "error", "S2", "nps", "60"),
+            (
+                "tickets/tickets",
+                "expect_column_max_to_be_between(opened_at)",
+                "warn",
+                None,
+                "opened_at",
+                "2026-08-01T10:00:00",
+            ),
+        ]
+        # an error failure fails the suite; warn-only failures do not
+        assert {e: (o.passed, o.failed_error, o.failed_warn) for e, o in outcomes.items()} == {
+            "crm/deals": (False, 2, 2),
+            "crm/targets": (False, 2, 0),
+            "survey/responses": (False, 1, 1),
+            "tickets/tickets": (True, 0, 1),
+        }
+        # append-only: a re-run of the same run id replaces its own rows, other runs stay
+        run_suite(con, spec_for("crm/deals"), run, AS_OF, planted.warehouse, data_docs=False)
+        run_suite(con, spec_for("crm/deals"), "next-run", AS_OF, planted.warehouse, data_docs=False)
+        assert audit(
+            con,
+            "select run_id, count(*) from audit.validation_failures where source = 'crm/deals' "
+            "group by run_id order by run_id",
+        ) == [("next-run", 5), ("planted-run", 5)]
+        assert audit(
+            con,
+            "select run_id, count(*) from audit.check_results where source = 'crm/deals' "
+            "group by run_id order by run_id",
+        ) == [("next-run", 17), ("planted-run", 17)]
+
+
+def test_asset_checks_block_on_error_and_warn_without_blocking(planted):
+    """Through Dagster: the checks are blocking, so a failing error expectation stops what is
+    downstream; a warn-only failure passes with severity WARN; the Data Docs site is written."""
+    checks = {spec.table: check for spec, check in zip(entity_specs(), great_expectations_checks, strict=True)}
+    ran = []
+
+    def raw(table):
+        @asset(key=AssetKey(["raw", table]))
+        def _raw():  # the table is already planted
+            return None
+
+        return _raw
+
+    def downstream(table):
+        @asset(key=AssetKey(["staging", table]), deps=[AssetKey(["raw", table])])
+        def _stg():
+            ran.append(table)
+
+        return _stg
+
+    tables = ["crm__deals", "tickets__tickets"]
+    result = materialize(
+        [*(raw(t) for t in tables), *(downstream(t) for t in tables), *(checks[t] for t in tables)],
+        resources={"settings": planted},
+        raise_on_error=False,
+    )
+    evaluations = {e.asset_key.path[1]: e for e in result.get_asset_check_evaluations()}
+    deals, tickets = evaluations["crm__deals"], evaluations["tickets__tickets"]
+    assert (deals.passed, deals.severity) == (False, AssetCheckSeverity.ERROR)
+    assert (tickets.passed, tickets.severity) == (True, AssetCheckSeverity.WARN)
+    meta = {k: v.value for k, v in deals.metadata.items()}
+    assert (meta["evaluated"], meta["successful"], meta["failed"], meta["rows_validated"]) == (17, 13, 4, 6)
+    assert (meta["failed_error"], meta["failed_warn"]) == (2, 2)
+    assert ran == ["tickets__tickets"]  # staging of deals did not run: the check blocked it
+
+    # the HTML site: an index naming the suites and the failing expectations, a page per run with
+    # the failing values, and GE's own Data Docs page of each validation
+    index = data_docs_dir(planted.warehouse) / "index.html"
+    assert meta["data_docs"] == str(index) and index.is_file()
+    text = index.read_text()
+    assert "crm__deals" in text and "tickets__tickets" in text
+    assert "expect_column_values_to_be_in_set(stage)" in text and "<script" not in text
+    run_page = Path(meta["data_docs_run"]).read_text()
+    assert result.run_id in meta["data_docs_run"]
+    assert "D5: signed" in run_page and "D3: D3" in run_page  # the unknown stage and the duplicated key
+    assert "observed 2026-08-01T10:00:00" in run_page  # stale: the latest updated_at
+    ge_page = Path(meta["data_docs_ge_page"]).read_text()
+    assert "crm__deals" in ge_page and "signed" in ge_page
+    with duckdb.connect(planted.build, read_only=True) as con:
+        assert audit(con, "select count(*) from audit.check_results where run_id = ?", [result.run_id]) == [(31,)]

@@ -78,13 +78,32 @@ def test_analyst_reads_previous_marts_during_and_after_runs(tmp_path, monkeypatc
             (second.run_id, "succeeded", True),
             (third.run_id, "failed", False),
         ]
-        # the failed run's blocking failures are published for auditors
-        assert (
+        # the failed run's blocking failures are published for auditors, with the business key of the
+        # offending rows: R4's team T9 does not exist, so R4 cannot be graded under a scheme
+        assert "dbt build failed" in third.failure and "error-severity test(s) failed" in third.failure
+        blocking = set(
             con.execute(
-                "select count(*) from audit.validation_failures where run_id = ? and severity = 'error'", [third.run_id]
-            ).fetchone()[0]
-            > 0
+                "select source, row_key, bad_value from audit.validation_failures "
+                "where run_id = ? and severity = 'error' and bad_value = 'T9'",
+                [third.run_id],
+            ).fetchall()
         )
+        assert {("scorecard", "2026-Q1|rep|R4", "T9"), ("scorecard", "2026-Q1|team|T9", "T9")} <= blocking
+        # the reps' staging model reports the unknown team as a (non-blocking) cross-source warning
+        assert con.execute(
+            "select severity, check_kind from audit.validation_failures where run_id = ? "
+            "and source = 'stg_crm__reps' and row_key = 'R4'",
+            [third.run_id],
+        ).fetchall() == [("warn", "cross_source")]
+        # the ledger is append-only: every run's failures are kept (the three planted cross-source
+        # warnings of the hand-made folder, once per run)
+        per_run = dict(
+            con.execute(
+                "select run_id, count(*) from audit.validation_failures where check_kind = 'cross_source' "
+                "and row_key in ('D7', 'K7', 'S15') group by run_id"
+            ).fetchall()
+        )
+        assert per_run == {first.run_id: 3, second.run_id: 3, third.run_id: 3}
         # and the ghost rep's rows never reached the published marts
         assert con.execute("select count(*) from marts.scorecard where subject_id = 'R4'").fetchone() == (0,)
     assert not build_path(warehouse).exists()  # nothing half-built is left behind

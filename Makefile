@@ -43,5 +43,9 @@ lint: $(STAMP)
 dev: setup sample
 	SCORECARD_LANDING=$(CURDIR)/$(SAMPLE)/landing SCORECARD_AS_OF=$(AS_OF) $(BIN)/dagster dev -w workspace.yaml
 
+BENCH_SCALES ?= 10k,100k,1m,10m
+bench: setup
+	$(BIN)/scorecard bench --scales $(BENCH_SCALES) --work /tmp/bench
+
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs warehouse data .dagster_home

@@ -85,6 +85,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if outcome.success else 1
 
 
+def _cmd_what_if(args: argparse.Namespace) -> int:
+    from .whatif import WhatIfError, format_text, run_what_if
+
+    warehouse = args.warehouse or os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
+    try:
+        result = run_what_if(args.config, warehouse, args.period, echo=print)
+    except SchemeError as exc:
+        print(f"INVALID {exc}", file=sys.stderr)
+        return 2
+    except WhatIfError as exc:
+        print(f"what-if failed: {exc}", file=sys.stderr)
+        return 1
+    print(format_text(result, all_subjects=args.all))
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(["--scales", args.scales, "--work", args.work, "--incremental", args.incremental])
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scorecard", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -113,10 +135,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.set_defaults(func=_cmd_run)
 
+    w = sub.add_parser(
+        "what-if", help="recompute a period's grades under another scheme file, without publishing, and compare"
+    )
+    w.add_argument("--config", required=True, help="the alternative scheme file")
+    w.add_argument("--period", help="period label, e.g. 2026-Q4 (default: the latest graded period)")
+    w.add_argument(
+        "--warehouse", help="published DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)"
+    )
+    w.add_argument("--all", action="store_true", help="list every subject, not only the grade changes")
+    w.set_defaults(func=_cmd_what_if)
+
     v = sub.add_parser("dbt-vars", help="print the --vars JSON to run the dbt project standalone")
     v.add_argument("--config", default=str(PROJECT_ROOT / "config" / "scorecard.yml"))
     v.add_argument("--as-of", dest="as_of", default="")
     v.set_defaults(func=_cmd_dbt_vars)
+    b = sub.add_parser("bench", help="time and memory of the pipeline at several scales (docs/benchmarks.md)")
+    b.add_argument("--scales", default="10k,100k,1m,10m", help="comma-separated: 10k, 100k, 1m, 10m")
+    b.add_argument("--work", default="/tmp/bench", help="folder for the generated data and warehouses (large)")
+    b.add_argument("--incremental", default="1m,10m", help="scales that also re-run with 1%% new rows")
+    b.set_defaults(func=_cmd_bench)
     return p
 
 

@@ -1,0 +1,115 @@
+-- Anomaly rule inflated_self_report (SCORING.md): in a period, the rep's mean claimed satisfaction over
+-- the customers that also answered a third_party survey is at least anomalies.inflated_self_report.min_gap
+-- (default 1.0) point above those customers' mean third-party csat, with at least min_customers
+-- (default 5) such customers.
+-- Per rep and period: customers with a claimed_satisfaction in a self-report of the rep (contact_on in
+-- the period) and a csat in a third_party response about the same rep (invitation rep, responded in
+-- the period). Each customer weighs the same: its own mean claim and its own mean csat, then the mean
+-- over customers (a customer with many self-reports cannot dominate). The gap is compared as a
+-- DECIMAL(18, 6) (4.8 - 3.8 is 1.0, not 0.9999999999999996).
+--   strength: the gap in points
+--   severity: high when the gap reaches 2 x min_gap, else medium.
+{%- set min_gap = anomaly_setting('inflated_self_report', 'min_gap', 1.0) %}
+{%- set min_customers = anomaly_setting('inflated_self_report', 'min_customers', 5) %}
+
+with
+
+self_reports as (
+
+    select * from {{ ref('int_anomaly_self_reports') }}
+    where claimed_satisfaction is not null
+
+),
+
+third_party as (
+
+    select * from {{ ref('int_anomaly_survey_responses') }}
+    where channel = 'third_party'
+        and csat is not null
+
+),
+
+claims_per_customer as (
+
+    select
+        period,
+        rep_id,
+        customer_id,
+        avg(cast(claimed_satisfaction as {{ type_double() }})) as mean_claimed
+    from self_reports
+    group by period, rep_id, customer_id
+
+),
+
+csat_per_customer as (
+
+    select
+        period,
+        rep_id,
+        customer_id,
+        avg(cast(csat as {{ type_double() }})) as mean_csat
+    from third_party
+    group by period, rep_id, customer_id
+
+),
+
+paired as (
+
+    select
+        claims_per_customer.period,
+        claims_per_customer.rep_id,
+        claims_per_customer.customer_id,
+        claims_per_customer.mean_claimed,
+        csat_per_customer.mean_csat
+    from claims_per_customer
+    inner join csat_per_customer
+        on claims_per_customer.period = csat_per_customer.period
+        and claims_per_customer.rep_id = csat_per_customer.rep_id
+        and claims_per_customer.customer_id = csat_per_customer.customer_id
+
+),
+
+per_rep as (
+
+    select
+        period,
+        rep_id,
+        count(*) as customers,
+        avg(mean_claimed) as mean_claimed,
+        avg(mean_csat) as mean_csat,
+        cast(avg(mean_claimed) - avg(mean_csat) as decimal(18, 6)) as gap
+    from paired
+    group by period, rep_id
+
+),
+
+flagged as (
+
+    select * from per_rep
+    where customers >= {{ min_customers }}
+        and gap >= {{ min_gap }}
+
+),
+
+final as (
+
+    select
+        period,
+        rep_id,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as response_id,
+        'inflated_self_report' as rule_id,
+        case when gap >= {{ 2 * min_gap }} then 'high' else 'medium' end as severity,
+        cast(gap as {{ type_double() }}) as strength,
+        {{ dbt.concat([
+            "'rep '", "rep_id", "' mean claimed satisfaction '", anomaly_number_text("mean_claimed", 2),
+            "' vs mean third-party csat '", anomaly_number_text("mean_csat", 2), "' over the '",
+            dbt.cast("customers", dbt.type_string()), "' customers who answered both in '", "period",
+            "': gap '", anomaly_number_text("gap", 2),
+            "' >= " ~ min_gap ~ " point(s) (at least " ~ min_customers ~ " customers)'",
+        ]) }} as evidence
+    from flagged
+
+)
+
+select * from final

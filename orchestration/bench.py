@@ -1,0 +1,707 @@
+"""`scorecard bench`: the cost curve of the nightly run (issue 5, docs/benchmarks.md).
+
+For each scale (about 10 thousand to 10 million input rows across all entities) the harness, in
+fresh child processes so that one scale's memory does not weigh on the next:
+
+1. generates the sample landing folder (stage `generation`);
+2. runs the hand-written reference script `benchmarks/reference_indicators.sql` over the landing
+   files (the floor the pipeline's time is compared with);
+3. runs the whole pipeline exactly as `scorecard run` does (`runner.run_pipeline`, Dagster job
+   in-process, dbt as a subprocess), then reads the step windows back from the Dagster event log and
+   dbt's per-node timing from run_results.json;
+4. optionally (`--incremental`) adds a nightly drop of 1 % new rows and runs the pipeline again on
+   the same warehouse.
+
+Memory is the resident set (VmRSS) of the child and all its descendants, summed, sampled from /proc
+every 50 ms by the parent with wall-clock stamps; a stage's peak is the highest sample inside its
+window. Steps are grouped by name, never from a fixed list, so steps that other work adds are timed:
+ingestion = scheme_config and raw__* assets, validation = *great_expectations* / *check* steps plus
+dbt tests, dbt models, anomaly rules = dbt nodes and steps named *anomal*, publish = *publish*,
+report = *report*, other = whatever matches nothing; `orchestration` is the run's wall time outside
+any step (imports, Dagster start-up, event storage, the runner's summary and audit.runs record).
+The dbt build is one Dagster step: its wall time is split between dbt models, dbt tests (validation)
+and anomaly models in proportion to their execution times in run_results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .resources import PROJECT_ROOT
+
+REFERENCE_SQL = PROJECT_ROOT / "benchmarks" / "reference_indicators.sql"
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "scorecard.yml"
+AS_OF = "2026-12-31T23:59:59+08:00"
+# name -> (reps, rows_scale) of orchestration.sample.generator.generate; ~1,290 rows per rep and
+# unit of rows_scale (plus customers, per rep): tuned to land near the nominal totals
+SCALES: dict[str, tuple[int, float]] = {
+    "10k": (26, 0.3),
+    "100k": (62, 1.25),
+    "1m": (200, 4.0),
+    "10m": (2000, 4.0),
+}
+STAGES = (
+    "generation",
+    "ingestion",
+    "validation",
+    "dbt_models",
+    "anomaly_rules",
+    "publish",
+    "report",
+    "other",
+    "orchestration",
+)
+SAMPLE_SECONDS = 0.05
+
+
+# --------------------------------------------------------------------------------------------
+# memory of a process tree, from /proc (no psutil)
+def _tree_rss_kb(root: int) -> int:
+    parents: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                stat = fh.read()
+            ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+            with open(f"/proc/{pid}/status", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"VmRSS:"):
+                        rss[pid] = int(line.split()[1])
+                        break
+        except (OSError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(parents.get(pid, []))
+    return total
+
+
+class RssSampler(threading.Thread):
+    """Samples the RSS of a process tree into [(wall time, kB)] until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.samples, self._stop_event = pid, [], threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.samples.append((time.time(), _tree_rss_kb(self.pid)))
+            self._stop_event.wait(SAMPLE_SECONDS)
+
+    def stop(self) -> list[tuple[float, int]]:
+        self._stop_event.set()
+        self.join()
+        return self.samples
+
+    @staticmethod
+    def peak_mb(samples: list[tuple[float, int]], start: float = 0.0, end: float = float("inf")) -> float:
+        inside = [kb for t, kb in samples if start <= t <= end]
+        return round(max(inside, default=0) / 1024, 1)
+
+
+def run_child(args: list[str], log: Path, env: dict | None = None) -> tuple[float, list[tuple[float, int]], float]:
+    """Run `python -m orchestration.bench <args>`; return (seconds, RSS samples, start time)."""
+    started = time.time()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.bench", *args],
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env or os.environ.copy(),
+        )
+        sampler = RssSampler(proc.pid)
+        sampler.start()
+        code = proc.wait()
+        samples = sampler.stop()
+    seconds = time.time() - started
+    if code != 0:
+        raise RuntimeError(f"bench child {args[0]} failed with exit code {code}; see {log}")
+    return seconds, samples, started
+
+
+# --------------------------------------------------------------------------------------------
+# child: the reference script
+def reference_sql(landing: Path, config: Path, as_of: str) -> str:
+    from .config.scheme import dbt_vars, load_scheme
+    from .resources import parse_as_of
+
+    scheme = load_scheme(config)
+    if scheme.grain != "quarter":
+        raise ValueError("the reference script is written for the quarter grain")
+    v = dbt_vars(scheme, "2000-01-01 00:00:00")
+    local_date = parse_as_of(as_of, scheme.timezone).astimezone(__import__("zoneinfo").ZoneInfo(scheme.timezone))
+    rates = " ".join(f"when '{c.upper()}' then cast({r} as decimal(18, 8))" for c, r in v["currency_rates"].items())
+    minimum = v["min_sample"]
+    min_nps = minimum.get("nps", minimum.get("default", 5))
+    return REFERENCE_SQL.read_text().format(
+        landing=str(landing.resolve()),
+        timezone=scheme.timezone,
+        as_of_local_date=local_date.date().isoformat(),
+        currency_base=v["currency_base"],
+        currency_rates=f"when '{v['currency_base']}' then 1 {rates}",
+        count_channels=", ".join(f"'{c}'" for c in v["count_channels"]),
+        sla_response_hours=v["sla_response_hours"],
+        complaint_resolution_hours=v["complaint_resolution_hours"],
+        followup_grace_days=v["followup_grace_days"],
+        min_sample_nps=min_nps,
+        min_sample_default=minimum.get("default", 5),
+    )
+
+
+def _child_reference(a: argparse.Namespace) -> None:
+    import duckdb
+
+    sql = reference_sql(Path(a.landing), Path(a.config), a.as_of)
+    out = Path(a.out)
+    out.unlink(missing_ok=True)
+    con = duckdb.connect(str(out))
+    con.execute(f"set temp_directory = '{out.parent / 'reference.tmp'}'")
+    con.execute(sql)
+    con.close()
+
+
+# --------------------------------------------------------------------------------------------
+# child: the pipeline, as `scorecard run` runs it
+def _child_pipeline(a: argparse.Namespace) -> None:
+    os.environ.update(
+        SCORECARD_LANDING=str(Path(a.landing).resolve()),
+        SCORECARD_CONFIG=str(Path(a.config).resolve()),
+        SCORECARD_WAREHOUSE=str(Path(a.warehouse).resolve()),
+        SCORECARD_AS_OF=a.as_of,
+    )
+    job_started = time.time()
+    from dagster import DagsterInstance
+
+    from .runner import run_pipeline
+
+    outcome = run_pipeline(echo=lambda _: None, log_level="WARNING")
+    finished = time.time()
+    steps: dict[str, dict] = {}
+    for rec in DagsterInstance.get().all_logs(outcome.run_id):
+        ev = rec.dagster_event
+        if ev is None or not ev.step_key:
+            continue
+        s = steps.setdefault(ev.step_key, {})
+        if ev.event_type_value == "STEP_START":
+            s["start"] = rec.timestamp
+        elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+            s["end"], s["status"] = rec.timestamp, ev.event_type_value
+    nodes = []
+    # dagster-dbt gives each invocation its own target folder: the one whose --vars carry this run id
+    for path in Path(PROJECT_ROOT / "dbt_project" / "target").rglob("run_results.json"):
+        if path.stat().st_mtime < job_started:
+            continue
+        data = json.loads(path.read_text())
+        if str(data.get("args", {}).get("vars", "")).find(outcome.run_id) < 0:
+            continue
+        nodes = [
+            {"unique_id": r["unique_id"], "status": r["status"], "seconds": r["execution_time"]}
+            for r in data["results"]
+        ]
+    Path(a.events).write_text(
+        json.dumps(
+            {
+                "run_id": outcome.run_id,
+                "success": outcome.success,
+                "failure": outcome.failure,
+                "started": job_started,
+                "finished": finished,
+                "steps": steps,
+                "dbt_nodes": nodes,
+                "counts": [list(c) for c in outcome.counts],
+            }
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# child: generation and the nightly delta
+def _child_generate(a: argparse.Namespace) -> None:
+    from .sample.generator import generate
+
+    counts = generate(Path(a.out), seed=a.seed, reps=a.reps, rows_scale=a.rows_scale)
+    Path(a.counts).write_text(json.dumps(counts))
+
+
+def make_delta_landing(landing: Path, out: Path, fraction: float = 0.01) -> int:
+    """A landing folder = every file of `landing` (symlinked) + one nightly drop of new interactions
+    (copies of existing ones with new ids), `fraction` of all input rows. Returns the rows added."""
+    import duckdb
+
+    total = 0
+    for src in sorted(landing.rglob("*")):
+        if src.is_file():
+            dst = out / src.relative_to(landing)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if dst.exists() or dst.is_symlink():
+                dst.unlink()
+            dst.symlink_to(src.resolve())
+    con = duckdb.connect()
+    for src in landing.rglob("*.csv"):
+        total += con.execute(f"select count(*) from read_csv('{src}', all_varchar = true, header = true)").fetchone()[0]
+    for src in landing.rglob("*.jsonl"):
+        total += con.execute(f"select count(*) from read_ndjson_objects('{src}')").fetchone()[0]
+    for src in landing.rglob("*.parquet"):
+        total += con.execute(f"select count(*) from read_parquet('{src}')").fetchone()[0]
+    n = max(1, round(total * fraction))
+    con.execute(
+        f"""copy (
+            select 'N' || interaction_id as interaction_id, rep_id, customer_id, channel,
+                customer_contacted_at, rep_responded_at
+            from read_csv('{landing / "crm/interactions/interactions.csv"}', all_varchar = true, header = true)
+            order by interaction_id desc limit {n}
+        ) to '{out / "crm/interactions/nightly_delta.csv"}' (header true)"""
+    )
+    con.close()
+    return n
+
+
+# --------------------------------------------------------------------------------------------
+# parent: one scale
+@dataclass
+class StageFigure:
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+
+
+@dataclass
+class ScaleResult:
+    scale: str
+    reps: int
+    rows_scale: float
+    rows: int = 0
+    rows_per_entity: dict = field(default_factory=dict)
+    stages: dict = field(default_factory=dict)  # stage -> StageFigure as dict
+    pipeline_seconds: float = 0.0
+    pipeline_peak_mb: float = 0.0
+    reference_seconds: float = 0.0
+    reference_peak_mb: float = 0.0
+    overhead: float = 0.0  # pipeline seconds / reference seconds
+    success: bool = False
+    failure: str | None = None
+    steps: dict = field(default_factory=dict)  # step key -> seconds
+    dbt_step: str | None = None
+    reference_check: dict = field(default_factory=dict)
+    incremental: dict = field(default_factory=dict)
+
+    @property
+    def stage_sum(self) -> float:
+        return sum(v["seconds"] for k, v in self.stages.items() if k != "generation")
+
+
+def classify_step(step: str) -> str:
+    s = step.lower()
+    if "great_expectations" in s or "check" in s:
+        return "validation"
+    if "anomal" in s:
+        return "anomaly_rules"
+    if "publish" in s:
+        return "publish"
+    if "report" in s:
+        return "report"
+    if s.startswith("raw__") or s == "scheme_config" or "ingest" in s:
+        return "ingestion"
+    if "dbt" in s:
+        return "dbt_models"
+    return "other"
+
+
+def classify_dbt_node(unique_id: str) -> str:
+    kind, name = unique_id.split(".")[0], unique_id.split(".")[-1]
+    if kind in ("test", "unit_test"):
+        return "validation"
+    return "anomaly_rules" if "anomal" in name else "dbt_models"
+
+
+def stage_breakdown(events: dict, samples: list[tuple[float, int]]) -> tuple[dict, dict, str | None]:
+    """(stage -> {seconds, peak_mb}, step -> seconds, the dbt step's key) of one pipeline run."""
+    stages = {k: {"seconds": 0.0, "peak_mb": 0.0} for k in STAGES if k != "generation"}
+    windows: dict[str, list[tuple[float, float]]] = {k: [] for k in stages}
+    steps: dict[str, float] = {}
+    in_steps = 0.0
+    dbt_step = None
+    for key, s in events["steps"].items():
+        if "start" not in s or "end" not in s:
+            continue
+        sec = s["end"] - s["start"]
+        steps[key] = round(sec, 3)
+        in_steps += sec
+        stage = classify_step(key)
+        if stage == "dbt_models":
+            dbt_step = key
+            node_time: dict[str, float] = {"dbt_models": 0.0, "validation": 0.0, "anomaly_rules": 0.0}
+            for n in events.get("dbt_nodes", []):
+                node_time[classify_dbt_node(n["unique_id"])] += n["seconds"]
+            total = sum(node_time.values()) or 1.0
+            share = node_time if sum(node_time.values()) else {"dbt_models": 1.0}
+            for st, t in share.items():
+                stages[st]["seconds"] += sec * t / total
+                windows[st].append((s["start"], s["end"]))
+            continue
+        stages[stage]["seconds"] += sec
+        windows[stage].append((s["start"], s["end"]))
+    wall = events["finished"] - events["started"]
+    stages["orchestration"]["seconds"] = max(0.0, wall - in_steps)
+    windows["orchestration"].append((events["started"], events["finished"]))
+    for st, wins in windows.items():
+        stages[st]["seconds"] = round(stages[st]["seconds"], 3)
+        stages[st]["peak_mb"] = max((RssSampler.peak_mb(samples, a, b) for a, b in wins), default=0.0)
+    return stages, steps, dbt_step
+
+
+def compare_with_reference(warehouse: Path, reference_db: Path) -> dict:
+    """Cells of the reference that differ from the pipeline. Against audit.indicator_values (unmasked)
+    on every level, and against the published marts.indicator_values where a cell is published."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"attach '{warehouse}' as w (read_only)")
+    con.execute(f"attach '{reference_db}' as r (read_only)")
+    cols = "numerator, denominator, value, sample_size, is_sufficient, nps_ci_low, nps_ci_high"
+    key = "period, level, subject_id, indicator"
+    out = {}
+    for name, table, where in (
+        ("audit_all_levels", "w.audit.indicator_values", "true"),
+        ("marts_company", "w.marts.indicator_values", "level = 'company' and disclosure = 'published'"),
+        (
+            "marts_rep_published",
+            "w.marts.indicator_values",
+            "level = 'rep' and disclosure = 'published' and numerator is not null",
+        ),
+    ):
+        level_filter = where.replace("disclosure = 'published'", "true").replace("numerator is not null", "true")
+        cells = con.execute(f"select count(*) from {table} where {where}").fetchone()[0]
+        diff = con.execute(
+            f"""select count(*) from (
+                (select {key}, {cols} from {table} where {where}
+                 except all select {key}, {cols} from r.reference_indicator_values where {level_filter})
+            )"""
+        ).fetchone()[0]
+        out[name] = {"cells": cells, "differing": diff}
+    missing = con.execute(
+        f"select count(*) from (select {key} from r.reference_indicator_values "
+        f"except select {key} from w.audit.indicator_values)"
+    ).fetchone()[0]
+    out["reference_cells_not_in_pipeline"] = missing
+    con.close()
+    return out
+
+
+def bench_scale(
+    name: str,
+    reps: int,
+    rows_scale: float,
+    work: Path,
+    config: Path = DEFAULT_CONFIG,
+    as_of: str = AS_OF,
+    seed: int = 1,
+    incremental: bool = False,
+    echo=print,
+) -> ScaleResult:
+    d = work / name
+    d.mkdir(parents=True, exist_ok=True)
+    res = ScaleResult(name, reps, rows_scale)
+    env = os.environ.copy()
+    env["DAGSTER_HOME"] = str(d / "dagster_home")
+    Path(env["DAGSTER_HOME"]).mkdir(exist_ok=True)
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env["DAGSTER_DISABLE_TELEMETRY"] = "1"
+
+    sample = d / "sample"
+    counts_file = d / "counts.json"
+    sec, samples, _ = run_child(
+        [
+            "generate",
+            "--out",
+            str(sample),
+            "--seed",
+            str(seed),
+            "--reps",
+            str(reps),
+            "--rows-scale",
+            str(rows_scale),
+            "--counts",
+            str(counts_file),
+        ],
+        d / "generate.log",
+        env,
+    )
+    res.rows_per_entity = json.loads(counts_file.read_text())
+    res.rows = sum(res.rows_per_entity.values())
+    res.stages["generation"] = {"seconds": round(sec, 3), "peak_mb": RssSampler.peak_mb(samples)}
+    echo(f"[{name}] generated {res.rows:,} rows in {sec:.1f} s")
+    landing = sample / "landing"
+
+    ref_db = d / "reference.duckdb"
+    sec, samples, _ = run_child(
+        ["reference", "--landing", str(landing), "--config", str(config), "--as-of", as_of, "--out", str(ref_db)],
+        d / "reference.log",
+        env,
+    )
+    res.reference_seconds, res.reference_peak_mb = round(sec, 3), RssSampler.peak_mb(samples)
+    echo(f"[{name}] reference script {sec:.1f} s")
+
+    warehouse = d / "warehouse" / "scorecard.duckdb"
+    for stale in warehouse.parent.glob("**/*.duckdb*"):
+        stale.unlink()
+    events_file = d / "events.json"
+    sec, samples, _ = run_child(
+        [
+            "pipeline",
+            "--landing",
+            str(landing),
+            "--config",
+            str(config),
+            "--as-of",
+            as_of,
+            "--warehouse",
+            str(warehouse),
+            "--events",
+            str(events_file),
+        ],
+        d / "pipeline.log",
+        env,
+    )
+    events = json.loads(events_file.read_text())
+    res.success, res.failure = events["success"], events["failure"]
+    res.pipeline_seconds, res.pipeline_peak_mb = round(sec, 3), RssSampler.peak_mb(samples)
+    stages, res.steps, res.dbt_step = stage_breakdown(events, samples)
+    # the child's interpreter start-up before the job started counts as orchestration too
+    startup = max(0.0, sec - (events["finished"] - events["started"]))
+    stages["orchestration"]["seconds"] = round(stages["orchestration"]["seconds"] + startup, 3)
+    stages["orchestration"]["peak_mb"] = res.pipeline_peak_mb
+    res.stages.update(stages)
+    res.overhead = round(res.pipeline_seconds / res.reference_seconds, 2) if res.reference_seconds else 0.0
+    echo(f"[{name}] pipeline {sec:.1f} s, peak {res.pipeline_peak_mb:,.0f} MB, success={res.success}")
+    if res.success:
+        res.reference_check = compare_with_reference(warehouse, ref_db)
+        echo(f"[{name}] reference vs pipeline: {res.reference_check}")
+
+    if incremental and res.success:
+        delta = d / "landing_plus_1pct"
+        added = make_delta_landing(landing, delta)
+        sec, samples, _ = run_child(
+            [
+                "pipeline",
+                "--landing",
+                str(delta),
+                "--config",
+                str(config),
+                "--as-of",
+                as_of,
+                "--warehouse",
+                str(warehouse),
+                "--events",
+                str(d / "events_incremental.json"),
+            ],
+            d / "pipeline_incremental.log",
+            env,
+        )
+        ev2 = json.loads((d / "events_incremental.json").read_text())
+        st2, _, _ = stage_breakdown(ev2, samples)
+        res.incremental = {
+            "rows_added": added,
+            "seconds": round(sec, 3),
+            "peak_mb": RssSampler.peak_mb(samples),
+            "success": ev2["success"],
+            "share_of_full_run": round(sec / res.pipeline_seconds, 3),
+            "stages": st2,
+        }
+        echo(f"[{name}] re-run with {added:,} new rows: {sec:.1f} s ({sec / res.pipeline_seconds:.0%} of the full run)")
+    (d / "result.json").write_text(json.dumps(asdict(res), indent=2))
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# outputs: table, plot, machine
+def machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    except OSError:
+        mem_kb = 0
+    import dagster
+    import duckdb
+    from dbt.version import __version__ as dbt_version
+
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024**2, 1),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "dbt_core": dbt_version,
+        "dagster": dagster.__version__,
+        "load_average_at_start": os.getloadavg()[0],
+    }
+
+
+def markdown_table(results: list[dict]) -> str:
+    head = (
+        "| scale | input rows | " + " | ".join(s.replace("_", " ") for s in STAGES) + " | pipeline total | "
+        "peak RSS | reference | overhead |"
+    )
+    lines = [head, "|" + "---|" * (len(STAGES) + 6)]
+    for r in results:
+        cells = [
+            f"{r['stages'].get(s, {}).get('seconds', 0):.1f} s / {r['stages'].get(s, {}).get('peak_mb', 0):,.0f} MB"
+            for s in STAGES
+        ]
+        lines.append(
+            f"| {r['scale']} | {r['rows']:,} | " + " | ".join(cells) + f" | {r['pipeline_seconds']:.1f} s | "
+            f"{r['pipeline_peak_mb']:,.0f} MB | {r['reference_seconds']:.1f} s / {r['reference_peak_mb']:,.0f} MB | "
+            f"{r['overhead']:.1f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r["rows"] for r in results]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    ax1.plot(rows, [r["pipeline_seconds"] for r in results], "o-", label="pipeline total")
+    for st in ("ingestion", "validation", "dbt_models", "anomaly_rules", "orchestration"):
+        ax1.plot(rows, [max(r["stages"][st]["seconds"], 1e-2) for r in results], ".--", label=st.replace("_", " "))
+    ax1.plot(rows, [r["stages"]["generation"]["seconds"] for r in results], "s:", label="generation")
+    ax1.plot(rows, [r["reference_seconds"] for r in results], "^-", label="reference SQL")
+    lo, hi = min(rows), max(rows)
+    base = results[0]["pipeline_seconds"]
+    ax1.plot([lo, hi], [base, base * hi / lo], color="grey", lw=0.8, label="linear from smallest")
+    ax1.set(xscale="log", yscale="log", xlabel="input rows", ylabel="wall time (s)", title="time")
+    ax1.legend(fontsize=7)
+    ax2.plot(rows, [r["pipeline_peak_mb"] for r in results], "o-", label="pipeline peak RSS")
+    ax2.plot(rows, [r["stages"]["generation"]["peak_mb"] for r in results], "s:", label="generation")
+    ax2.plot(rows, [r["reference_peak_mb"] for r in results], "^-", label="reference SQL")
+    ax2.axhline(4096, color="red", lw=0.8, label="target 4 GB")
+    ax2.set(xscale="log", yscale="log", xlabel="input rows", ylabel="peak RSS of the process tree (MB)", title="memory")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def update_doc(doc: Path, table: str) -> None:
+    """Replace the table between the bench markers of docs/benchmarks.md (the prose is hand-written)."""
+    start, end = "<!-- bench:table:start -->", "<!-- bench:table:end -->"
+    text = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    doc.write_text(f"{head}{start}\n{table}{end}{tail}")
+
+
+def run_bench(
+    scales: list[str],
+    work: Path,
+    results_dir: Path,
+    plot_path: Path | None = None,
+    doc: Path | None = None,
+    incremental_on: tuple[str, ...] = (),
+    config: Path = DEFAULT_CONFIG,
+    echo=print,
+) -> list[dict]:
+    work.mkdir(parents=True, exist_ok=True)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    results_file = results_dir / "results.json"
+    # scales measured earlier are kept, so the 10 M scale can be run alone
+    previous = json.loads(results_file.read_text())["scales"] if results_file.exists() else []
+    by_scale = {r["scale"]: r for r in previous}
+    for name in scales:
+        reps, rows_scale = SCALES[name]
+        res = bench_scale(name, reps, rows_scale, work, config=config, incremental=name in incremental_on, echo=echo)
+        by_scale[name] = asdict(res) | {"stage_sum": res.stage_sum}
+    ordered = [by_scale[k] for k in SCALES if k in by_scale]
+    results_file.write_text(json.dumps({"machine": machine(), "scales": ordered}, indent=2))
+    table = markdown_table(ordered)
+    (results_dir / "table.md").write_text(table)
+    if plot_path:
+        plot(ordered, plot_path)
+    if doc:
+        update_doc(doc, table)
+    return ordered
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scorecard bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--scales", default="10k,100k,1m,10m", help="comma-separated, of " + ", ".join(SCALES))
+    p.add_argument("--work", default="/tmp/bench", help="where data and warehouses go (large!)")
+    p.add_argument("--results", default=str(PROJECT_ROOT / "benchmarks" / "results"))
+    p.add_argument("--plot", default=str(PROJECT_ROOT / "docs" / "benchmarks.png"))
+    p.add_argument("--doc", default=str(PROJECT_ROOT / "docs" / "benchmarks.md"), help="'' to leave it alone")
+    p.add_argument("--incremental", default="1m,10m", help="scales that also re-run with 1%% new rows")
+    p.add_argument("--config", default=str(DEFAULT_CONFIG))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = build_parser().parse_args(argv)
+    run_bench(
+        [s for s in a.scales.split(",") if s],
+        Path(a.work),
+        Path(a.results),
+        plot_path=Path(a.plot) if a.plot else None,
+        doc=Path(a.doc) if a.doc else None,
+        incremental_on=tuple(s for s in a.incremental.split(",") if s),
+        config=Path(a.config),
+    )
+    return 0
+
+
+def _child_main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m orchestration.bench")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    g.add_argument("--out", required=True)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--reps", type=int, required=True)
+    g.add_argument("--rows-scale", dest="rows_scale", type=float, required=True)
+    g.add_argument("--counts", required=True)
+    g.set_defaults(func=_child_generate)
+    for name, fn in (("reference", _child_reference), ("pipeline", _child_pipeline)):
+        c = sub.add_parser(name)
+        c.add_argument("--landing", required=True)
+        c.add_argument("--config", required=True)
+        c.add_argument("--as-of", dest="as_of", required=True)
+        if name == "reference":
+            c.add_argument("--out", required=True)
+        else:
+            c.add_argument("--warehouse", required=True)
+            c.add_argument("--events", required=True)
+        c.set_defaults(func=fn)
+    a = p.parse_args(argv)
+    a.func(a)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] in ("generate", "reference", "pipeline"):
+        sys.exit(_child_main(sys.argv[1:]))
+    sys.exit(main())

@@ -7,7 +7,9 @@ scheme validates: the run loads it first.
 
 from __future__ import annotations
 
+import ast
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -175,8 +177,43 @@ class Scheme(_Strict):
         return self.min_sample.get(indicator, self.min_sample.get("default", 5))
 
 
+ANOMALY_MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "anomaly_settings.sql"
+
+
+@cache
+def anomaly_rule_settings() -> dict[str, list[str]]:
+    """Rules and settings of the anomaly rules, read from the dbt macro that owns them
+    (`anomaly_rules()` in dbt_project/macros/anomaly_settings.sql), so the two cannot drift."""
+    text = ANOMALY_MACROS.read_text(encoding="utf-8")
+    body = text[text.index("macro anomaly_rules()") :]
+    literal = body[body.index("return(") + len("return(") : body.index(") }}")]
+    return ast.literal_eval(literal.strip())
+
+
+def _anomaly_errors(anomalies: dict[str, Any]) -> list[str]:
+    known = anomaly_rule_settings()
+    errors = []
+    for rule, values in anomalies.items():
+        if rule not in known:
+            errors.append(f"anomalies.{rule}: unknown rule (rules: {', '.join(known)})")
+            continue
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            errors.append(f"anomalies.{rule}: must be a mapping of setting -> value")
+            continue
+        for key, value in values.items():
+            if key not in known[rule]:
+                errors.append(f"anomalies.{rule}.{key}: unknown setting (settings: {', '.join(known[rule])})")
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                errors.append(f"anomalies.{rule}.{key}: must be a number, got {value!r}")
+            elif key == "confidence" and not 0 < value < 1:
+                errors.append(f"anomalies.{rule}.confidence: must lie strictly between 0 and 1, got {value}")
+    return errors
+
+
 def _semantic_errors(s: Scheme) -> list[str]:
-    errors: list[str] = []
+    errors: list[str] = _anomaly_errors(s.anomalies)
     for key, n in s.min_sample.items():
         if key != "default" and key not in INDICATORS:
             errors.append(f"min_sample.{key}: unknown indicator (catalogue: {', '.join(INDICATORS)})")

@@ -73,6 +73,25 @@ def test_missing_scheme_unknown_key_bad_zone_and_method_params():
     assert "schemes.mature.scoring.referral_rate: method penalty_above needs per_unit, max" in errs
 
 
+def test_anomaly_thresholds_are_checked_against_the_rules():
+    d = _default()
+    d["anomalies"] = {
+        "channel_gap": {"confidence": 1.5, "min_responses": 12},
+        "vibes": {},
+        "speeder_burst": {"burst_minutes": "soon", "window": 3},
+    }
+    assert _errors(d) == [
+        "anomalies.channel_gap.confidence: must lie strictly between 0 and 1, got 1.5",
+        "anomalies.vibes: unknown rule (rules: hidden_complaint, complaint_underreporting, inflated_self_report, "
+        "channel_gap, self_filled_survey, speeder_burst, fabricated_contact)",
+        "anomalies.speeder_burst.burst_minutes: must be a number, got 'soon'",
+        "anomalies.speeder_burst.window: unknown setting (settings: top_nps, speeder_share_of_median, "
+        "min_responses, burst_minutes, confidence)",
+    ]
+    d["anomalies"] = {"channel_gap": {"confidence": 0.99}}
+    assert parse_scheme(d).anomalies == {"channel_gap": {"confidence": 0.99}}
+
+
 def test_piecewise_points_must_increase():
     d = _default()
     d["schemes"]["mature"]["scoring"]["nps"] = {"method": "piecewise", "points": [[0, 10], [0, 20]]}

@@ -273,9 +273,8 @@ def test_auditor_report_asset(warehouse: Path):
     from dagster import materialize
 
     from orchestration.assets.report import auditor_report
-    from orchestration.resources import ScorecardSettings
-
     from orchestration.publish import start_build
+    from orchestration.resources import ScorecardSettings
 
     settings = ScorecardSettings(
         landing=str(warehouse.parent), config=str(PROJECT_ROOT / "config" / "scorecard.yml"), warehouse=str(warehouse)

@@ -557,7 +557,11 @@ def test_evaluated_periods_stop_at_as_of(warehouses):
 
 
 def test_nps_value_and_interval(warehouses):
-    row = indicator(warehouses["quarter"], "2026-Q1", "rep", "R1", "nps")
+    # R1's figure is published nowhere: with R2's 4 answers hidden, T1's total minus R1 would reveal
+    # them (complementary suppression, docs/analysis.md); the auditors' copy keeps it
+    published = indicator(warehouses["quarter"], "2026-Q1", "rep", "R1", "nps")
+    assert published["value"] is None and published["numerator"] is None and published["sample_size"] == 11
+    row = indicator(warehouses["quarter"], "2026-Q1", "rep", "R1", "nps", "audit", "indicator_values")
     # 6 promoters - 3 detractors of 11 third-party responses (the 3 rep-distributed 10s do not count)
     assert row["numerator"] == 3 and row["denominator"] == 11 and row["sample_size"] == 11
     assert row["value"] == pytest.approx(300 / 11)  # 27.2727...

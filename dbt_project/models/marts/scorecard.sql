@@ -4,6 +4,8 @@
 -- points are added and the sum is rounded half-up to 2 decimals once, at the end; the grade is read
 -- from the rounded score with half-open bands. Below coverage_min: insufficient_data, no score,
 -- no bonus coefficient, no ranks.
+-- A survey indicator's score column is NULL where its figure is not published (int_analysis_disclosure:
+-- small sample, complementary suppression); the composite still counts every sufficient score.
 {%- set decimal = 'decimal(38, 10)' %}
 
 with
@@ -15,9 +17,29 @@ subjects as (
 
 ),
 
-scores as (
+indicator_scores_unmasked as (
 
     select * from {{ ref('int_indicator_scores') }}
+
+),
+
+disclosure as (
+
+    select * from {{ ref('int_analysis_disclosure') }}
+
+),
+
+scores as (
+
+    select
+        indicator_scores_unmasked.*,
+        coalesce(disclosure.disclosure, 'published') = 'published' as is_published
+    from indicator_scores_unmasked
+    left join disclosure
+        on indicator_scores_unmasked.period = disclosure.period
+        and indicator_scores_unmasked.level = disclosure.level
+        and indicator_scores_unmasked.subject_id = disclosure.subject_id
+        and indicator_scores_unmasked.indicator = disclosure.indicator
 
 ),
 
@@ -45,7 +67,8 @@ indicator_scores as (
         level,
         subject_id,
         {%- for indicator in indicator_catalogue() %}
-        max(case when indicator = '{{ indicator }}' then cast(score as {{ decimal }}) end) as {{ indicator }}_score,
+        max(case when indicator = '{{ indicator }}' and is_published then cast(score as {{ decimal }}) end)
+            as {{ indicator }}_score,
         {%- endfor %}
         sum(
             case when counts_in_composite then cast(weight as {{ decimal }}) * cast(score as {{ decimal }}) end

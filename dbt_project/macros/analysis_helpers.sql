@@ -1,0 +1,69 @@
+{#- Helpers of the analysis marts (team_shortfalls, rep_feedback, score_statement, ...).
+
+    analysis_lower_is_better()            -> indicators where a lower value is better
+    analysis_direction(indicator)         -> 1 when higher is better, -1 when lower is better
+    analysis_scale(indicator, team_max)   -> the width of an indicator's scale, to compare gaps across
+                                             indicators: 100 for % rates, 200 for nps points (-100..100),
+                                             and for the unbounded ones (new_customers, hours) 0 up to the
+                                             largest value in the team (abs(team_max))
+    analysis_value_unit(indicator)        -> the unit written after a value: ' %', ' points', ' h', ''
+    analysis_gap_unit(indicator)          -> the unit of a difference: ' points' for % and nps, ' h', ''
+    analysis_number(expression, places)   -> a number as text with `places` decimals (DECIMAL cast:
+                                             half away from zero on DuckDB and PostgreSQL)
+    analysis_ordinal(expression)          -> 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st, ...
+    analysis_catalogue_position(indicator)-> position of an indicator in the catalogue (1..14) -#}
+
+{% macro analysis_lower_is_better() -%}
+    {{ return(['complaint_rate', 'median_response_hours']) }}
+{%- endmacro %}
+
+{% macro analysis_direction(indicator) -%}
+    case when {{ indicator }} in ('{{ analysis_lower_is_better() | join("', '") }}') then -1 else 1 end
+{%- endmacro %}
+
+{% macro analysis_scale(indicator, team_max) -%}
+    case
+        when {{ indicator }} in ('nps', 'key_account_nps') then 200.0
+        when {{ indicator }} in ('new_customers', 'median_response_hours') then abs({{ team_max }})
+        else 100.0
+    end
+{%- endmacro %}
+
+{% macro analysis_value_unit(indicator) -%}
+    case
+        when {{ indicator }} in ('nps', 'key_account_nps') then ' points'
+        when {{ indicator }} = 'median_response_hours' then ' h'
+        when {{ indicator }} = 'new_customers' then ''
+        else ' %'
+    end
+{%- endmacro %}
+
+{% macro analysis_gap_unit(indicator) -%}
+    case
+        when {{ indicator }} = 'median_response_hours' then ' h'
+        when {{ indicator }} = 'new_customers' then ''
+        else ' points'
+    end
+{%- endmacro %}
+
+{% macro analysis_number(expression, places=1) -%}
+    {{ dbt.cast(dbt.cast(expression, 'decimal(18, ' ~ places ~ ')'), dbt.type_string()) }}
+{%- endmacro %}
+
+{% macro analysis_ordinal(expression) -%}
+    {{ dbt.concat([
+        dbt.cast(expression, dbt.type_string()),
+        "case when mod(" ~ expression ~ ", 100) in (11, 12, 13) then 'th'"
+        ~ " when mod(" ~ expression ~ ", 10) = 1 then 'st'"
+        ~ " when mod(" ~ expression ~ ", 10) = 2 then 'nd'"
+        ~ " when mod(" ~ expression ~ ", 10) = 3 then 'rd' else 'th' end"
+    ]) }}
+{%- endmacro %}
+
+{% macro analysis_catalogue_position(indicator) -%}
+    case {{ indicator }}
+        {%- for name in indicator_catalogue() %}
+        when '{{ name }}' then {{ loop.index }}
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -1,0 +1,357 @@
+-- How each grade came about, step by step, per graded subject (rep, team) and period, unmasked
+-- (marts.score_statement hides the figures of survey cells that are not published).
+-- Steps, numbered per subject:
+--   1..k  indicator            each indicator the subject's scheme weights (catalogue order): value,
+--                              sample size, score by the scheme's method, weight, and, when it counts,
+--                              amount = weight x score (DECIMAL(38,10) x DECIMAL(38,10), exact)
+--   k+1   weighted_sum         sum of the counted amounts
+--   k+2   coverage             sum of the counted weights
+--   k+3   composite            weighted_sum / coverage, as DECIMAL(38,10) (the scorecard's expression)
+--   k+4   progress             progress points over the previous period's composite
+--   k+5   adjustment           manager adjustments, clamped
+--   k+6   final_score          round(composite + progress + adjustment, 2), half-up; NULL below coverage_min
+--   k+7   grade                the first band whose minimum the final score reaches
+--   k+8   bonus_coefficient    the band's bonus coefficient
+-- The figures are computed here independently of marts.scorecard, with the same formulas; the test
+-- analysis_score_statement_matches_scorecard checks that they agree exactly.
+{%- set decimal = 'decimal(38, 10)' %}
+
+with
+
+scores as (
+
+    select * from {{ ref('int_indicator_scores') }}
+    where weight > 0
+
+),
+
+indicator_values as (
+
+    select * from {{ ref('int_indicator_values') }}
+    where level in ('rep', 'team')
+
+),
+
+subjects as (
+
+    select * from {{ ref('int_subjects_per_period') }}
+    where level in ('rep', 'team')
+
+),
+
+adjustments as (
+
+    select distinct
+        period,
+        level,
+        subject_id,
+        subject_raw_points,
+        subject_clamped_points
+    from {{ ref('int_adjustments_assigned') }}
+
+),
+
+grade_bands as (
+
+    select * from {{ source('raw', 'cfg_grade_bands') }}
+
+),
+
+disclosure as (
+
+    select * from {{ ref('int_analysis_disclosure') }}
+
+),
+
+indicator_steps as (
+
+    select
+        scores.period,
+        scores.level,
+        scores.subject_id,
+        row_number() over (
+            partition by scores.period, scores.level, scores.subject_id
+            order by {{ analysis_catalogue_position('scores.indicator') }}
+        ) as step_no,
+        scores.indicator,
+        scores.method,
+        scores.value,
+        coalesce(indicator_values.sample_size, 0) as sample_size,
+        {{ min_sample_for('scores.indicator') }} as min_sample,
+        indicator_values.denominator,
+        scores.is_sufficient,
+        cast(scores.score as {{ decimal }}) as score,
+        cast(scores.weight as {{ decimal }}) as weight,
+        scores.counts_in_composite,
+        case
+            when scores.counts_in_composite then cast(scores.weight as {{ decimal }}) * cast(scores.score as {{ decimal }})
+        end as amount,
+        coalesce(disclosure.disclosure, 'published') as disclosure
+    from scores
+    left join indicator_values
+        on scores.period = indicator_values.period
+        and scores.level = indicator_values.level
+        and scores.subject_id = indicator_values.subject_id
+        and scores.indicator = indicator_values.indicator
+    left join disclosure
+        on scores.period = disclosure.period
+        and scores.level = disclosure.level
+        and scores.subject_id = disclosure.subject_id
+        and scores.indicator = disclosure.indicator
+
+),
+
+sums as (
+
+    select
+        period,
+        level,
+        subject_id,
+        count(*) as indicator_steps,
+        sum(case when counts_in_composite then 1 else 0 end) as counted_indicators,
+        sum(amount) as weighted_sum,
+        sum(case when counts_in_composite then weight end) as weight_sum
+    from indicator_steps
+    group by period, level, subject_id
+
+),
+
+composites as (
+
+    select
+        subjects.period,
+        subjects.grain,
+        subjects.period_start,
+        subjects.level,
+        subjects.subject_id,
+        subjects.subject_name,
+        subjects.team_id,
+        subjects.scheme_id,
+        coalesce(sums.indicator_steps, 0) as indicator_steps,
+        coalesce(sums.counted_indicators, 0) as counted_indicators,
+        sums.weighted_sum,
+        cast(sums.weighted_sum / nullif(sums.weight_sum, 0) as {{ decimal }}) as composite_score,
+        cast(coalesce(sums.weight_sum, 0) as {{ decimal }}) as coverage,
+        cast(coalesce(adjustments.subject_raw_points, 0) as {{ decimal }}) as adjustment_raw_points,
+        cast(coalesce(adjustments.subject_clamped_points, 0) as {{ decimal }}) as adjustment_points
+    from subjects
+    left join sums
+        on subjects.period = sums.period
+        and subjects.level = sums.level
+        and subjects.subject_id = sums.subject_id
+    left join adjustments
+        on subjects.period = adjustments.period
+        and subjects.level = adjustments.level
+        and subjects.subject_id = adjustments.subject_id
+
+),
+
+with_previous as (
+
+    select
+        *,
+        lag(composite_score) over (partition by level, subject_id order by period_start) as previous_composite_score,
+        lag(period) over (partition by level, subject_id order by period_start) as previous_period
+    from composites
+
+),
+
+with_progress as (
+
+    select
+        *,
+        cast(
+            case
+                when composite_score is null or previous_composite_score is null then 0
+                else greatest(
+                    0,
+                    least(
+                        {{ var('progress_max') }},
+                        floor((composite_score - previous_composite_score) / {{ var('progress_per_points') }})
+                            * {{ var('progress_points') }}
+                    )
+                )
+            end as {{ decimal }}
+        ) as progress_points,
+        coverage >= cast({{ var('coverage_min') }} as {{ decimal }}) as is_graded
+    from with_previous
+
+),
+
+finals as (
+
+    select
+        *,
+        composite_score + progress_points + adjustment_points as unrounded_total,
+        case
+            when is_graded then cast(round(composite_score + progress_points + adjustment_points, 2) as decimal(18, 2))
+        end as final_score
+    from with_progress
+
+),
+
+banded as (
+
+    select
+        finals.period,
+        finals.level,
+        finals.subject_id,
+        min(grade_bands.seq) as band_seq
+    from finals
+    inner join grade_bands
+        on grade_bands.min_score is null
+        or grade_bands.min_score <= finals.final_score
+    where finals.is_graded
+    group by finals.period, finals.level, finals.subject_id
+
+),
+
+graded as (
+
+    select
+        finals.*,
+        case when finals.is_graded then grade_bands.label else 'insufficient_data' end as grade,
+        grade_bands.min_score as band_min_score,
+        case when finals.is_graded then grade_bands.bonus_coefficient end as bonus_coefficient
+    from finals
+    left join banded
+        on finals.period = banded.period
+        and finals.level = banded.level
+        and finals.subject_id = banded.subject_id
+    left join grade_bands
+        on banded.band_seq = grade_bands.seq
+
+),
+
+indicator_rows as (
+
+    select
+        graded.period,
+        graded.grain,
+        graded.level,
+        graded.subject_id,
+        graded.subject_name,
+        graded.team_id,
+        graded.scheme_id,
+        indicator_steps.step_no,
+        'indicator' as step,
+        indicator_steps.indicator,
+        indicator_steps.method,
+        indicator_steps.value,
+        indicator_steps.sample_size,
+        indicator_steps.is_sufficient,
+        indicator_steps.score,
+        indicator_steps.weight,
+        indicator_steps.counts_in_composite,
+        cast(indicator_steps.amount as decimal(38, 20)) as amount,
+        cast(null as {{ dbt.type_string() }}) as grade,
+        indicator_steps.disclosure,
+        case
+            when indicator_steps.counts_in_composite then {{ dbt.concat([
+                'indicator_steps.indicator', "' = '", analysis_number('indicator_steps.value', 2),
+                analysis_value_unit('indicator_steps.indicator'),
+                "' (sample '", dbt.cast('indicator_steps.sample_size', dbt.type_string()), "') -> score '",
+                analysis_number('indicator_steps.score', 4), "' by '", 'indicator_steps.method',
+                "', x weight '", analysis_number('indicator_steps.weight', 4), "' = '",
+                analysis_number('indicator_steps.amount', 4)
+            ]) }}
+            when indicator_steps.value is null then {{ dbt.concat([
+                'indicator_steps.indicator',
+                "case when indicator_steps.indicator = 'sales_attainment' then ': no sales target in the period'"
+                ~ " else ': no events in the period' end",
+                "': left out of the composite (weight '", analysis_number('indicator_steps.weight', 4),
+                "' not covered)'"
+            ]) }}
+            else {{ dbt.concat([
+                'indicator_steps.indicator', "': sample '", dbt.cast('indicator_steps.sample_size', dbt.type_string()),
+                "' below the minimum '", dbt.cast('indicator_steps.min_sample', dbt.type_string()),
+                "': left out of the composite (weight '", analysis_number('indicator_steps.weight', 4),
+                "' not covered)'"
+            ]) }}
+        end as explanation
+    from graded
+    inner join indicator_steps
+        on graded.period = indicator_steps.period
+        and graded.level = indicator_steps.level
+        and graded.subject_id = indicator_steps.subject_id
+
+),
+
+summary_rows as (
+
+    {%- set summary_steps = [
+        ('weighted_sum', 1, 'weighted_sum',
+            dbt.concat(["'sum of weight x score over the '", dbt.cast('counted_indicators', dbt.type_string()),
+                        "' counted indicators = '", "coalesce(" ~ analysis_number('weighted_sum', 4) ~ ", '0')"])),
+        ('coverage', 2, 'coverage',
+            dbt.concat(["'sum of their weights = '", analysis_number('coverage', 4), "' (minimum '",
+                        analysis_number(var('coverage_min'), 4), "')'"])),
+        ('composite', 3, 'composite_score',
+            "case when composite_score is null then 'no counted indicator: no composite' else "
+            ~ dbt.concat(["'weighted_sum / coverage = '", analysis_number('composite_score', 10)]) ~ " end"),
+        ('progress', 4, 'progress_points',
+            "case when composite_score is null then 'no composite: no progress points'"
+            ~ " when previous_composite_score is null then 'no previous composite: 0 progress points' else "
+            ~ dbt.concat(["'composite '", analysis_number('composite_score', 4), "' against '",
+                          analysis_number('previous_composite_score', 4), "' in '", 'previous_period',
+                          "': change '", analysis_number('composite_score - previous_composite_score', 4),
+                          "' -> '", analysis_number('progress_points', 2),
+                          "' progress points (" ~ var('progress_points') ~ " per full " ~ var('progress_per_points')
+                          ~ " points risen, at most " ~ var('progress_max') ~ ", never negative)'"]) ~ " end"),
+        ('adjustment', 5, 'adjustment_points',
+            dbt.concat(["'manager adjustments '", analysis_number('adjustment_raw_points', 2),
+                        "case when adjustment_raw_points <> adjustment_points then ' clamped to ' else ' = ' end",
+                        analysis_number('adjustment_points', 2), "' points (at most +-" ~ var('adjust_max_abs') ~ ")'"])),
+        ('final_score', 6, 'final_score',
+            "case when not is_graded then 'coverage below the minimum: not graded' else "
+            ~ dbt.concat(["'round(composite + progress + adjustment = '", analysis_number('unrounded_total', 10),
+                          "', 2), half-up = '", dbt.cast('final_score', dbt.type_string())]) ~ " end"),
+        ('grade', 7, 'band_min_score',
+            "case when not is_graded then 'insufficient_data' else "
+            ~ dbt.concat(['grade', "case when band_min_score is null then ': the lowest band' else "
+                          ~ dbt.concat(["': final score '", dbt.cast('final_score', dbt.type_string()),
+                                        "' reaches its minimum '", dbt.cast('band_min_score', dbt.type_string())])
+                          ~ " end"]) ~ " end"),
+        ('bonus_coefficient', 8, 'bonus_coefficient',
+            "case when not is_graded then 'no bonus coefficient when not graded' else "
+            ~ dbt.concat(["'bonus coefficient of band '", 'grade', "': '",
+                          "coalesce(" ~ dbt.cast('bonus_coefficient', dbt.type_string()) ~ ", 'none')"]) ~ " end"),
+    ] %}
+    {%- for step, offset, amount, explanation in summary_steps %}
+    select
+        period,
+        grain,
+        level,
+        subject_id,
+        subject_name,
+        team_id,
+        scheme_id,
+        indicator_steps + {{ offset }} as step_no,
+        '{{ step }}' as step,
+        cast(null as {{ dbt.type_string() }}) as indicator,
+        cast(null as {{ dbt.type_string() }}) as method,
+        cast(null as {{ type_double() }}) as value,
+        cast(null as {{ dbt.type_int() }}) as sample_size,
+        cast(null as boolean) as is_sufficient,
+        cast(null as {{ decimal }}) as score,
+        cast(null as {{ decimal }}) as weight,
+        cast(null as boolean) as counts_in_composite,
+        cast({{ amount }} as decimal(38, 20)) as amount,
+        {{ 'grade' if step == 'grade' else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as grade,
+        'published' as disclosure,
+        {{ explanation }} as explanation
+    from graded
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select * from indicator_rows
+    union all
+    select * from summary_rows
+
+)
+
+select * from final

@@ -1,0 +1,173 @@
+-- Per rep and period, up to three strengths and up to three improvement points, each with a sentence
+-- an HR partner can paste into a review.
+--   Only published, sufficient rep figures take part (marts.indicator_values): a figure hidden by the
+--   small-cell rule or by complementary suppression is neither ranked, nor in the team median, nor
+--   mentioned. Every catalogue indicator takes part, weighted in the scheme or not.
+--   rank_in_team: among the team's reps with such a figure, best first (lower is better for
+--   complaint_rate and median_response_hours), ties share the best rank; reps_ranked: how many.
+--   team_median: median of those reps' values (continuous: mean of the two middle ones).
+--   gap_to_median: how far the rep is worse than the team median (> 0 worse, < 0 better), in the
+--   indicator's unit; normalised_gap = gap / the indicator's scale (100 for %, 200 for nps points, and
+--   0 up to the team's largest value for counts and hours) so that gaps of different units compare.
+--   strength: better than the team median, with at least 2 reps ranked; the three with the best rank,
+--   then the largest normalised lead, then the indicator id.
+--   improvement: worse than the team median; the three with the largest normalised gap, then the
+--   indicator id.
+-- Numbers in sentences: 1 decimal, rounded half away from zero.
+with
+
+indicator_values as (
+
+    select * from {{ ref('indicator_values') }}
+    where level = 'rep'
+        and value is not null
+        and is_sufficient
+
+),
+
+subjects as (
+
+    select * from {{ ref('int_subjects_per_period') }}
+    where level = 'rep'
+
+),
+
+rep_values as (
+
+    select
+        indicator_values.period,
+        indicator_values.grain,
+        indicator_values.subject_id as rep_id,
+        subjects.subject_name as rep_name,
+        subjects.team_id,
+        indicator_values.indicator,
+        indicator_values.value,
+        indicator_values.sample_size,
+        {{ analysis_direction('indicator_values.indicator') }} as direction
+    from indicator_values
+    inner join subjects
+        on indicator_values.period = subjects.period
+        and indicator_values.subject_id = subjects.subject_id
+    where subjects.team_id is not null
+
+),
+
+team_medians as (
+
+    select
+        period,
+        team_id,
+        indicator,
+        {{ median('value') }} as team_median,
+        max(value) as team_max
+    from rep_values
+    group by period, team_id, indicator
+
+),
+
+ranked as (
+
+    select
+        rep_values.*,
+        team_medians.team_median,
+        team_medians.team_max,
+        rank() over (
+            partition by rep_values.period, rep_values.team_id, rep_values.indicator
+            order by rep_values.value * rep_values.direction desc
+        ) as rank_in_team,
+        count(*) over (partition by rep_values.period, rep_values.team_id, rep_values.indicator) as reps_ranked,
+        (team_medians.team_median - rep_values.value) * rep_values.direction as gap_to_median
+    from rep_values
+    inner join team_medians
+        on rep_values.period = team_medians.period
+        and rep_values.team_id = team_medians.team_id
+        and rep_values.indicator = team_medians.indicator
+
+),
+
+normalised as (
+
+    select
+        *,
+        gap_to_median / nullif({{ analysis_scale('indicator', 'team_max') }}, 0) as normalised_gap
+    from ranked
+
+),
+
+candidates as (
+
+    select
+        *,
+        'strength' as feedback_type,
+        row_number() over (
+            partition by period, rep_id
+            order by rank_in_team, normalised_gap, indicator
+        ) as position
+    from normalised
+    where gap_to_median < 0
+        and reps_ranked >= 2
+
+    union all
+
+    select
+        *,
+        'improvement' as feedback_type,
+        row_number() over (
+            partition by period, rep_id
+            order by normalised_gap desc, indicator
+        ) as position
+    from normalised
+    where gap_to_median > 0
+
+),
+
+worded as (
+
+    select
+        *,
+        {{ analysis_number('value') }} as value_text,
+        {{ analysis_number('team_median') }} as median_text,
+        {{ analysis_number('abs(gap_to_median)') }} as gap_text,
+        {{ analysis_ordinal('rank_in_team') }} as rank_text,
+        {{ analysis_value_unit('indicator') }} as value_unit,
+        {{ analysis_gap_unit('indicator') }} as gap_unit
+    from candidates
+    where position <= 3
+
+),
+
+final as (
+
+    select
+        period,
+        grain,
+        rep_id,
+        rep_name,
+        team_id,
+        feedback_type,
+        position,
+        indicator,
+        value,
+        sample_size,
+        team_median,
+        gap_to_median,
+        normalised_gap,
+        rank_in_team,
+        reps_ranked,
+        case
+            when feedback_type = 'strength' then {{ dbt.concat([
+                'indicator', "': '", 'rank_text', "' of '", dbt.cast('reps_ranked', dbt.type_string()),
+                "' in team ('", 'value_text', 'value_unit', "'; team median '", 'median_text', 'value_unit', "')'"
+            ]) }}
+            else {{ dbt.concat([
+                'indicator', "': '", 'value_text', 'value_unit', "' against a team median of '",
+                'median_text', 'value_unit', "', '", 'gap_text', 'gap_unit',
+                "case when direction = 1 then ' below' else ' above' end",
+                "' ('", 'rank_text', "' of '", dbt.cast('reps_ranked', dbt.type_string()), "' in team)'"
+            ]) }}
+        end as sentence
+    from worded
+
+)
+
+select * from final

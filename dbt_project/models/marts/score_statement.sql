@@ -1,0 +1,53 @@
+-- The score statement: per graded subject (rep, team) and period, one row per step from each weighted
+-- indicator's value, score and weight to the composite, progress, adjustment, final score, grade and
+-- bonus coefficient (int_analysis_score_steps), so that anyone can follow how a grade came about.
+-- A survey indicator step whose figure is not published (small sample, complementary suppression:
+-- int_analysis_disclosure) shows neither value, score nor amount; its explanation says why, and
+-- whether it counts in the composite.
+with
+
+steps as (
+
+    select * from {{ ref('int_analysis_score_steps') }}
+
+),
+
+final as (
+
+    select
+        period,
+        grain,
+        level,
+        subject_id,
+        subject_name,
+        team_id,
+        scheme_id,
+        step_no,
+        step,
+        indicator,
+        method,
+        case when disclosure = 'published' then value end as value,
+        sample_size,
+        is_sufficient,
+        case when disclosure = 'published' then score end as score,
+        weight,
+        counts_in_composite,
+        case when disclosure = 'published' then amount end as amount,
+        grade,
+        disclosure,
+        case
+            when disclosure = 'small_sample' then {{ dbt.concat([
+                'indicator', "': hidden (anonymous survey, sample '", dbt.cast('sample_size', dbt.type_string()),
+                "' below its minimum): left out of the composite'"
+            ]) }}
+            when disclosure = 'complementary' then {{ dbt.concat([
+                'indicator', "': hidden so that another subject''s small survey sample cannot be worked out'",
+                "case when counts_in_composite then '; counted in the composite' else '; left out of the composite' end"
+            ]) }}
+            else explanation
+        end as explanation
+    from steps
+
+)
+
+select * from final

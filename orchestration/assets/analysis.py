@@ -1,0 +1,58 @@
+"""The directors' report stage: one static HTML report per graded period, after the analysis marts.
+
+The report reads the marts only (scorecard, indicator_values, score_statement and the analysis marts of
+SCORING.md "Analysis marts"); it blocks nothing and has no blocking check. It reads the run's build copy
+while the run has not published yet, the published file otherwise (write-audit-publish: publish.py), and
+writes beside the published warehouse: <warehouse dir>/reports/director/<period>.html.
+"""
+
+from pathlib import Path
+
+from dagster import AssetExecutionContext, AssetKey, Definitions, MaterializeResult, MetadataValue, asset
+
+from ..reports.director import render_all_periods
+from ..resources import ScorecardSettings
+from ..warehouse import reports_dir
+
+ANALYSIS_MARTS = (
+    "scorecard",
+    "indicator_values",
+    "score_statement",
+    "team_shortfalls",
+    "rep_feedback",
+    "complaint_pareto",
+    "improvement_tracking",
+    "sales_breakdown",
+)
+
+
+@asset(
+    name="director_report",
+    group_name="report",
+    deps=[AssetKey(["marts", name]) for name in ANALYSIS_MARTS],
+    kinds={"html"},
+    description="The directors' and HR's static HTML report per graded period: grade distribution, teams per "
+    "indicator, NPS per team with its 95 % interval, complaint Pareto, top shortfalls, improvement actions, "
+    "sales against target, each rep's strengths and improvement points, weight what-ifs. Small survey samples "
+    "stay hidden. Written to <warehouse dir>/reports/director/<period>.html.",
+)
+def director_report(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
+    source = settings.build if Path(settings.build).exists() else settings.warehouse
+    reports = render_all_periods(
+        source,
+        out_dir=reports_dir(settings.warehouse) / "director",
+        as_of=settings.as_of_time(settings.scheme()),
+    )
+    for report in reports:
+        context.log.info(f"director report {report.period}: {report.path}")
+    metadata: dict = {"periods": len(reports)}
+    if reports:
+        latest = reports[-1]
+        metadata["latest"] = MetadataValue.path(str(latest.path))
+        metadata["latest_period"] = latest.period
+        metadata["reps_graded"] = latest.headline["reps_graded"]
+        metadata["hidden_survey_cells"] = latest.headline["hidden_cells"]
+    return MaterializeResult(metadata=metadata)
+
+
+defs = Definitions(assets=[director_report])

@@ -1,0 +1,100 @@
+"""The benchmark harness (orchestration/bench.py) at its smallest scale only: it runs, every stage is
+timed, the stages add up to the run, and the hand-written reference script computes exactly the
+indicator values the pipeline publishes. No assertion on how fast anything is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.bench import SCALES, STAGES, classify_step, run_bench
+
+
+def test_classify_step_groups_by_name_not_by_list():
+    assert classify_step("raw__crm__deals") == "ingestion"
+    assert classify_step("scheme_config") == "ingestion"
+    assert classify_step("raw__crm__deals_great_expectations_suite") == "validation"
+    assert classify_step("cross_source_checks") == "validation"
+    assert classify_step("scorecard_dbt_models") == "dbt_models"
+    assert classify_step("anomaly_flags_evaluation") == "anomaly_rules"
+    assert classify_step("publish_warehouse") == "publish"
+    assert classify_step("auditor_report") == "report"
+    assert classify_step("something_new") == "other"
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory) -> tuple[dict, Path, Path]:
+    tmp = tmp_path_factory.mktemp("bench")
+    results_dir, doc = tmp / "results", tmp / "benchmarks.md"
+    results = run_bench(["10k"], tmp / "work", results_dir, plot_path=tmp / "plot.png", doc=doc, echo=lambda _: None)
+    return results[0], tmp, results_dir
+
+
+def test_every_stage_is_timed(bench):
+    r, _, _ = bench
+    assert r["success"], r["failure"]
+    assert 5_000 < r["rows"] < 20_000
+    reps, rows_scale = SCALES["10k"]
+    assert (r["reps"], r["rows_scale"]) == (reps, rows_scale)
+    assert set(r["stages"]) == set(STAGES)
+    has_step = {classify_step(k) for k in r["steps"]}
+    for stage in ("generation", "ingestion", "validation", "dbt_models", "anomaly_rules", "report", "orchestration"):
+        assert r["stages"][stage]["seconds"] > 0, stage
+        assert r["stages"][stage]["peak_mb"] > 0, stage
+    if "publish" in has_step:
+        assert r["stages"]["publish"]["seconds"] > 0
+    assert r["reference_seconds"] > 0 and r["reference_peak_mb"] > 0
+    assert r["pipeline_peak_mb"] >= max(v["peak_mb"] for k, v in r["stages"].items() if k != "generation")
+
+
+def test_stages_add_up_to_the_run(bench):
+    r, _, _ = bench
+    stage_sum = sum(v["seconds"] for k, v in r["stages"].items() if k != "generation")
+    assert stage_sum == pytest.approx(r["pipeline_seconds"], rel=0.01, abs=0.5)
+    assert sum(r["steps"].values()) <= r["pipeline_seconds"]
+    assert r["overhead"] == pytest.approx(r["pipeline_seconds"] / r["reference_seconds"], abs=0.01)
+
+
+def test_reference_script_equals_the_published_values(bench):
+    r, tmp, _ = bench
+    check = r["reference_check"]
+    assert check["audit_all_levels"]["cells"] > 0 and check["audit_all_levels"]["differing"] == 0
+    assert check["marts_company"]["cells"] > 0 and check["marts_company"]["differing"] == 0
+    assert check["marts_rep_published"]["cells"] > 0 and check["marts_rep_published"]["differing"] == 0
+    assert check["reference_cells_not_in_pipeline"] == 0
+
+    # and directly, value by value, for the company and a few reps
+    con = duckdb.connect()
+    con.execute(f"attach '{tmp / 'work' / '10k' / 'warehouse' / 'scorecard.duckdb'}' as w (read_only)")
+    con.execute(f"attach '{tmp / 'work' / '10k' / 'reference.duckdb'}' as r (read_only)")
+    rows = con.execute(
+        """
+        select m.level, m.subject_id, m.period, m.indicator, m.value, ref.value, m.numerator, ref.numerator,
+            m.sample_size, ref.sample_size
+        from w.marts.indicator_values m
+        join r.reference_indicator_values ref using (period, level, subject_id, indicator)
+        where m.level = 'company'
+            or (m.level = 'rep' and m.subject_id in ('R001', 'R002', 'R003') and m.value is not null)
+        """
+    ).fetchall()
+    companies = [x for x in rows if x[0] == "company"]
+    assert len(companies) == 14 * len({x[2] for x in companies})  # the whole catalogue, every period
+    assert len([x for x in rows if x[0] == "rep"]) > 20
+    for level, subject, period, indicator, value, ref_value, num, ref_num, n, ref_n in rows:
+        assert (value, num, n) == (ref_value, ref_num, ref_n), (level, subject, period, indicator)
+
+
+def test_results_table_and_plot_written(bench):
+    r, tmp, results_dir = bench
+    saved = json.loads((results_dir / "results.json").read_text())
+    assert saved["machine"]["cores"] >= 1 and saved["machine"]["duckdb"]
+    assert [s["scale"] for s in saved["scales"]] == ["10k"]
+    table = (results_dir / "table.md").read_text()
+    assert table.startswith("| scale | input rows |")
+    assert f"| 10k | {r['rows']:,} |" in table
+    doc = (tmp / "benchmarks.md").read_text()
+    assert "<!-- bench:table:start -->" in doc and f"| 10k | {r['rows']:,} |" in doc
+    assert (tmp / "plot.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,105 @@
+"""The directors' report on the hand-made warehouse of test_analysis_marts (figures worked out there):
+its figures, its charts, and that no hidden survey figure leaks into it."""
+
+from __future__ import annotations
+
+import html
+import re
+from decimal import Decimal
+
+import pytest
+
+from orchestration.reports.director import build_director_report, render_director_report
+from orchestration.warehouse import reports_dir
+
+from .test_analysis_marts import handmade_warehouse
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("director")
+    built = build_director_report(handmade_warehouse(), "2026-Q1", out)
+    text = built.path.read_text(encoding="utf-8")
+    return built, text, _visible(text)
+
+
+def _visible(text: str) -> str:
+    """The text a reader sees (tables and chart labels), entities decoded, whitespace collapsed."""
+    text = re.sub(r"<style>.*?</style>", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", html.unescape(text))
+
+
+def test_written_beside_the_warehouse_by_default():
+    path = render_director_report(handmade_warehouse())  # the latest (only) period
+    assert path == reports_dir(handmade_warehouse()) / "director" / "2026-Q1.html"
+    assert path.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_headline_and_grade_distribution(report):
+    built, _, text = report
+    # reps: A1 107.67 excellent, B1 120 excellent, A3 88 good, A2 50, B2 50, C1 69 needs_improvement
+    assert built.headline["reps_graded"] == 6 and built.headline["teams"] == 3
+    assert built.headline["total_bonus"] == Decimal("5.8")  # 1.2 + 1.2 + 1.0 + 0.8 x 3
+    # hidden survey cells: nps A1 A2 B1 B2 T2 company, csat A2 B1 B2 T2 company, key_account_nps of the 6
+    # reps (no key-account answers at all: sample 0 hides nothing, but the cell stays empty)
+    assert built.headline["hidden_cells"] == 17
+    assert "reps graded 6 / 6" in text
+    # grade table rows: team, name, excellent, good, needs_improvement, reps
+    assert "T1 华东一组 1 1 1 3" in text
+    assert "T2 West 1 0 1 2" in text
+    assert "T3 华东二组 0 0 1 1" in text
+    assert "all all reps 2 1 3 6" in text
+    # team grades: T1 0.8 x 90 + 0.2 x 52.94 = 82.59 good; T2 100 excellent; T3 69.00
+    assert "T1 华东一组 mature 82.59 good 1.00 2" in text
+
+
+def test_team_comparison_nps_and_pareto(report):
+    _, _, text = report
+    assert "NPS per team" in text
+    # T1: 18 / 34 = 52.94 +- 1.96 x 100 x sqrt((30/34 - (18/34)^2) / 34) = 52.94 +- 26.08
+    assert "T1 华东一组 52.9 26.9 … 79.0 34" in text
+    assert "T3 华东二组 25.0 -11.3 … 61.3 20" in text  # 5 / 20 = 25 +- 36.28
+    assert "T2 West hidden (small-sample protection)" in text
+    # teams per indicator: the company's and T2's nps and csat are hidden; T1 csat 22 / 27
+    assert "nps points — 52.9 hidden 25.0" in text
+    assert "csat % — 81.5 hidden 75.0" in text
+    # company pareto: service 4 of 8 (50 %), billing 2 (cumulative 75 %), delivery reaches 87.5 %: vital
+    assert "service 4 50.0 % 50.0 % yes" in text
+    assert "delivery 1 12.5 % 87.5 % yes" in text
+    assert "product 1 12.5 % 100.0 %" in text and "product 1 12.5 % 100.0 % yes" not in text
+
+
+def test_shortfalls_tracking_sales_and_feedback(report):
+    _, _, text = report
+    assert "T1 华东一组 1 sales_attainment 90.0 93.8 3.8 points 4.0 % 2 of 3 0.80" in text
+    assert "T1 华东一组 5 4 (80.0 %) 2 (50.0 %) 2 (50.0 %) 1 (50.0 %)" in text
+    assert "company 8 4 (50.0 %) 2 (50.0 %) 2 (50.0 %) 1 (50.0 %)" in text
+    assert "East 350 4 400 87.5 % 100.0 %" in text
+    assert "soft new 120 1 30.0 % 34.3 %" in text  # 120 of East's 400 target and of its 350 won
+    assert "A1 王芳 107.67 excellent 1" in text
+    assert "response_sla_rate: 1st of 3 in team (100.0 %; team median 80.0 %)" in text
+    assert "median_response_hours: 3.5 h against a team median of 1.0 h, 2.5 h above (3rd of 3 in team)" in text
+
+
+def test_charts_are_inline_svg_from_matplotlib(report):
+    _, raw, _ = report
+    charts = re.findall(r"<svg[^>]*class=\"chart\"", raw)
+    assert len(charts) == 5  # grades, teams x indicators, nps, pareto, improvement actions
+    assert "<script" not in raw and "http://" not in raw.replace("http://www.w3.org", "")
+    # charts are labelled with ids, names stay in the HTML tables
+    svg_text = " ".join(re.findall(r"<svg.*?</svg>", raw, flags=re.S))
+    assert "T1" in svg_text and "华东" not in svg_text
+
+
+def test_no_hidden_survey_figure_leaks(report):
+    _, raw, text = report
+    # hidden: A1 nps 58.33 (complementary), A2 71.43 (7 answers), company 43.86 (B1's and T2's 66.67 are
+    # checked in the tables above: 66.7 is also the company's published complaint_rate, 2 of 3 customers)
+    # (the visible text: tables and the labels of the charts; not the SVG coordinates)
+    for figure in ("58.3", "71.4", "43.9"):
+        assert figure not in text, figure
+    # the company NPS card shows no figure
+    assert "company NPS —" in text
+    # the small-sample note says what was hidden
+    assert "1 company nps (complementary)" in text and "1 team nps (complementary)" in text

@@ -39,13 +39,8 @@ from scipy.stats import kendalltau
 
 from .assets.config import write_cfg_tables
 from .config.scheme import Scheme, SchemeError, dbt_vars, load_scheme
-from .reports.director import (
-    file_name,
-    render_director_report,
-    scorecard_fingerprint,
-    template_environment,
-    write_atomic,
-)
+from .reports.director import render_director_report, scorecard_fingerprint, template_environment
+from .reports.files import file_name, write_atomic
 from .resources import DBT_PROJECT_DIR
 from .warehouse import connect, reports_dir
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..warehouse import connect, reports_dir
+from .files import file_name, write_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -99,12 +99,12 @@ def build_auditor_report(
     html = _environment(timezone).get_template("auditor.html.j2").render(**ctx)
 
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"{_file_name(run_id)}.html"
-    _write_atomic(path, html)
+    path = out / f"{file_name(run_id)}.html"
+    write_atomic(path, html)
     latest = None
     if ctx["is_latest"]:
         latest = out / "latest.html"
-        _write_atomic(latest, html)
+        write_atomic(latest, html)
     return AuditorReport(run_id=run_id, path=path, latest_path=latest, headline=ctx["headline"])
 
 
@@ -556,7 +556,7 @@ def _history(r: _Reader, run_id: str, out: Path) -> dict[str, Any]:
     )
     for h in runs:
         h["current"] = h["run_id"] == run_id
-        h["href"] = f"{_file_name(h['run_id'])}.html"
+        h["href"] = f"{file_name(h['run_id'])}.html"
         h["has_report"] = h["current"] or (out / h["href"]).exists()
     total = r.one("select count(*) as n from audit.runs")["n"]
     return {"runs": runs, "total": total}
@@ -640,18 +640,3 @@ def _anchor(prefix: str, *parts: Any) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48].strip("-")
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
     return f"{prefix}-{slug}-{digest}" if slug else f"{prefix}-{digest}"
-
-
-def _file_name(run_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", run_id)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Readers (a browser on the reports folder) never see a half-written file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

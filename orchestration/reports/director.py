@@ -30,26 +30,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 
+from ..config.scheme import INDICATORS
 from ..warehouse import connect, reports_dir
+from .files import file_name, write_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-INDICATORS = (
-    "sales_attainment",
-    "collection_rate",
-    "new_customers",
-    "nps",
-    "csat",
-    "complaint_rate",
-    "complaint_resolution_24h",
-    "repeat_purchase_rate",
-    "key_account_nps",
-    "response_sla_rate",
-    "median_response_hours",
-    "requirement_accuracy",
-    "followup_completion",
-    "referral_rate",
-)
 LOWER_IS_BETTER = {"complaint_rate", "median_response_hours"}
 UNITS = {"nps": "points", "key_account_nps": "points", "median_response_hours": "h", "new_customers": "count"}
 GRADE_COLOURS = {
@@ -59,8 +45,16 @@ GRADE_COLOURS = {
     "insufficient_data": "#9aa1ad",
 }
 OTHER_GRADE_COLOURS = ["#7b4fa0", "#b8446a", "#3d8f8f", "#6b6b2f"]
-MARTS = ("scorecard", "indicator_values", "team_shortfalls", "rep_feedback", "complaint_pareto",
-         "improvement_tracking", "sales_breakdown", "score_statement")
+MARTS = (
+    "scorecard",
+    "indicator_values",
+    "team_shortfalls",
+    "rep_feedback",
+    "complaint_pareto",
+    "improvement_tracking",
+    "sales_breakdown",
+    "score_statement",
+)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -233,9 +227,13 @@ def _indicator_values(r: _Reader, period: str) -> dict[tuple[str, str, str], dic
     if not r.has("marts.indicator_values"):
         return {}
     # a warehouse built before the disclosure column existed: hidden cells are NULL there all the same
-    disclosure = "coalesce(disclosure, 'published')" if r.has_column("marts.indicator_values", "disclosure") else (
-        "case when value is null and sample_size > 0 and indicator in ('nps', 'csat', 'key_account_nps') "
-        "then 'small_sample' else 'published' end"
+    disclosure = (
+        "coalesce(disclosure, 'published')"
+        if r.has_column("marts.indicator_values", "disclosure")
+        else (
+            "case when value is null and sample_size > 0 and indicator in ('nps', 'csat', 'key_account_nps') "
+            "then 'small_sample' else 'published' end"
+        )
     )
     rows = r.rows(
         "select level, subject_id, indicator, value, sample_size, is_sufficient, nps_ci_low, nps_ci_high, "
@@ -255,8 +253,12 @@ def _grade_distribution(reps: list[dict], teams: list[dict]) -> dict[str, Any]:
         counts["all"][x["grade"]] += 1
     names = {t["team_id"]: t["team_name"] for t in teams}
     table = [
-        {"team_id": t, "team_name": names.get(t, "all reps" if t == "all" else ""), "counts": counts[t],
-         "total": sum(counts[t].values())}
+        {
+            "team_id": t,
+            "team_name": names.get(t, "all reps" if t == "all" else ""),
+            "counts": counts[t],
+            "total": sum(counts[t].values()),
+        }
         for t in [*team_ids, "all"]
     ]
     return {"labels": labels, "table": table, "chart": _chart_grades(labels, team_ids, counts)}
@@ -264,8 +266,10 @@ def _grade_distribution(reps: list[dict], teams: list[dict]) -> dict[str, Any]:
 
 def _grade_order(found: set[str]) -> list[str]:
     known = ["excellent", "good", "needs_improvement"]
-    return [g for g in known if g in found] + sorted(found - set(known) - {"insufficient_data"}) + (
-        ["insufficient_data"] if "insufficient_data" in found else []
+    return (
+        [g for g in known if g in found]
+        + sorted(found - set(known) - {"insufficient_data"})
+        + (["insufficient_data"] if "insufficient_data" in found else [])
     )
 
 
@@ -281,8 +285,16 @@ def _team_comparison(values: dict, teams: list[dict]) -> dict[str, Any]:
         ref = _cell(company)["value"]
         if ind == "new_customers" and ref is not None and team_ids:  # a count: the company count per team
             ref = ref / len(team_ids)
-        rows.append({"indicator": ind, "unit": UNITS.get(ind, "%"), "lower_is_better": ind in LOWER_IS_BETTER,
-                     "company": _cell(company), "reference": ref, "cells": cells})
+        rows.append(
+            {
+                "indicator": ind,
+                "unit": UNITS.get(ind, "%"),
+                "lower_is_better": ind in LOWER_IS_BETTER,
+                "company": _cell(company),
+                "reference": ref,
+                "cells": cells,
+            }
+        )
     return {"team_ids": team_ids, "rows": rows, "chart": _chart_heatmap(team_ids, rows) if team_ids else None}
 
 
@@ -301,14 +313,24 @@ def _nps(values: dict, teams: list[dict]) -> dict[str, Any]:
         v = values.get((level, subject, "nps"))
         if v is None or v["disclosure"] != "published" or v["value"] is None:
             return None
-        return {"value": v["value"], "low": v["nps_ci_low"], "high": v["nps_ci_high"], "n": v["sample_size"],
-                "sufficient": v["is_sufficient"]}
+        return {
+            "value": v["value"],
+            "low": v["nps_ci_low"],
+            "high": v["nps_ci_high"],
+            "n": v["sample_size"],
+            "sufficient": v["is_sufficient"],
+        }
 
     rows = []
     for t in teams:
-        rows.append({"team_id": t["team_id"], "team_name": t["team_name"], "nps": pick("team", t["team_id"]),
-                     "hidden": values.get(("team", t["team_id"], "nps"), {}).get("disclosure", "published")
-                     != "published"})
+        rows.append(
+            {
+                "team_id": t["team_id"],
+                "team_name": t["team_name"],
+                "nps": pick("team", t["team_id"]),
+                "hidden": values.get(("team", t["team_id"], "nps"), {}).get("disclosure", "published") != "published",
+            }
+        )
     company = pick("company", "company")
     shown = [x for x in rows if x["nps"]]
     return {"rows": rows, "company": company, "chart": _chart_nps(shown, company) if shown else None}
@@ -330,8 +352,12 @@ def _pareto(r: _Reader, period: str) -> dict[str, Any]:
         [period],
     )
     total = sum(x["complaint_count"] for x in company)
-    return {"company": company, "company_total": total, "teams": teams,
-            "chart": _chart_pareto(company) if company else None}
+    return {
+        "company": company,
+        "company_total": total,
+        "teams": teams,
+        "chart": _chart_pareto(company) if company else None,
+    }
 
 
 def _shortfalls(r: _Reader, period: str, teams: list[dict]) -> list[dict[str, Any]]:
@@ -402,8 +428,9 @@ def _feedback(r: _Reader, period: str, reps: list[dict], teams: list[dict]) -> l
     names = {t["team_id"]: t["team_name"] for t in teams}
     out: dict[str, dict[str, Any]] = {}
     for rep in reps:
-        team = out.setdefault(rep["team_id"], {"team_id": rep["team_id"], "team_name": names.get(rep["team_id"], ""),
-                                               "reps": []})
+        team = out.setdefault(
+            rep["team_id"], {"team_id": rep["team_id"], "team_name": names.get(rep["team_id"], ""), "reps": []}
+        )
         fb = items.get(rep["rep_id"], {"strength": [], "improvement": []})
         team["reps"].append({**rep, "strengths": fb["strength"], "improvements": fb["improvement"]})
     return list(out.values())
@@ -449,7 +476,7 @@ def _svg(fig: Figure) -> str:
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "scorecard"}):
         fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     # scale with the page: drop the fixed size, keep the viewBox
     text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart"', text, count=1)
     return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
@@ -469,8 +496,15 @@ def _chart_grades(labels: list[str], team_ids: list[str], counts: dict) -> str:
         bars = ax.barh(rows, widths, left=left, color=_grade_colour(g, i), label=g, edgecolor="white")
         for bar, w in zip(bars, widths, strict=True):
             if w:
-                ax.text(bar.get_x() + w / 2, bar.get_y() + bar.get_height() / 2, str(w), ha="center", va="center",
-                        color="white", fontsize=8)
+                ax.text(
+                    bar.get_x() + w / 2,
+                    bar.get_y() + bar.get_height() / 2,
+                    str(w),
+                    ha="center",
+                    va="center",
+                    color="white",
+                    fontsize=8,
+                )
         left = [a + b for a, b in zip(left, widths, strict=True)]
     ax.invert_yaxis()
     ax.set_xlabel("reps")
@@ -515,8 +549,11 @@ def _chart_heatmap(team_ids: list[str], rows: list[dict]) -> str:
     cbar.set_label("better (+) / worse (-) than company, relative", fontsize=7.5)
     cbar.ax.tick_params(labelsize=7)
     cbar.set_ticks([-0.3, -0.15, 0, 0.15, 0.3], labels=["-30%", "-15%", "0", "+15%", "+30%"])
-    ax.set_title("Team value per indicator (company value in brackets, new_customers per team;\n"
-                 "* below minimum sample)", fontsize=9, pad=24)
+    ax.set_title(
+        "Team value per indicator (company value in brackets, new_customers per team;\n* below minimum sample)",
+        fontsize=9,
+        pad=24,
+    )
     return _svg(fig)
 
 
@@ -535,10 +572,19 @@ def _chart_nps(rows: list[dict], company: dict | None) -> str:
     highs = [_or(x["nps"]["high"], x["nps"]["value"]) - x["nps"]["value"] for x in rows]
     if company:
         ax.axhspan(company["low"], company["high"], color="#2f6fbd", alpha=0.10, label="company 95% interval")
-        ax.axhline(company["value"], color="#2f6fbd", linewidth=1, linestyle="--",
-                   label=f"company NPS {company['value']:.1f}")
-    ax.errorbar(xs, values, yerr=[lows, highs], fmt="o", color="#1d2330", ecolor="#5c6475", capsize=5,
-                label="team NPS with 95% interval")
+        ax.axhline(
+            company["value"], color="#2f6fbd", linewidth=1, linestyle="--", label=f"company NPS {company['value']:.1f}"
+        )
+    ax.errorbar(
+        xs,
+        values,
+        yerr=[lows, highs],
+        fmt="o",
+        color="#1d2330",
+        ecolor="#5c6475",
+        capsize=5,
+        label="team NPS with 95% interval",
+    )
     for x, v, row in zip(xs, values, rows, strict=True):
         ax.annotate(f"{v:.1f}\nn={row['nps']['n']}", (x, v), textcoords="offset points", xytext=(12, -4), fontsize=7.5)
     ax.set_xticks(xs, [x["team_id"] for x in rows])
@@ -581,8 +627,12 @@ def _chart_tracking(rows: list[dict]) -> str:
     import numpy as np
 
     labels = [x["subject_id"] for x in rows]
-    metrics = [("action_rate", "action taken", "#2f6fbd"), ("completion_rate", "completed", "#1e7a3c"),
-               ("confirmation_rate", "confirmed", "#7b4fa0"), ("overdue_rate", "overdue", "#b42318")]
+    metrics = [
+        ("action_rate", "action taken", "#2f6fbd"),
+        ("completion_rate", "completed", "#1e7a3c"),
+        ("confirmation_rate", "confirmed", "#7b4fa0"),
+        ("overdue_rate", "overdue", "#b42318"),
+    ]
     fig = Figure(figsize=(7.5, 3.2))
     ax = fig.add_subplot()
     x = np.arange(len(labels))
@@ -612,8 +662,10 @@ def template_environment() -> Environment:
     )
     env.filters["num"] = fmt_num
     env.filters["pct"] = lambda v: "—" if v is None else f"{v:.1f} %"
-    env.filters["ts"] = lambda v: "—" if v is None else (
-        f"{(v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)):%Y-%m-%d %H:%M} UTC"
+    env.filters["ts"] = lambda v: (
+        "—"
+        if v is None
+        else (f"{(v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)):%Y-%m-%d %H:%M} UTC")
     )
     env.filters["signed"] = lambda v: "—" if v is None else (f"+{fmt_num(v)}" if v > 0 else fmt_num(v))
     return env
@@ -631,17 +683,3 @@ def fmt_num(v: Any, places: int = 2) -> str:
     if isinstance(v, float):
         return f"{v:,.{places}f}"
     return str(v)
-
-
-def file_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -11,7 +11,7 @@ AS_OF    ?= 2026-12-31T23:59:59+08:00
 export SCORECARD_WAREHOUSE ?= $(CURDIR)/warehouse/scorecard.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test lint dev sample bench clean
+.PHONY: setup run test test-engines lint dev sample bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,6 +36,11 @@ run: setup sample
 
 test: setup
 	$(BIN)/pytest -q
+
+# The same dbt project on Spark (local pyspark, Java 17): slow, outside `make test`.
+test-engines: setup
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	$(BIN)/pytest -q tests/engines_spark
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tests

@@ -64,10 +64,11 @@ def _set_env(args: argparse.Namespace) -> None:
         ("config", "SCORECARD_CONFIG"),
         ("warehouse", "SCORECARD_WAREHOUSE"),
         ("as_of", "SCORECARD_AS_OF"),
+        ("target", "SCORECARD_TARGET"),
     ):
         value = getattr(args, flag, None)
         if value:
-            os.environ[env] = str(Path(value).resolve()) if flag != "as_of" else value
+            os.environ[env] = str(Path(value).resolve()) if flag not in ("as_of", "target") else value
     for env, value in DEFAULTS.items():
         os.environ.setdefault(env, value)
 
@@ -127,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", help="scheme file (env SCORECARD_CONFIG; default config/scorecard.yml)")
     r.add_argument("--warehouse", help="DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)")
     r.add_argument("--as-of", dest="as_of", help="as-of time, ISO 8601 (env SCORECARD_AS_OF; default now)")
+    r.add_argument("--target", choices=["duckdb", "postgres"],
+                   help="warehouse engine (env SCORECARD_TARGET; default duckdb); postgres also writes raw, "
+                   "marts and audit tables to the SCORECARD_PG_* database")
     r.add_argument(
         "--log-level",
         default="INFO",

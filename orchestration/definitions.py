@@ -2,7 +2,7 @@
 
 from dagster import Definitions, in_process_executor
 
-from .assets import analysis, publish, report, validate
+from .assets import analysis, engines, publish, report, validate
 from .assets.config import scheme_config
 from .assets.dbt import dbt_resource, scorecard_dbt_assets
 from .assets.ingest import ingest_assets
@@ -20,4 +20,4 @@ core = Definitions(
     executor=in_process_executor,
 )
 
-defs = Definitions.merge(core, validate.defs, report.defs, analysis.defs, publish.defs)
+defs = Definitions.merge(core, validate.defs, report.defs, analysis.defs, publish.defs, engines.defs)

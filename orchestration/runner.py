@@ -67,6 +67,11 @@ def run_pipeline(echo: Callable[[str], None] = print, log_level: str = "INFO") -
     echo(f"landing   {os.environ['SCORECARD_LANDING']}")
     echo(f"config    {os.environ['SCORECARD_CONFIG']}")
     echo(f"warehouse {warehouse}")
+    if os.environ.get("SCORECARD_TARGET") == "postgres":
+        echo(
+            f"postgres  {os.environ.get('SCORECARD_PG_HOST', 'localhost')}:"
+            f"{os.environ.get('SCORECARD_PG_PORT', '5432')}/{os.environ.get('SCORECARD_PG_DATABASE', 'scorecard')}"
+        )
     job = defs.resolve_job_def("nightly_scorecard")
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     # Dagster's console log is the progress output; DEBUG (every engine event) only on request.

@@ -47,7 +47,7 @@
 {%- endmacro %}
 
 {% macro analysis_number(expression, places=1) -%}
-    {{ dbt.cast(dbt.cast(expression, 'decimal(18, ' ~ places ~ ')'), dbt.type_string()) }}
+    {{ decimal_text(expression, 18, places) }}
 {%- endmacro %}
 
 {% macro analysis_ordinal(expression) -%}

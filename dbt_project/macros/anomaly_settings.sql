@@ -65,7 +65,7 @@
 {#- A number as text with a fixed number of decimals (4.1 -> '4.10'), rounded half away from zero by
     the cast to DECIMAL; portable (no format/printf functions). -#}
 {% macro anomaly_number_text(expression, decimals=2) -%}
-    {{ dbt.cast("cast(" ~ expression ~ " as decimal(38, " ~ decimals ~ "))", dbt.type_string()) }}
+    {{ decimal_text(expression, 38, decimals) }}
 {%- endmacro %}
 
 {#- A p-value as text with 5 decimals, or '<0.00001' below that ('p=' is written by the caller as

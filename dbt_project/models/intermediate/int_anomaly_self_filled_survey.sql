@@ -40,7 +40,7 @@ per_fingerprint as (
         rep_id,
         respondent_fingerprint,
         count(*) as customers,
-        {{ dbt.listagg('customer_id', "', '", 'order by customer_id', 6) }} as customer_list
+        {{ ordered_listagg('customer_id', "', '", 6) }} as customer_list
     from fingerprint_customers
     group by rep_id, respondent_fingerprint
 

@@ -29,7 +29,8 @@ units as (
     {%- if level != 'company' %}
     where {{ subject }} is not null
     {%- endif %}
-    group by period, {{ subject }}, indicator, unit_id
+    {#- a constant subject is not grouped by: PostgreSQL refuses a constant in GROUP BY #}
+    group by period, {% if level != 'company' %}{{ subject }}, {% endif %}indicator, unit_id
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 

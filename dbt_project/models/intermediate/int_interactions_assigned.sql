@@ -30,7 +30,9 @@ final as (
         interactions.customer_id,
         interactions.channel,
         interactions.rep_responded_at_utc is not null as is_answered,
-        {{ dbt.datediff('interactions.customer_contacted_at_utc', 'interactions.rep_responded_at_utc', 'second') }} / 3600.0
+        -- in double precision on every engine (Spark's decimal division would keep only 6 decimals)
+        {{ dbt.cast(dbt.datediff('interactions.customer_contacted_at_utc', 'interactions.rep_responded_at_utc', 'second'),
+                    type_double()) }} / 3600.0
             as response_hours,
         coalesce(
             interactions.rep_responded_at_utc

@@ -1,0 +1,65 @@
+"""The PostgreSQL warehouse as the last step of a run (active only when SCORECARD_TARGET=postgres).
+
+Ingestion, validation and the DuckDB build stay the quality gate (write-audit-publish on the DuckDB
+file); once the run is published, `postgres_warehouse` copies the raw layer into PostgreSQL schema
+`raw`, runs `dbt build --target postgres` there with the same --vars (same as-of, same run id) and
+copies the audit ledger, so the PostgreSQL marts equal the published DuckDB marts row for row.
+Merge into definitions.py: `Definitions.merge(..., engines.defs)`; with any other setting `defs` is
+empty and the asset graph is unchanged.
+"""
+
+import time
+
+from dagster import AssetExecutionContext, AssetKey, Definitions, Failure, MaterializeResult, asset
+
+from ..engines import selected_engine
+from ..engines.postgres import PostgresTarget, build_dbt, load_audit, load_raw
+from ..resources import ScorecardSettings
+from .dbt import dbt_run_vars
+
+
+@asset(
+    name="postgres_warehouse",
+    group_name="publish",
+    deps=[AssetKey(["published_warehouse"])],
+    kinds={"postgres", "dbt"},
+    description="The published run's raw layer, marts (dbt build --target postgres) and audit ledger in "
+    "PostgreSQL (SCORECARD_PG_* settings).",
+)
+def postgres_warehouse(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
+    target = PostgresTarget.from_env()
+    run_vars = dbt_run_vars(settings) | {"run_id": context.run_id}
+    started = time.perf_counter()
+    raw = load_raw(settings.warehouse, target)
+    loaded = time.perf_counter()
+    try:
+        build_dbt(target, run_vars)
+    except RuntimeError as exc:
+        raise Failure(description=f"PostgreSQL: {exc}") from exc
+    built = time.perf_counter()
+    audit = load_audit(settings.warehouse, target)
+    done = time.perf_counter()
+    context.log.info(
+        f"PostgreSQL {target.host}:{target.port}/{target.database}: raw {sum(raw.values()):,} rows in "
+        f"{loaded - started:.1f} s, dbt build {built - loaded:.1f} s, audit {sum(audit.values()):,} rows"
+    )
+    return MaterializeResult(
+        metadata={
+            "raw_rows": sum(raw.values()),
+            "audit_rows": sum(audit.values()),
+            "seconds_raw": round(loaded - started, 2),
+            "seconds_dbt": round(built - loaded, 2),
+            "seconds_audit": round(done - built, 2),
+        }
+    )
+
+
+def engine_defs(engine: str | None = None) -> Definitions:
+    """The engine's assets: `postgres_warehouse` for postgres, nothing for duckdb (spark is run by
+    `make test-engines` and by hand, see docs/running_at_scale.md)."""
+    if (engine or selected_engine()) == "postgres":
+        return Definitions(assets=[postgres_warehouse])
+    return Definitions()
+
+
+defs = engine_defs()

@@ -1,0 +1,97 @@
+"""The Spark engine: the raw layer exported from DuckDB to Parquet, registered as Spark tables in
+database `raw`, and `dbt build --target spark` (dbt-spark, session method) on it.
+
+The session method runs Spark inside the dbt process (`SparkSession.builder.getOrCreate()`), so the
+raw tables must be registered in that same session: `build_on_spark` starts the session with the
+settings below, registers the Parquet files and then invokes dbt in-process (dbtRunner), whose
+getOrCreate() returns this session. On a real cluster (thrift/http/Databricks), the Parquet files go
+to shared storage and the tables are registered once in the metastore (docs/running_at_scale.md).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..resources import DBT_PROJECT_DIR
+from ..warehouse import connect, ident
+from .common import duckdb_tables
+
+SPARK_CONF = {
+    # timestamps in the raw layer are naive UTC: read and compute them in UTC, never the host's zone
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.ui.enabled": "false",
+    "spark.sql.ansi.enabled": "false",
+    # decimal division keeps the scale the SQL standard gives it (DuckDB and PostgreSQL do), instead of
+    # Spark's default of cutting it to 6 digits when the result type would exceed 38 digits
+    "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+}
+
+
+def export_raw_parquet(duckdb_path: str | Path, out_dir: str | Path) -> dict[str, Path]:
+    """One Parquet file per raw table (raw.<source>__<entity>, raw.cfg_*); DuckDB streams the copy."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    with connect(duckdb_path, read_only=True) as con:
+        for table in duckdb_tables(con, "raw"):
+            path = out / f"{table}.parquet"
+            con.execute(f"copy (select * from raw.{ident(table)}) to '{path}' (format parquet)")
+            files[table] = path
+    return files
+
+
+def spark_session(warehouse_dir: str | Path):
+    """A local Spark session (Hive catalog in `warehouse_dir`) configured as dbt-spark's session expects."""
+    from pyspark.sql import SparkSession
+
+    warehouse_dir = Path(warehouse_dir).resolve()
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .appName("scorecard-dbt")
+        .config("spark.sql.warehouse.dir", str(warehouse_dir / "spark-warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse_dir / 'derby'}")
+        .enableHiveSupport()
+    )
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def register_raw(spark, files: Mapping[str, Path]) -> None:
+    """Each table's folder of Parquet files as table raw.<table> of the session's catalog."""
+    spark.sql("create database if not exists raw")
+    for table, path in files.items():
+        spark.sql(f"drop table if exists raw.`{table}`")
+        spark.sql(f"create table raw.`{table}` using parquet location '{Path(path).resolve()}'")
+
+
+def build_on_spark(
+    duckdb_path: str | Path, work_dir: str | Path, run_vars: Mapping[str, Any], command: str = "build"
+):
+    """Export, register and run dbt (`command`: build or run) on Spark in this process. Returns the
+    Spark session (for reading the marts) and dbt's result."""
+    from dbt.cli.main import dbtRunner
+
+    work_dir = Path(work_dir)
+    files = export_raw_parquet(duckdb_path, work_dir / "raw")
+    # one folder per table: Spark reads a table location as a directory
+    for table, path in list(files.items()):
+        folder = work_dir / "raw_tables" / table
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        path.replace(target)
+        files[table] = target
+    spark = spark_session(work_dir)
+    register_raw(spark, {t: p.parent for t, p in files.items()})
+    args = [
+        command, "--target", "spark", "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
+        "--target-path", "target/spark", "--log-path", "logs/spark", "--vars", json.dumps(dict(run_vars)),
+    ]
+    if command == "build":
+        args += ["--exclude", "resource_type:unit_test"]
+    result = dbtRunner().invoke(args)
+    return spark, result

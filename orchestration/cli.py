@@ -75,6 +75,8 @@ def _set_env(args: argparse.Namespace) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     _set_env(args)
+    if args.full_refresh:
+        os.environ["SCORECARD_FULL_REFRESH"] = "1"
     try:
         load_scheme(os.environ["SCORECARD_CONFIG"])
     except SchemeError as exc:
@@ -84,6 +86,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     outcome = run_pipeline(echo=print, log_level=args.log_level)
     return 0 if outcome.success else 1
+
+
+def _cmd_period_status(args: argparse.Namespace) -> int:
+    from .closed_periods import label_error, ledger_path, record_status
+
+    warehouse = args.warehouse or os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
+    try:
+        scheme = load_scheme(args.config)
+    except SchemeError as exc:
+        print(f"INVALID {exc}", file=sys.stderr)
+        return 2
+    if (err := label_error(args.period, scheme.grain)) is not None:
+        print(f"period: {err}", file=sys.stderr)
+        return 2
+    status = "closed" if args.command == "close-period" else "open"
+    record_status(warehouse, args.period, status, args.reason)
+    print(f"{args.period} {status} (ledger {ledger_path(warehouse)}); takes effect from the next run")
+    return 0
 
 
 def _cmd_what_if(args: argparse.Namespace) -> int:
@@ -137,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="Dagster console log level (progress output); default INFO",
     )
+    r.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="re-read every landing file, not only new and changed ones (env SCORECARD_FULL_REFRESH=1)",
+    )
     r.set_defaults(func=_cmd_run)
 
     w = sub.add_parser(
@@ -149,6 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--all", action="store_true", help="list every subject, not only the grade changes")
     w.set_defaults(func=_cmd_what_if)
+
+    for name, text in (
+        ("close-period", "freeze the published grades of a period (from the next run on)"),
+        ("reopen-period", "reopen a closed period: the next run recomputes its grades"),
+    ):
+        cp = sub.add_parser(name, help=text)
+        cp.add_argument("period", help="period label of the scheme's grain, e.g. 2026-Q1")
+        cp.add_argument("--reason", help="why (kept in audit.period_status)")
+        cp.add_argument(
+            "--warehouse", help="published DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)"
+        )
+        cp.add_argument("--config", default=os.environ.get("SCORECARD_CONFIG", DEFAULTS["SCORECARD_CONFIG"]))
+        cp.set_defaults(func=_cmd_period_status)
 
     v = sub.add_parser("dbt-vars", help="print the --vars JSON to run the dbt project standalone")
     v.add_argument("--config", default=str(PROJECT_ROOT / "config" / "scorecard.yml"))

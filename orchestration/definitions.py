@@ -8,13 +8,13 @@ from .assets.dbt import dbt_resource, scorecard_dbt_assets
 from .assets.ingest import ingest_assets
 from .resources import settings_from_env
 from .schedules import nightly_schedule, nightly_scorecard_job
-from .sensors import record_failed_runs
+from .sensors import landing_drop_sensor, record_failed_runs
 
 core = Definitions(
     assets=[scheme_config, *ingest_assets, scorecard_dbt_assets()],
     jobs=[nightly_scorecard_job],
     schedules=[nightly_schedule],
-    sensors=[record_failed_runs],
+    sensors=[record_failed_runs, landing_drop_sensor],
     resources={"settings": settings_from_env(), "dbt": dbt_resource()},
     # DuckDB allows one writer per file: steps run one after another in the run's process.
     executor=in_process_executor,

@@ -10,9 +10,11 @@ their reasons -> drop exact duplicates -> among versions of a key keep the lates
 from __future__ import annotations
 
 import codecs
+import hashlib
 import logging
+import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -46,6 +48,13 @@ class EntityCounts:
     quarantined: int = 0
     exact_duplicates: int = 0
     superseded: int = 0
+    # incremental ingestion (audit.file_manifest): `files` above are the files read by this run
+    files_new: int = 0
+    files_changed: int = 0
+    files_unchanged: int = 0
+    files_deleted: list[str] = field(default_factory=list)
+    full_refresh: bool = True
+    current_rows: int = 0  # current rows of the entity in raw after the run, read or not
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -216,6 +225,120 @@ def create_empty_raw(con, spec: EntitySpec) -> None:
     )
 
 
+MANIFEST_DDL = """
+create table if not exists audit.file_manifest (
+    path varchar, entity varchar, size_bytes bigint, sha256 varchar, read_settings varchar,
+    rows_read bigint, first_seen_run_id varchar, first_seen_at timestamp, last_seen_run_id varchar,
+    status varchar,          -- new | changed | unchanged | deleted, as the last run that checked it found it
+    checked_run_id varchar,  -- the run that set `status`
+    checked_at timestamp
+);
+create schema if not exists landed;
+"""
+
+
+@dataclass
+class FileState:
+    path: str  # relative to the landing folder
+    size: int
+    sha256: str
+    status: str  # new | changed | unchanged | deleted
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_READ_BLOCK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_settings_fingerprint(
+    spec: EntitySpec, base_currency: str, rates: list[str], timezone: str, encoding: str | None
+) -> str:
+    """What, besides a file's bytes, decides its typed rows: a file read under other settings is
+    re-read (status `changed`)."""
+    cols = ",".join(f"{c.name}:{c.sql_type}:{c.required}" for c in spec.columns)
+    text = f"{cols}|{base_currency.upper()}|{','.join(sorted(r.upper() for r in rates))}|{timezone}|{encoding or ''}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def full_refresh_requested() -> bool:
+    return os.environ.get("SCORECARD_FULL_REFRESH", "").strip().lower() in ("1", "true", "yes")
+
+
+def _plan_files(
+    con, spec: EntitySpec, landing: Path, files: list[Path], run_id: str, settings: str
+) -> tuple[list[FileState], list[FileState]]:
+    """Compare the entity's files with audit.file_manifest: (current files with their status,
+    files deleted since the last run)."""
+    prev = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "select path, sha256, read_settings, status, checked_run_id from audit.file_manifest where entity = ?",
+            [spec.entity],
+        ).fetchall()
+    }
+    current: list[FileState] = []
+    for path in files:
+        rel = path.relative_to(landing).as_posix()
+        sha, size = file_sha256(path), path.stat().st_size
+        old = prev.get(rel)
+        if old is None or (old[2] == "deleted" and old[3] != run_id):
+            status = "new"
+        elif old[3] == run_id and old[2] in ("new", "changed"):
+            status = old[2]  # the same run again (a retried step): read it again, report it the same way
+        elif old[0] != sha or old[1] != settings:
+            status = "changed"
+        else:
+            status = "unchanged"
+        current.append(FileState(rel, size, sha, status))
+    seen = {f.path for f in current}
+    deleted = [
+        FileState(p, 0, old[0], "deleted")
+        for p, old in sorted(prev.items())
+        if p not in seen and (old[2] != "deleted" or old[3] == run_id)
+    ]
+    return current, deleted
+
+
+def _update_manifest(
+    con,
+    spec: EntitySpec,
+    run_id: str,
+    settings: str,
+    current: list[FileState],
+    deleted: list[FileState],
+    rows_read: dict[str, int],
+) -> None:
+    for f in current:
+        if f.status == "unchanged":
+            con.execute(
+                f"update audit.file_manifest set last_seen_run_id = ?, status = 'unchanged', checked_run_id = ?, "
+                f"checked_at = {NOW_UTC} where path = ? and entity = ?",
+                [run_id, run_id, f.path, spec.entity],
+            )
+        elif f.status == "changed":
+            con.execute(
+                f"update audit.file_manifest set size_bytes = ?, sha256 = ?, read_settings = ?, rows_read = ?, "
+                f"last_seen_run_id = ?, status = 'changed', checked_run_id = ?, checked_at = {NOW_UTC} "
+                "where path = ? and entity = ?",
+                [f.size, f.sha256, settings, rows_read.get(f.path, 0), run_id, run_id, f.path, spec.entity],
+            )
+        else:  # new (or a file deleted earlier that came back)
+            con.execute("delete from audit.file_manifest where path = ? and entity = ?", [f.path, spec.entity])
+            con.execute(
+                f"insert into audit.file_manifest values (?, ?, ?, ?, ?, ?, ?, {NOW_UTC}, ?, 'new', ?, {NOW_UTC})",
+                [f.path, spec.entity, f.size, f.sha256, settings, rows_read.get(f.path, 0), run_id, run_id, run_id],
+            )
+    for f in deleted:
+        con.execute(
+            f"update audit.file_manifest set status = 'deleted', checked_run_id = ?, checked_at = {NOW_UTC} "
+            "where path = ? and entity = ?",
+            [run_id, f.path, spec.entity],
+        )
+
+
 def ingest_entity(
     con: duckdb.DuckDBPyConnection,
     spec: EntitySpec,
@@ -226,31 +349,57 @@ def ingest_entity(
     base_currency: str,
     rates: list[str],
     encoding: str | None = None,
+    incremental: bool = False,
 ) -> EntityCounts:
-    """Replace raw.<entity> from every file of the entity; append quarantine and run counts.
+    """Bring raw.<entity> up to date with the entity's files; append quarantine and run counts.
 
-    `as_of` is timezone-aware. Idempotent per run: what this run wrote before is replaced."""
+    Incremental (docs/operations.md): audit.file_manifest says which files are new, changed,
+    unchanged or deleted since the last published run; only new and changed files are read. The
+    typed valid rows of every file (exact duplicates included) live in landed.<entity>; the rows of
+    changed and deleted files are replaced there, then raw.<entity> is recomputed from it with the
+    key rule, so it is identical to a full re-ingestion. Without `incremental` (the nightly asset
+    sets it unless SCORECARD_FULL_REFRESH=1) every file is re-read, and the manifest still records
+    what it found. `as_of` is timezone-aware. Idempotent per run."""
     ensure_audit_tables(con)
+    con.execute(MANIFEST_DDL)
     con.execute(f"set TimeZone = {sql_str(timezone)}")
     counts = EntityCounts(spec.entity)
     files = entity_files(landing, spec)
-    counts.files = len(files)
     if not files and spec.required:
         raise IngestError(
             f"{landing / spec.entity}: required entity {spec.entity} has no file (.csv, .parquet, .jsonl)"
         )
+    settings = read_settings_fingerprint(spec, base_currency, rates, timezone, encoding)
+    store = f"landed.{spec.table}"
+    store_exists = con.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() and schema_name = 'landed' "
+        "and table_name = ?",
+        [spec.table],
+    ).fetchone()[0]
+    current, deleted = _plan_files(con, spec, landing, files, run_id, settings)
+    full = not incremental or not store_exists
+    to_read = [f for f in current if full or f.status in ("new", "changed")]
+    counts.files = len(to_read)
+    counts.files_new = sum(f.status == "new" for f in current)
+    counts.files_changed = sum(f.status == "changed" for f in current)
+    counts.files_unchanged = sum(f.status == "unchanged" for f in current)
+    counts.files_deleted = [f.path for f in deleted]
+    counts.full_refresh = bool(full)
+    for f in deleted:
+        log.warning("%s: file %s was deleted from the landing folder; its rows are removed", spec.entity, f.path)
+
     landing_table = f"_landing_{spec.table}"
     typed_table = f"_typed_{spec.table}"
     cols_ddl = ", ".join(f"{ident(c.name)} varchar" for c in spec.columns)
     con.execute(
         f"create or replace temp table {landing_table} ({cols_ddl}, _extra varchar, _file varchar, _row bigint)"
     )
+    rows_read: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="scorecard-ingest-") as tmp:
-        for path in files:
-            n = _land_file(con, spec, landing, path, encoding, Path(tmp), landing_table)
-            log.info("%s: %s rows from %s", spec.entity, n, path.relative_to(landing).as_posix())
-    if spec.required and con.execute(f"select count(*) from {landing_table}").fetchone()[0] == 0:
-        raise IngestError(f"{landing / spec.entity}: required entity {spec.entity} holds no rows")
+        for f in to_read:
+            n = _land_file(con, spec, landing, landing / f.path, encoding, Path(tmp), landing_table)
+            rows_read[f.path] = n
+            log.info("%s: %s rows from %s (%s)", spec.entity, n, f.path, f.status)
 
     as_of_utc = as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     as_of_local_date = as_of.astimezone(ZoneInfo(timezone)).date().isoformat()
@@ -268,6 +417,7 @@ def ingest_entity(
     for file, row, reason in pandera_failures(con, spec, typed_table, as_of, timezone):
         con.execute(f"update {typed_table} set _reason = ? where _file = ? and _row = ?", [reason, file, row])
 
+    # quarantine: this run's rows are replaced, earlier runs' rows stay
     con.execute("delete from audit.quarantine where run_id = ? and source = ?", [run_id, spec.entity])
     con.execute(
         f"insert into audit.quarantine select ?, ?, _row_key, _reason, _raw, _file, _row, {NOW_UTC} "
@@ -275,30 +425,57 @@ def ingest_entity(
         [run_id, spec.entity],
     )
     _record_contract_results(con, spec, typed_table, run_id)
+
+    cols = ", ".join(ident(c.name) for c in spec.columns)
+    store_select = (
+        f"select {cols}, _file, _row, md5(_raw) as _raw_md5, {sql_str(run_id)} as _run_id, _extra "
+        f"from {typed_table} where _reason is null"
+    )
+    if full:
+        con.execute(f"create or replace table {store} as {store_select}")
+    else:
+        replaced = [f.path for f in to_read] + [f.path for f in deleted]
+        if replaced:
+            con.execute(f"delete from {store} where list_contains(?, _file)", [replaced])
+        con.execute(f"insert into {store} {store_select}")
+    if (
+        spec.required
+        and con.execute(f"select count(*) from {store}").fetchone()[0] == 0
+        and (con.execute(f"select count(*) from {landing_table}").fetchone()[0] == 0)
+    ):
+        raise IngestError(f"{landing / spec.entity}: required entity {spec.entity} holds no rows")
+
+    # the key rule over every file's rows, in SQL: exact duplicates dropped (first copy kept), then
+    # the latest updated_at wins, then the later file, then the later row
     key = ", ".join(ident(k) for k in spec.key)
     order = ("updated_at desc nulls last, " if spec.has_updated_at else "") + "_file desc, _row desc"
-    cols = ", ".join(ident(c.name) for c in spec.columns)
+    ranked = f"_ranked_{spec.table}"
+    con.execute(f"""
+        create or replace temp table {ranked} as
+        with valid as (
+            select *, row_number() over (partition by _raw_md5 order by _file, _row) as _copy from {store}
+        )
+        select *, case when _copy = 1
+                  then row_number() over (partition by _copy = 1, {key} order by {order}) end as _version
+        from valid
+    """)
     con.execute(f"""
         create or replace table raw.{spec.table} as
-        with valid as (
-            select *, row_number() over (partition by md5(_raw) order by _file, _row) as _copy
-            from {typed_table} where _reason is null
-        ),
-        distinct_rows as (select * from valid where _copy = 1),
-        versioned as (
-            select *, row_number() over (partition by {key} order by {order}) as _version
-            from distinct_rows
-        )
-        select {cols}, _file, _row, {sql_str(run_id)} as _run_id, _version = 1 as _is_current, _extra
-        from versioned
+        select {cols}, _file, _row, _run_id, _version = 1 as _is_current, _extra
+        from {ranked} where _copy = 1
         order by _file, _row
     """)
+    # counts of what this run read (docs/operations.md)
     counts.rows_in = con.execute(f"select count(*) from {landing_table}").fetchone()[0]
     counts.quarantined = con.execute(f"select count(*) from {typed_table} where _reason is not null").fetchone()[0]
-    counts.accepted, counts.superseded = con.execute(
-        f"select count(*) filter (where _is_current), count(*) filter (where not _is_current) from raw.{spec.table}"
+    counts.accepted, counts.superseded, counts.exact_duplicates = con.execute(
+        "select count(*) filter (where _copy = 1 and _version = 1), "
+        "count(*) filter (where _copy = 1 and _version > 1), count(*) filter (where _copy > 1) "
+        f"from {ranked} where _run_id = ?",
+        [run_id],
     ).fetchone()
-    counts.exact_duplicates = counts.rows_in - counts.quarantined - counts.accepted - counts.superseded
+    counts.current_rows = con.execute(f"select count(*) from raw.{spec.table} where _is_current").fetchone()[0]
+    _update_manifest(con, spec, run_id, settings, current, deleted, rows_read)
     con.execute("delete from audit.run_counts where run_id = ? and entity = ?", [run_id, spec.entity])
     con.execute(
         f"insert into audit.run_counts values (?, ?, ?, ?, ?, ?, ?, ?, {NOW_UTC})",
@@ -313,8 +490,8 @@ def ingest_entity(
             counts.superseded,
         ],
     )
-    con.execute(f"drop table if exists {landing_table}")
-    con.execute(f"drop table if exists {typed_table}")
+    for t in (landing_table, typed_table, ranked):
+        con.execute(f"drop table if exists {t}")
     return counts
 
 

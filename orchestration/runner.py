@@ -27,6 +27,8 @@ class RunOutcome:
     grades: list[tuple] = field(default_factory=list)
     flags: int | None = None
     report: Path | None = None
+    files: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> status -> files (manifest)
+    deleted_files: list[tuple[str, str]] = field(default_factory=list)  # (entity, path) deleted this run
 
 
 def _summarise(warehouse: str, outcome: RunOutcome) -> None:
@@ -51,6 +53,19 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
             ).fetchall()
         except duckdb.CatalogException:
             outcome.grades = []
+        try:  # incremental ingestion: what the manifest found (published with the raw layer)
+            for entity, status, n in con.execute(
+                "select entity, status, count(*) from audit.file_manifest where checked_run_id = ? group by all",
+                [outcome.run_id],
+            ).fetchall():
+                outcome.files.setdefault(entity, {})[status] = n
+            outcome.deleted_files = con.execute(
+                "select entity, path from audit.file_manifest where checked_run_id = ? and status = 'deleted' "
+                "order by all",
+                [outcome.run_id],
+            ).fetchall()
+        except duckdb.CatalogException:
+            pass
         try:
             outcome.flags = con.execute("select count(*) from marts.anomaly_flags").fetchone()[0]
         except duckdb.CatalogException:
@@ -116,8 +131,18 @@ def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -
     if o.counts:
         echo(f"  {'entity':<28}{'files':>6}{'rows in':>10}{'accepted':>10}{'quarant.':>10}{'dupl.':>8}{'supers.':>8}")
         for entity, files, rows_in, acc, quar, dup, sup in o.counts:
-            note = "  (empty input)" if rows_in == 0 else ""
+            unchanged = o.files.get(entity, {}).get("unchanged", 0)
+            note = (
+                f"  ({unchanged} unchanged file(s) not read)"
+                if rows_in == 0 and unchanged
+                else ("  (empty input)" if rows_in == 0 else "")
+            )
             echo(f"  {entity:<28}{files:>6}{rows_in:>10,}{acc:>10,}{quar:>10,}{dup:>8,}{sup:>8,}{note}")
+    if o.files:
+        tally = {st: sum(v.get(st, 0) for v in o.files.values()) for st in ("new", "changed", "unchanged", "deleted")}
+        echo("  files: " + ", ".join(f"{n} {st}" for st, n in tally.items()) + " (audit.file_manifest)")
+    for entity, path in o.deleted_files:
+        echo(f"  DELETED {entity}: {path} (its rows were removed from raw)")
     echo(f"  checks: {o.checks_passed} passed, {o.checks_failed} failed")
     for kind, passed, warned, failed in o.checks_by_kind:
         echo(f"    {kind:<20} {passed:>5} passed {warned:>5} warned (non-blocking) {failed:>5} failed (blocking)")

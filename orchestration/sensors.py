@@ -1,9 +1,25 @@
-"""Run-failure sensor: a failed run of the nightly job started by the schedule or the UI leaves its row
+"""Sensors. A new drop in the landing folder starts the nightly job (`landing_drop_sensor`).
+
+Run-failure sensor: a failed run of the nightly job started by the schedule or the UI leaves its row
 in audit.runs with the reason, and its audit rows are published (succeeded runs are recorded by the
 publish step itself; `scorecard run` records its own failed runs)."""
 
-from dagster import RunFailureSensorContext, run_failure_sensor
+import hashlib
+import json
+from pathlib import Path
 
+from dagster import (
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    SensorEvaluationContext,
+    SensorResult,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
+
+from .ingest import EXTENSIONS
 from .resources import ScorecardSettings
 from .run_records import failure_reason, record_failed_run
 from .schedules import nightly_scorecard_job
@@ -23,4 +39,55 @@ def record_failed_runs(context: RunFailureSensorContext, settings: ScorecardSett
         failure_reason=reason,
         landing=settings.landing,
         config=settings.config,
+    )
+
+
+# --- a new drop in the landing folder starts the nightly job ------------------------------------
+
+
+def landing_state(landing: Path) -> dict[str, list[int]]:
+    """{path relative to the landing folder: [size, mtime in ns]} of every data file."""
+    state: dict[str, list[int]] = {}
+    if landing.is_dir():
+        for p in sorted(landing.rglob("*")):
+            if p.is_file() and p.suffix.lower() in EXTENSIONS:
+                st = p.stat()
+                state[p.relative_to(landing).as_posix()] = [st.st_size, st.st_mtime_ns]
+    return state
+
+
+def landing_changes(before: dict[str, list[int]], after: dict[str, list[int]]) -> dict[str, list[str]]:
+    return {
+        "new": sorted(set(after) - set(before)),
+        "changed": sorted(p for p in set(after) & set(before) if list(after[p]) != list(before[p])),
+        "deleted": sorted(set(before) - set(after)),
+    }
+
+
+@sensor(
+    job=nightly_scorecard_job,
+    name="landing_drop_sensor",
+    minimum_interval_seconds=60,
+    default_status=DefaultSensorStatus.STOPPED,
+    description="Starts nightly_scorecard when files in the landing folder are new, changed (size or "
+    "modification time) or deleted since the sensor's cursor. The run itself reads only the new and "
+    "changed files (audit.file_manifest).",
+)
+def landing_drop_sensor(context: SensorEvaluationContext, settings: ScorecardSettings):
+    state = landing_state(Path(settings.landing))
+    before = json.loads(context.cursor) if context.cursor else {}
+    changes = landing_changes(before, state)
+    if not any(changes.values()):
+        return SkipReason(f"no new, changed or deleted file in {settings.landing} since the last drop")
+    digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
+    summary = ", ".join(f"{len(v)} {k}" for k, v in changes.items() if v)
+    context.log.info(f"landing drop: {summary}")
+    return SensorResult(
+        cursor=json.dumps(state, sort_keys=True),
+        run_requests=[
+            RunRequest(
+                run_key=f"landing-{digest}",
+                tags={"scorecard/trigger": "landing_drop", "scorecard/landing_changes": summary},
+            )
+        ]
     )

@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
+from ..closed_periods import freeze_closed_periods
 from ..config.scheme import cfg_rows
 from ..publish import start_build
 from ..resources import ScorecardSettings
@@ -42,6 +43,9 @@ def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
     with connect(build) as con:
         ensure_audit_tables(con)
         counts = write_cfg_tables(con, scheme)
+        closed = freeze_closed_periods(con, list(scheme.closed_periods), settings.warehouse)
+    if closed:
+        context.log.info(f"closed periods (published grades frozen): {', '.join(closed)}")
     for table, n in counts.items():
         yield MaterializeResult(
             asset_key=AssetKey(["raw", table]), metadata={"rows": n, "scheme_file": settings.config}

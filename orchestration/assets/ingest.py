@@ -2,9 +2,10 @@
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
+from ..closed_periods import closed_periods, report_late_rows
 from ..contract.spec import EntitySpec, entity_specs
 from ..faults import maybe_kill
-from ..ingest import ingest_entity
+from ..ingest import full_refresh_requested, ingest_entity
 from ..resources import ScorecardSettings
 from ..warehouse import connect
 from .config import CFG_TABLES
@@ -32,16 +33,31 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
                 scheme.currency.base,
                 list(scheme.currency.rates),
                 encoding=scheme.encodings.get(spec.entity),
+                incremental=not full_refresh_requested(),
             )
+            closed = closed_periods(list(scheme.closed_periods), settings.warehouse)
+            late = report_late_rows(con, spec, context.run_id, closed, scheme.grain)
+        if late:
+            context.log.warning(
+                f"{spec.entity}: {late} late row(s) for closed period(s) {', '.join(closed)}: kept in raw, "
+                "reported in audit.validation_failures (late_row_for_closed_period); the frozen grades stay"
+            )
+        empty = counts.current_rows == 0 and counts.rows_in == 0
+        mode = "full refresh" if counts.full_refresh else "incremental"
         context.log.info(
-            f"{spec.entity}: {counts.rows_in} rows in {counts.files} file(s): {counts.accepted} accepted, "
-            f"{counts.quarantined} quarantined, {counts.exact_duplicates} exact duplicates, "
-            f"{counts.superseded} superseded" + (" (empty input)" if counts.rows_in == 0 else "")
+            f"{spec.entity} ({mode}): {counts.rows_in} rows in {counts.files} file(s) read "
+            f"({counts.files_new} new, {counts.files_changed} changed, {counts.files_unchanged} unchanged "
+            f"not read): {counts.accepted} accepted, {counts.quarantined} quarantined, "
+            f"{counts.exact_duplicates} exact duplicates, {counts.superseded} superseded"
+            + (" (empty input)" if empty else "")
         )
+        for path in counts.files_deleted:
+            context.log.warning(f"{spec.entity}: file {path} was deleted from the landing folder; its rows are removed")
         if spec.entity == entity_specs()[-1].entity:
             maybe_kill("after_ingest")  # the last entity is in the build copy
         return MaterializeResult(
-            metadata={k: v for k, v in counts.as_dict().items() if k != "entity"} | {"empty_input": counts.rows_in == 0}
+            metadata={k: v for k, v in counts.as_dict().items() if k not in ("entity", "files_deleted")}
+            | {"files_deleted": ", ".join(counts.files_deleted) or "none", "empty_input": empty, "late_rows": late}
         )
 
     return _asset

@@ -163,6 +163,7 @@ class Scheme(_Strict):
     coverage_min: Decimal = Field(default=Decimal("0.7"), ge=0, le=1)
     anomalies: dict[str, Any] = Field(default_factory=dict)
     encodings: dict[str, str] = Field(default_factory=dict)  # per entity, e.g. {"crm/reps": "gb18030"}
+    closed_periods: list[str] = Field(default_factory=list)  # e.g. [2026-Q1]: published grades frozen
 
     @field_validator("timezone")
     @classmethod
@@ -213,7 +214,14 @@ def _anomaly_errors(anomalies: dict[str, Any]) -> list[str]:
 
 
 def _semantic_errors(s: Scheme) -> list[str]:
+    from ..closed_periods import label_error
+
     errors: list[str] = _anomaly_errors(s.anomalies)
+    for i, label in enumerate(s.closed_periods):
+        if (err := label_error(label, s.grain)) is not None:
+            errors.append(f"closed_periods[{i}]: {err}")
+    if len(set(s.closed_periods)) != len(s.closed_periods):
+        errors.append("closed_periods: a period is listed twice")
     for key, n in s.min_sample.items():
         if key != "default" and key not in INDICATORS:
             errors.append(f"min_sample.{key}: unknown indicator (catalogue: {', '.join(INDICATORS)})")

@@ -1,0 +1,183 @@
+"""Closed periods: once a period is closed its published grades are frozen.
+
+A period is closed by the scheme file (`closed_periods: [2026-Q1]`) or by `scorecard close-period P`,
+and reopened by `scorecard reopen-period P` (which overrides the scheme file). The commands append
+to a small ledger beside the warehouse, `<warehouse dir>/period_status.jsonl`, not to the warehouse
+itself: a command never races a run's build copy (write-audit-publish), and it takes effect from
+the next run, which copies the ledger into `audit.period_status`.
+
+How the freeze works, inside the run's build copy (a copy of the published warehouse):
+1. before dbt (scheme_config): the rows of closed periods of every per-period mart (`marts.*` with a
+   `period` column, and `audit.indicator_values`) are copied to `frozen.<schema>__<table>`, and the
+   closed labels to `frozen.closed_periods`;
+2. dbt builds every model as usual; a post-hook on the marts and audit models
+   (`restore_closed_periods`, dbt_project/macros/closed_periods.sql) replaces the closed periods' rows
+   with the frozen ones, before the model's tests and downstream models run;
+3. publish swaps the copy in as usual. Reopen the period and the next run publishes new rows.
+
+Late rows (rows of new or changed landing files whose event falls in a closed period) are kept in
+raw and reported in `audit.validation_failures` / `audit.check_results` with check
+`late_row_for_closed_period`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .contract.spec import EntitySpec
+from .warehouse import ident, sql_str
+
+LABEL = {"quarter": r"^\d{4}-Q[1-4]$", "month": r"^\d{4}-(0[1-9]|1[0-2])$", "year": r"^\d{4}$"}
+FROZEN_AUDIT_TABLES = ("indicator_values",)
+PERIOD_STATUS_DDL = """
+create table if not exists audit.period_status (
+    period varchar, status varchar, source varchar, changed_at timestamp, changed_by varchar, reason varchar
+)"""
+# the column that places a row of an entity in a period (local date or timestamp), or the period itself
+EVENT_COLUMN = {
+    "crm/deals": "closed_on",
+    "crm/targets": "period",
+    "crm/adjustments": "period",
+    "crm/proposals": "submitted_at",
+    "crm/followups": "planned_on",
+    "crm/interactions": "customer_contacted_at",
+    "crm/feedback_self_reported": "contact_on",
+    "crm/improvement_actions": "due_on",
+    "survey/invitations": "sent_at",
+    "survey/responses": "responded_at",
+    "tickets/tickets": "opened_at",
+}
+
+
+def label_error(label: str, grain: str) -> str | None:
+    if not re.match(LABEL[grain], str(label)):
+        example = {"quarter": "2026-Q1", "month": "2026-03", "year": "2026"}[grain]
+        return f"{label!r} is not a {grain} label of the scheme's grain (like {example})"
+    return None
+
+
+def ledger_path(warehouse: str | Path) -> Path:
+    return Path(warehouse).resolve().parent / "period_status.jsonl"
+
+
+def ledger(warehouse: str | Path) -> list[dict]:
+    p = ledger_path(warehouse)
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def record_status(warehouse: str | Path, period: str, status: str, reason: str | None = None) -> dict:
+    entry = {
+        "period": period,
+        "status": status,
+        "source": "command",
+        "changed_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "changed_by": getpass.getuser(),
+        "reason": reason,
+    }
+    p = ledger_path(warehouse)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    return entry
+
+
+def closed_periods(configured: list[str], warehouse: str | Path) -> list[str]:
+    """The closed periods: the last command about a period decides; the scheme file's list otherwise."""
+    state = {p: "closed" for p in configured}
+    for entry in ledger(warehouse):
+        state[entry["period"]] = entry["status"]
+    return sorted(p for p, s in state.items() if s == "closed")
+
+
+def freeze_closed_periods(con, configured: list[str], warehouse: str | Path) -> list[str]:
+    """In the build copy, before dbt: audit.period_status from the scheme file and the ledger, and
+    the frozen rows of the closed periods (module docstring). Returns the closed periods."""
+    periods = closed_periods(configured, warehouse)
+    con.execute(PERIOD_STATUS_DDL)
+    con.execute("delete from audit.period_status")
+    for p in configured:
+        con.execute(
+            "insert into audit.period_status values (?, 'closed', 'scheme file', null, null, null)", [p]
+        )
+    for e in ledger(warehouse):
+        con.execute(
+            "insert into audit.period_status values (?, ?, ?, ?, ?, ?)",
+            [e["period"], e["status"], e["source"], e["changed_at"], e["changed_by"], e["reason"]],
+        )
+    con.execute("drop schema if exists frozen cascade")
+    if not periods:
+        return periods
+    con.execute("create schema frozen")
+    con.execute("create table frozen.closed_periods (period varchar)")
+    con.executemany("insert into frozen.closed_periods values (?)", [[p] for p in periods])
+    tables = con.execute(
+        "select distinct schema_name, table_name from duckdb_columns() where database_name = current_database() "
+        "and column_name = 'period' and ((schema_name = 'marts') or (schema_name = 'audit' and table_name in "
+        f"({', '.join(sql_str(t) for t in FROZEN_AUDIT_TABLES)}))) order by all"
+    ).fetchall()
+    for schema, table in tables:
+        con.execute(
+            f"create table frozen.{ident(schema + '__' + table)} as select * from {ident(schema)}.{ident(table)} "
+            "where cast(period as varchar) in (select period from frozen.closed_periods)"
+        )
+    return periods
+
+
+def period_label_sql(expr: str, grain: str) -> str:
+    d = f"cast({expr} as date)"
+    if grain == "month":
+        return f"strftime({d}, '%Y-%m')"
+    if grain == "year":
+        return f"strftime({d}, '%Y')"
+    return f"strftime({d}, '%Y') || '-Q' || cast(quarter({d}) as varchar)"
+
+
+def report_late_rows(con, spec: EntitySpec, run_id: str, periods: list[str], grain: str) -> int:
+    """Rows of this run's new or changed files that fall in a closed period: kept in raw, reported to
+    auditors (audit.validation_failures + audit.check_results, check late_row_for_closed_period).
+    Uses the connection's TimeZone (the scheme's) to place timestamps in local periods."""
+    column = EVENT_COLUMN.get(spec.entity)
+    for table in ("validation_failures", "check_results"):
+        con.execute(
+            f"delete from audit.{table} where run_id = ? and source = ? and check_name = 'late_row_for_closed_period'",
+            [run_id, spec.entity],
+        )
+    if not periods or column is None:
+        return 0
+    label = f"cast({ident(column)} as varchar)" if column == "period" else period_label_sql(ident(column), grain)
+    key = " || '|' || ".join(f"coalesce(cast({ident(k)} as varchar), '')" for k in spec.key)
+    late = f"""
+        select {key} as row_key, {label} as period, _file, _row from raw.{spec.table}
+        where _file in (select path from audit.file_manifest where entity = {sql_str(spec.entity)}
+                        and checked_run_id = {sql_str(run_id)} and status in ('new', 'changed'))
+          and {label} in ({", ".join(sql_str(p) for p in periods)})"""
+    n = con.execute(f"select count(*) from ({late})").fetchone()[0]
+    con.execute(
+        "insert into audit.check_results values (?, timezone('UTC', current_timestamp), 'closed_period', ?, "
+        "'late_row_for_closed_period', 'warn', ?, ?, ?)",
+        [
+            run_id,
+            spec.entity,
+            n == 0,
+            n,
+            f"{n} late row(s) for closed period(s) kept in raw; the frozen grades do not change until reopened"
+            if n
+            else "no late row for a closed period",
+        ],
+    )
+    con.execute(
+        f"""insert into audit.validation_failures
+        select ?, timezone('UTC', current_timestamp), ?, 'late_row_for_closed_period', 'warn', row_key,
+               {sql_str(column)}, period,
+               'late row for closed period ' || period || ' (' || _file || ' row ' || _row || '): kept in raw, '
+               || 'grades of the period stay frozen until it is reopened', 'closed_period'
+        from ({late}) order by _file, _row""",
+        [run_id, spec.entity],
+    )
+    return n

@@ -78,18 +78,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.full_refresh:
         os.environ["SCORECARD_FULL_REFRESH"] = "1"
     try:
-        load_scheme(os.environ["SCORECARD_CONFIG"])
+        scheme = load_scheme(os.environ["SCORECARD_CONFIG"])
     except SchemeError as exc:
         print(f"run stopped before writing anything: {exc}", file=sys.stderr)
         return 2
     from .runner import run_pipeline
 
-    outcome = run_pipeline(echo=print, log_level=args.log_level)
+    if args.period and (args.period_from or args.period_to):
+        print("give either --period or --from/--to", file=sys.stderr)
+        return 2
+    period_from, period_to = (args.period, args.period) if args.period else (args.period_from, args.period_to)
+    if period_from or period_to:
+        from .periods import check_window, partition_keys
+
+        keys = partition_keys(scheme.grain, scheme.first_period)
+        if (err := check_window(period_from, period_to, scheme.grain, keys)) is not None:
+            print(f"period: {err}", file=sys.stderr)
+            return 2
+    outcome = run_pipeline(echo=print, log_level=args.log_level, period_from=period_from, period_to=period_to)
     return 0 if outcome.success else 1
 
 
 def _cmd_period_status(args: argparse.Namespace) -> int:
-    from .closed_periods import label_error, ledger_path, record_status
+    from .closed_periods import ledger_path, record_status
+    from .periods import label_error
 
     warehouse = args.warehouse or os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
     try:
@@ -148,15 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config", help="scheme file (env SCORECARD_CONFIG; default config/scorecard.yml)")
     r.add_argument("--warehouse", help="DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)")
     r.add_argument("--as-of", dest="as_of", help="as-of time, ISO 8601 (env SCORECARD_AS_OF; default now)")
-    r.add_argument("--target", choices=["duckdb", "postgres"],
-                   help="warehouse engine (env SCORECARD_TARGET; default duckdb); postgres also writes raw, "
-                   "marts and audit tables to the SCORECARD_PG_* database")
+    r.add_argument(
+        "--target",
+        choices=["duckdb", "postgres"],
+        help="warehouse engine (env SCORECARD_TARGET; default duckdb); postgres also writes raw, "
+        "marts and audit tables to the SCORECARD_PG_* database",
+    )
     r.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="Dagster console log level (progress output); default INFO",
     )
+    r.add_argument("--period", help="rebuild one period only (label of the scheme's grain, e.g. 2026-Q1)")
+    r.add_argument("--from", dest="period_from", help="first period of a range to rebuild (backfill)")
+    r.add_argument("--to", dest="period_to", help="last period of a range to rebuild (backfill)")
     r.add_argument(
         "--full-refresh",
         action="store_true",

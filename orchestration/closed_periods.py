@@ -6,14 +6,12 @@ to a small ledger beside the warehouse, `<warehouse dir>/period_status.jsonl`, n
 itself: a command never races a run's build copy (write-audit-publish), and it takes effect from
 the next run, which copies the ledger into `audit.period_status`.
 
-How the freeze works, inside the run's build copy (a copy of the published warehouse):
-1. before dbt (scheme_config): the rows of closed periods of every per-period mart (`marts.*` with a
-   `period` column, and `audit.indicator_values`) are copied to `frozen.<schema>__<table>`, and the
-   closed labels to `frozen.closed_periods`;
-2. dbt builds every model as usual; a post-hook on the marts and audit models
-   (`restore_closed_periods`, dbt_project/macros/closed_periods.sql) replaces the closed periods' rows
-   with the frozen ones, before the model's tests and downstream models run;
-3. publish swaps the copy in as usual. Reopen the period and the next run publishes new rows.
+How the freeze works: the per-period marts and audit tables are incremental dbt models that, in each
+run, delete and rebuild only the periods of the run's refresh window (macros/refresh_window.sql):
+the periods of the run's partition range (all periods when the run has none) minus the closed
+periods, which the run writes to raw.cfg_closed_periods before dbt. Rows of a closed period are
+therefore never rewritten: they stay what was published. Reopen the period and the next run whose
+window covers it recomputes it.
 
 Late rows (rows of new or changed landing files whose event falls in a closed period) are kept in
 raw and reported in `audit.validation_failures` / `audit.check_results` with check
@@ -24,15 +22,13 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .contract.spec import EntitySpec
 from .warehouse import ident, sql_str
 
-LABEL = {"quarter": r"^\d{4}-Q[1-4]$", "month": r"^\d{4}-(0[1-9]|1[0-2])$", "year": r"^\d{4}$"}
-FROZEN_AUDIT_TABLES = ("indicator_values",)
+CLOSED_PERIODS_DDL = "period varchar"
 PERIOD_STATUS_DDL = """
 create table if not exists audit.period_status (
     period varchar, status varchar, source varchar, changed_at timestamp, changed_by varchar, reason varchar
@@ -51,13 +47,6 @@ EVENT_COLUMN = {
     "survey/responses": "responded_at",
     "tickets/tickets": "opened_at",
 }
-
-
-def label_error(label: str, grain: str) -> str | None:
-    if not re.match(LABEL[grain], str(label)):
-        example = {"quarter": "2026-Q1", "month": "2026-03", "year": "2026"}[grain]
-        return f"{label!r} is not a {grain} label of the scheme's grain (like {example})"
-    return None
 
 
 def ledger_path(warehouse: str | Path) -> Path:
@@ -95,37 +84,24 @@ def closed_periods(configured: list[str], warehouse: str | Path) -> list[str]:
     return sorted(p for p, s in state.items() if s == "closed")
 
 
-def freeze_closed_periods(con, configured: list[str], warehouse: str | Path) -> list[str]:
-    """In the build copy, before dbt: audit.period_status from the scheme file and the ledger, and
-    the frozen rows of the closed periods (module docstring). Returns the closed periods."""
+def write_period_status(con, configured: list[str], warehouse: str | Path) -> list[str]:
+    """In the build copy, before dbt: audit.period_status (every status change, from the scheme file
+    and the ledger) and raw.cfg_closed_periods, the closed periods dbt keeps out of the refresh window
+    (macros/refresh_window.sql). Returns the closed periods."""
     periods = closed_periods(configured, warehouse)
     con.execute(PERIOD_STATUS_DDL)
     con.execute("delete from audit.period_status")
     for p in configured:
-        con.execute(
-            "insert into audit.period_status values (?, 'closed', 'scheme file', null, null, null)", [p]
-        )
+        con.execute("insert into audit.period_status values (?, 'closed', 'scheme file', null, null, null)", [p])
     for e in ledger(warehouse):
         con.execute(
             "insert into audit.period_status values (?, ?, ?, ?, ?, ?)",
             [e["period"], e["status"], e["source"], e["changed_at"], e["changed_by"], e["reason"]],
         )
-    con.execute("drop schema if exists frozen cascade")
-    if not periods:
-        return periods
-    con.execute("create schema frozen")
-    con.execute("create table frozen.closed_periods (period varchar)")
-    con.executemany("insert into frozen.closed_periods values (?)", [[p] for p in periods])
-    tables = con.execute(
-        "select distinct schema_name, table_name from duckdb_columns() where database_name = current_database() "
-        "and column_name = 'period' and ((schema_name = 'marts') or (schema_name = 'audit' and table_name in "
-        f"({', '.join(sql_str(t) for t in FROZEN_AUDIT_TABLES)}))) order by all"
-    ).fetchall()
-    for schema, table in tables:
-        con.execute(
-            f"create table frozen.{ident(schema + '__' + table)} as select * from {ident(schema)}.{ident(table)} "
-            "where cast(period as varchar) in (select period from frozen.closed_periods)"
-        )
+    con.execute("create schema if not exists raw")
+    con.execute(f"create or replace table raw.cfg_closed_periods ({CLOSED_PERIODS_DDL})")
+    if periods:
+        con.executemany("insert into raw.cfg_closed_periods values (?)", [[p] for p in periods])
     return periods
 
 

@@ -72,8 +72,17 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
             outcome.flags = None
 
 
-def run_pipeline(echo: Callable[[str], None] = print, log_level: str = "INFO") -> RunOutcome:
-    from .definitions import defs
+def run_pipeline(
+    echo: Callable[[str], None] = print,
+    log_level: str = "INFO",
+    period_from: str | None = None,
+    period_to: str | None = None,
+) -> RunOutcome:
+    """One run of the nightly job in this process. With `period_from`/`period_to` (a partition range
+    of the scheme's grain; one period: both equal) the dbt models rebuild those periods only."""
+    from .config.scheme import load_scheme
+    from .definitions import build_defs
+    from .periods import RANGE_END, RANGE_START
     from .resources import parse_as_of
 
     started = datetime.now(UTC)
@@ -87,11 +96,19 @@ def run_pipeline(echo: Callable[[str], None] = print, log_level: str = "INFO") -
             f"postgres  {os.environ.get('SCORECARD_PG_HOST', 'localhost')}:"
             f"{os.environ.get('SCORECARD_PG_PORT', '5432')}/{os.environ.get('SCORECARD_PG_DATABASE', 'scorecard')}"
         )
-    job = defs.resolve_job_def("nightly_scorecard")
+    scheme = load_scheme(os.environ["SCORECARD_CONFIG"])
+    job = build_defs(scheme.grain, scheme.first_period).resolve_job_def("nightly_scorecard")
+    keys = job.partitions_def.get_partition_keys()
+    if period_from or period_to:
+        period_from, period_to = period_from or period_to, period_to or period_from
+        echo(f"periods   {period_from} to {period_to} (the other periods keep their published rows)")
+    else:  # every partition: dbt refreshes every period that is not closed
+        period_from, period_to = keys[0], keys[-1]
+    tags = {RANGE_START: period_from, RANGE_END: period_to}
     instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     # Dagster's console log is the progress output; DEBUG (every engine event) only on request.
     run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False, tags=tags)
     outcome = RunOutcome(
         run_id=result.run_id,
         success=result.success,

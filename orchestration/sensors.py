@@ -6,12 +6,12 @@ publish step itself; `scorecard run` records its own failed runs)."""
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster import (
     DefaultSensorStatus,
     RunFailureSensorContext,
-    RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -22,7 +22,7 @@ from dagster import (
 from .ingest import EXTENSIONS
 from .resources import ScorecardSettings
 from .run_records import failure_reason, record_failed_run
-from .schedules import nightly_scorecard_job
+from .schedules import nightly_run_request, nightly_scorecard_job
 
 
 @run_failure_sensor(monitored_jobs=[nightly_scorecard_job], name="record_failed_runs")
@@ -85,9 +85,11 @@ def landing_drop_sensor(context: SensorEvaluationContext, settings: ScorecardSet
     return SensorResult(
         cursor=json.dumps(state, sort_keys=True),
         run_requests=[
-            RunRequest(
+            nightly_run_request(  # the nightly window: open and previous period
+                settings,
+                datetime.now(UTC),
                 run_key=f"landing-{digest}",
                 tags={"scorecard/trigger": "landing_drop", "scorecard/landing_changes": summary},
             )
-        ]
+        ],
     )

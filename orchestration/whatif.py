@@ -146,6 +146,8 @@ def run_what_if(
             published_labels = _labels(con)
             fingerprint = scorecard_fingerprint(con, period)
             write_cfg_tables(con, alternative)
+            # every period is recomputed under the alternative scheme, closed ones too (a copy)
+            con.execute("delete from raw.cfg_closed_periods")
         if echo:
             echo(f"recomputing grades in a copy of {published_path} (dbt run --select {selection}) ...")
         _run_dbt(copy, selection, alt_vars, Path(tmp))
@@ -154,8 +156,15 @@ def run_what_if(
             new = [g for g in _labels(alt) if g not in published_labels]
             labels = published_labels[:-1] + new + ["insufficient_data"]
     result = _compare(
-        Path(config).resolve(), published_path, period, labels, published_rows, alternative_rows, selection,
-        time.perf_counter() - started, fingerprint,
+        Path(config).resolve(),
+        published_path,
+        period,
+        labels,
+        published_rows,
+        alternative_rows,
+        selection,
+        time.perf_counter() - started,
+        fingerprint,
     )
     _write_reports(result, Path(out_dir) if out_dir else reports_dir(published_path) / "whatif")
     if out_dir is None:  # the period's director report shows the what-ifs computed on its grades
@@ -436,11 +445,13 @@ def format_text(result: WhatIfResult, *, all_subjects: bool = False) -> str:
         lines.append("  " + " " * first + "".join(f"{g:>{widths[g]}}" for g in result.labels) + f"{'total':>8}")
         for row in lv.matrix:
             lines.append(
-                f"  {row['label']:<{first}}" + "".join(f"{row['counts'][g]:>{widths[g]}}" for g in result.labels)
+                f"  {row['label']:<{first}}"
+                + "".join(f"{row['counts'][g]:>{widths[g]}}" for g in result.labels)
                 + f"{row['total']:>8}"
             )
         lines.append(
-            f"  {'total':<{first}}" + "".join(f"{lv.column_totals[g]:>{widths[g]}}" for g in result.labels)
+            f"  {'total':<{first}}"
+            + "".join(f"{lv.column_totals[g]:>{widths[g]}}" for g in result.labels)
             + f"{lv.subjects:>8}"
         )
         if lv.tau is None:
@@ -460,4 +471,3 @@ def format_text(result: WhatIfResult, *, all_subjects: bool = False) -> str:
     if result.director_path:
         lines.append(f"director report with the what-if section: {result.director_path}")
     return "\n".join(lines)
-

@@ -2,7 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
 
-from ..closed_periods import freeze_closed_periods
+from ..closed_periods import CLOSED_PERIODS_DDL, write_period_status
 from ..config.scheme import cfg_rows
 from ..publish import start_build
 from ..resources import ScorecardSettings
@@ -15,17 +15,21 @@ CFG_TABLES = {
     ),
     "cfg_scoring_points": "scheme_id varchar, indicator varchar, seq integer, x double, y double",
     "cfg_grade_bands": "seq integer, label varchar, min_score decimal(9,2), bonus_coefficient decimal(9,4)",
+    # closed periods (scheme file + close/reopen commands): kept out of dbt's refresh window
+    "cfg_closed_periods": CLOSED_PERIODS_DDL,
 }
 
 
 def write_cfg_tables(con, scheme) -> dict[str, int]:
     rows = cfg_rows(scheme)
     con.execute("create schema if not exists raw")
-    for table, ddl in CFG_TABLES.items():
-        con.execute(f"create or replace table raw.{table} ({ddl})")
+    for table in rows:  # cfg_closed_periods: closed_periods.write_period_status
+        con.execute(f"create or replace table raw.{table} ({CFG_TABLES[table]})")
         if rows[table]:
             marks = ", ".join("?" for _ in rows[table][0])
             con.executemany(f"insert into raw.{table} values ({marks})", [list(r) for r in rows[table]])
+    # no closed period unless the run writes them (closed_periods.write_period_status)
+    con.execute(f"create table if not exists raw.cfg_closed_periods ({CFG_TABLES['cfg_closed_periods']})")
     return {t: len(r) for t, r in rows.items()}
 
 
@@ -43,7 +47,8 @@ def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
     with connect(build) as con:
         ensure_audit_tables(con)
         counts = write_cfg_tables(con, scheme)
-        closed = freeze_closed_periods(con, list(scheme.closed_periods), settings.warehouse)
+        closed = write_period_status(con, list(scheme.closed_periods), settings.warehouse)
+        counts["cfg_closed_periods"] = len(closed)
     if closed:
         context.log.info(f"closed periods (published grades frozen): {', '.join(closed)}")
     for table, n in counts.items():

@@ -12,11 +12,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetSpec, Failure
+from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from ..config.scheme import dbt_vars
 from ..faults import maybe_kill
+from ..periods import period_partitions, window_vars
 from ..resources import DBT_PROJECT_DIR, ScorecardSettings
 from ..validation.dbt_results import record_dbt_results
 from ..warehouse import connect, ensure_audit_tables
@@ -49,7 +50,9 @@ def dbt_run_vars(settings: ScorecardSettings) -> dict[str, Any]:
 
 
 @cache
-def scorecard_dbt_assets():
+def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None):
+    """The dbt models, partitioned by the evaluation periods of `grain` (orchestration/periods.py): a
+    run over a partition range rebuilds those periods only, a run without one every period."""
     project = dbt_project()
     if not project.manifest_path.exists():
         raise FileNotFoundError(
@@ -60,13 +63,15 @@ def scorecard_dbt_assets():
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=ScorecardTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        partitions_def=period_partitions(grain, first_period),
+        backfill_policy=BackfillPolicy.single_run(),  # a backfill of a range is one dbt build
     )
     def scorecard_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: ScorecardSettings):
         """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check.
 
         Test results and failing rows go to the audit ledger; a failing error-severity test (or a
         model error) fails this step, so nothing downstream of it runs; warnings do not."""
-        run_vars = dbt_run_vars(settings) | {"run_id": context.run_id}
+        run_vars = dbt_run_vars(settings) | {"run_id": context.run_id} | window_vars(context)
         # profiles.yml reads SCORECARD_DBT_DATABASE: dbt builds in the run's copy. Set only while the
         # dbt process starts (it inherits the environment), not for the rest of this process.
         previous = os.environ.get("SCORECARD_DBT_DATABASE")

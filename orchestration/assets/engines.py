@@ -14,6 +14,7 @@ from dagster import AssetExecutionContext, AssetKey, Definitions, Failure, Mater
 
 from ..engines import selected_engine
 from ..engines.postgres import PostgresTarget, build_dbt, load_audit, load_raw
+from ..periods import partition_keys, window_vars
 from ..resources import ScorecardSettings
 from .dbt import dbt_run_vars
 
@@ -28,7 +29,9 @@ from .dbt import dbt_run_vars
 )
 def postgres_warehouse(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
     target = PostgresTarget.from_env()
-    run_vars = dbt_run_vars(settings) | {"run_id": context.run_id}
+    scheme = settings.scheme()  # the DuckDB build's refresh window (the run's partition range)
+    window = window_vars(context, partition_keys(scheme.grain, scheme.first_period))
+    run_vars = dbt_run_vars(settings) | {"run_id": context.run_id} | window
     started = time.perf_counter()
     raw = load_raw(settings.warehouse, target)
     loaded = time.perf_counter()

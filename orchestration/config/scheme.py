@@ -164,6 +164,7 @@ class Scheme(_Strict):
     anomalies: dict[str, Any] = Field(default_factory=dict)
     encodings: dict[str, str] = Field(default_factory=dict)  # per entity, e.g. {"crm/reps": "gb18030"}
     closed_periods: list[str] = Field(default_factory=list)  # e.g. [2026-Q1]: published grades frozen
+    first_period: str | None = None  # first Dagster partition (label of the grain); default: first of 2020
 
     @field_validator("timezone")
     @classmethod
@@ -214,12 +215,14 @@ def _anomaly_errors(anomalies: dict[str, Any]) -> list[str]:
 
 
 def _semantic_errors(s: Scheme) -> list[str]:
-    from ..closed_periods import label_error
+    from ..periods import label_error
 
     errors: list[str] = _anomaly_errors(s.anomalies)
     for i, label in enumerate(s.closed_periods):
         if (err := label_error(label, s.grain)) is not None:
             errors.append(f"closed_periods[{i}]: {err}")
+    if s.first_period is not None and (err := label_error(s.first_period, s.grain)) is not None:
+        errors.append(f"first_period: {err}")
     if len(set(s.closed_periods)) != len(s.closed_periods):
         errors.append("closed_periods: a period is listed twice")
     for key, n in s.min_sample.items():

@@ -97,7 +97,7 @@ def column_type(column: str) -> str:
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """All 15 entity tables and the 3 cfg tables of schema raw, empty, typed as ingestion writes them."""
+    """All 15 entity tables and the 4 cfg tables of schema raw, empty, typed as ingestion writes them."""
     con.execute("create schema if not exists raw")
     for table, columns in ENTITIES.items():
         defs = ", ".join(f"{c} {column_type(c)}" for c in columns.split())
@@ -114,6 +114,7 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         "create table raw.cfg_grade_bands (seq integer, label varchar, min_score decimal(9,2), "
         "bonus_coefficient decimal(9,4))"
     )
+    con.execute("create table raw.cfg_closed_periods (period varchar)")  # no closed period
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], current: bool = True) -> None:

@@ -2,12 +2,19 @@
 
 import json
 import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
+from dagster import DagsterInstance, RunRequest, SkipReason, build_schedule_context, build_sensor_context
 
 from orchestration.definitions import defs
 from orchestration.resources import ScorecardSettings
+from orchestration.schedules import nightly_schedule
 from orchestration.sensors import landing_drop_sensor
+
+CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "scorecard.yml")  # quarterly, Asia/Shanghai
+RANGE = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 def evaluate(settings, cursor, instance):
@@ -20,13 +27,17 @@ def test_sensor_starts_the_nightly_job_on_a_new_drop(tmp_path):
     (landing / "crm/deals").mkdir(parents=True)
     first = landing / "crm/deals/2026-11-22.csv"
     first.write_text("deal_id\nD1\n", encoding="utf-8")
-    settings = ScorecardSettings(landing=str(landing), config="unused.yml", warehouse=str(tmp_path / "w.duckdb"))
+    settings = ScorecardSettings(landing=str(landing), config=CONFIG, warehouse=str(tmp_path / "w.duckdb"))
     instance = DagsterInstance.ephemeral()
     assert defs.resolve_sensor_def("landing_drop_sensor").job_name == "nightly_scorecard"
 
     result = evaluate(settings, None, instance)  # first look: the files there are a drop
     assert len(result.run_requests) == 1 and isinstance(result.run_requests[0], RunRequest)
     cursor = result.cursor
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the nightly window: previous + open quarter
+    q = (today.month - 1) // 3 + 1
+    previous = f"{today.year}-Q{q - 1}" if q > 1 else f"{today.year - 1}-Q4"
+    assert tuple(result.run_requests[0].tags[k] for k in RANGE) == (previous, f"{today.year}-Q{q}")
     assert json.loads(cursor) == {"crm/deals/2026-11-22.csv": [first.stat().st_size, first.stat().st_mtime_ns]}
 
     nothing = evaluate(settings, cursor, instance)  # nothing new: no run
@@ -48,3 +59,17 @@ def test_sensor_starts_the_nightly_job_on_a_new_drop(tmp_path):
     first.unlink()
     deleted = evaluate(settings, changed.cursor, instance)
     assert deleted.run_requests[0].tags["scorecard/landing_changes"] == "1 deleted"
+
+
+def test_nightly_schedule_refreshes_the_open_and_the_previous_period(tmp_path):
+    settings = ScorecardSettings(landing=str(tmp_path), config=CONFIG, warehouse=str(tmp_path / "w.duckdb"))
+    shanghai = ZoneInfo("Asia/Shanghai")
+    for tick, window in (
+        (datetime(2026, 4, 1, 2, 0, tzinfo=shanghai), ("2026-Q1", "2026-Q2")),  # first night of Q2
+        (datetime(2026, 1, 15, 2, 0, tzinfo=shanghai), ("2025-Q4", "2026-Q1")),  # across the year
+        (datetime(2026, 3, 31, 17, 30, tzinfo=ZoneInfo("UTC")), ("2026-Q1", "2026-Q2")),  # 01:30 local on 04-01
+    ):
+        ctx = build_schedule_context(scheduled_execution_time=tick, resources={"settings": settings})
+        request = nightly_schedule(ctx)
+        assert tuple(request.tags[k] for k in RANGE) == window
+        assert request.tags["scorecard/trigger"] == "schedule"

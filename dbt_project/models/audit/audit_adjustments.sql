@@ -28,3 +28,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

@@ -31,6 +31,9 @@ new_flags as (
     left join seen
         on flags.flag_id = seen.flag_id
     where seen.flag_id is null
+        -- only the run's refresh window is published: a flag of a closed period is first seen
+        -- when the period is reopened and rebuilt (macros/refresh_window.sql)
+        and {{ in_refresh_window('flags.period') }}
 
 ),
 {% else %}

@@ -31,3 +31,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

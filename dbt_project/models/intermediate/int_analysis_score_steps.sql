@@ -146,13 +146,21 @@ composites as (
 
 ),
 
-with_previous as (
+with_lag as (
 
     select
         *,
-        lag(composite_score) over (partition by level, subject_id order by period_start) as previous_composite_score,
+        lag(composite_score) over (partition by level, subject_id order by period_start)
+            as recomputed_previous_composite_score,
         lag(period) over (partition by level, subject_id order by period_start) as previous_period
     from composites
+
+),
+
+with_previous as (
+
+    -- a closed previous period: progress from its published composite, as in the scorecard mart
+    {{ progress_baseline('with_lag', ref('scorecard')) }}
 
 ),
 

@@ -94,3 +94,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

@@ -197,3 +197,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

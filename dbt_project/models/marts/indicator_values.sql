@@ -59,3 +59,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

@@ -171,3 +171,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

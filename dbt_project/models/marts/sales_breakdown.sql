@@ -248,3 +248,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

@@ -51,3 +51,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

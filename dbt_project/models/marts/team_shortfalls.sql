@@ -152,3 +152,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

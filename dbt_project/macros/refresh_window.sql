@@ -1,0 +1,67 @@
+{#- The refresh window of a run: the periods whose rows the per-period marts and audit tables rebuild.
+
+    The per-period models (marts/, audit/ except the keyed anomaly_flag_history) are incremental. In a
+    run on an existing warehouse, their pre-hook clear_refresh_window() deletes the rows of the window
+    and the model inserts the window's rows again (refresh_window_filter() in its final select); rows
+    outside the window stay exactly as published. On a first build (no table yet) every period is built.
+
+    The window is every period
+      - from var('period_from') to var('period_to') (labels of the grain; either null = open-ended;
+        the orchestration passes the run's Dagster partition range, none = every period), and
+      - not closed: raw.cfg_closed_periods, written by the run from the scheme file's closed_periods
+        and the close-period / reopen-period ledger (orchestration/closed_periods.py).
+    Labels of one grain sort as text in time order (2026-Q1 < 2026-Q2, 2026-02 < 2026-10), so the
+    bounds are text comparisons. -#}
+
+{% macro in_refresh_window(column='period') -%}
+    ({{ column }} not in (select period from {{ source('raw', 'cfg_closed_periods') }})
+    {%- if var('period_from', none) %} and {{ column }} >= {{ dbt.string_literal(var('period_from')) }}{% endif %}
+    {%- if var('period_to', none) %} and {{ column }} <= {{ dbt.string_literal(var('period_to')) }}{% endif %})
+{%- endmacro %}
+
+{#- where-clause of a per-period model's final select: only the window when the table exists -#}
+{% macro refresh_window_filter(column='period') -%}
+    {%- if is_incremental() %}
+where {{ in_refresh_window(column) }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- pre-hook of the per-period models: delete the window's rows before they are inserted again.
+    Keyed incremental models (a unique_key, like anomaly_flag_history) are left alone. -#}
+{% macro clear_refresh_window(column='period') -%}
+    {%- if execute and is_incremental() and config.get('unique_key') is none -%}
+        delete from {{ this }} where {{ in_refresh_window(column) }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- progress_baseline(cte, frozen_scorecard): select of the CTE `cte` (a composite per period, level and
+    subject with lag()'s recomputed_previous_composite_score and previous_period) adding
+    previous_composite_score, the baseline of the progress points: when the previous period is closed,
+    its published (frozen) composite, so progress agrees with the grades analysts see; otherwise the
+    recomputed one. `frozen_scorecard` is a relation holding the closed periods' published rows (the
+    scorecard mart itself, or none on a first build). -#}
+{% macro progress_baseline(cte, frozen_scorecard) -%}
+    select
+        {{ cte }}.*,
+        {% if frozen_scorecard is not none -%}
+        case
+            when frozen.period is not null then frozen.composite_score
+            else {{ cte }}.recomputed_previous_composite_score
+        end
+        {%- else -%}
+        {{ cte }}.recomputed_previous_composite_score
+        {%- endif %} as previous_composite_score
+    from {{ cte }}
+    {%- if frozen_scorecard is not none %}
+    left join (
+        select period, level, subject_id, composite_score
+        from {{ frozen_scorecard }}
+        where period in (select period from {{ source('raw', 'cfg_closed_periods') }})
+    ) as frozen
+        on {{ cte }}.previous_period = frozen.period
+        and {{ cte }}.level = frozen.level
+        and {{ cte }}.subject_id = frozen.subject_id
+    {%- endif %}
+{%- endmacro %}

@@ -1,0 +1,134 @@
+"""Period partitions, backfills and closed periods, on one warehouse's timeline (tiny sample, seed 1).
+
+W: backfill 2026-Q1..Q4 into an empty warehouse; X: one run without --period on another warehouse.
+Then, in W only: close 2026-Q1, a late Q1 deal lands, the nightly-style run over Q2..Q4 keeps Q1
+frozen and reports the late row; reopen Q1 and rebuild Q1 alone: only Q1 changes, by the late deal.
+"""
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from orchestration.config.scheme import SchemeError, parse_scheme
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = "2026-12-31T23:59:59+08:00"
+PERIOD_MARTS = (
+    "scorecard",
+    "indicator_values",
+    "score_statement",
+    "team_shortfalls",
+    "rep_feedback",
+    "complaint_pareto",
+    "improvement_tracking",
+    "sales_breakdown",
+    "anomaly_flags",
+)
+LATE_AMOUNT = 9_000_000
+
+
+def run(landing: Path, warehouse: Path, *period_args: str) -> None:
+    args = ["run", "--landing", str(landing), "--config", str(ROOT / "config" / "scorecard.yml")]
+    args += ["--warehouse", str(warehouse), "--as-of", AS_OF, "--log-level", "WARNING", *period_args]
+    assert main(args) == 0
+
+
+def period_hashes(warehouse: Path) -> dict[tuple[str, str], tuple]:
+    """(mart, period) -> (rows, order-free content hash); anomaly_flags without its clock columns."""
+    out = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in PERIOD_MARTS:
+            drop = " exclude (first_run_id, first_seen_at)" if table == "anomaly_flags" else ""
+            for period, n, h in con.execute(
+                f"select period, count(*), bit_xor(hash(t::varchar)) from (select *{drop} from marts.{table}) t "
+                "group by period"
+            ).fetchall():
+                out[(table, period)] = (n, h)
+    return out
+
+
+def of(hashes: dict, period: str) -> dict:
+    return {k: v for k, v in hashes.items() if k[1] == period}
+
+
+def collection(warehouse: Path, rep: str) -> tuple[Decimal, Decimal]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            "select numerator, denominator from marts.indicator_values "
+            "where period = '2026-Q1' and level = 'rep' and subject_id = ? and indicator = 'collection_rate'",
+            [rep],
+        ).fetchone()
+
+
+def test_scheme_validates_period_labels():
+    base = {"schemes": {}, "grades": [{"label": "A", "min": None}]}
+    with pytest.raises(SchemeError) as exc:
+        parse_scheme(base | {"closed_periods": ["2026-Q5", "2026-03"], "first_period": "2026-13"})
+    text = str(exc.value)
+    assert "closed_periods[0]" in text and "closed_periods[1]" in text and "like 2026-Q1" in text
+    assert "first_period: '2026-13' is not a quarter label" in text
+
+
+def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch):
+    for env in ("SCORECARD_LANDING", "SCORECARD_CONFIG", "SCORECARD_WAREHOUSE", "SCORECARD_AS_OF"):
+        monkeypatch.delenv(env, raising=False)
+    assert main(["sample", "--out", str(tmp_path / "s"), "--seed", "1", "--scale", "tiny"]) == 0
+    landing, w, x = tmp_path / "s" / "landing", tmp_path / "w" / "w.duckdb", tmp_path / "x" / "x.duckdb"
+
+    # a backfill of the four quarters equals a run without --period, mart by mart, period by period
+    run(landing, w, "--from", "2026-Q1", "--to", "2026-Q4")
+    run(landing, x)
+    reference = period_hashes(x)
+    assert {p for _, p in reference} == {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"}
+    assert len(of(reference, "2026-Q1")) == len(PERIOD_MARTS)
+    assert period_hashes(w) == reference
+
+    # bad windows stop before anything runs
+    assert main(["run", "--landing", str(landing), "--warehouse", str(w), "--period", "2026-Q9"]) == 2
+    assert main(["run", "--landing", str(landing), "--warehouse", str(w), "--from", "2026-Q3", "--to", "2026-Q1"]) == 2
+
+    # close Q1; a won Q1 deal of 9,000,000 CNY lands late
+    assert main(["close-period", "2026-Q1", "--warehouse", str(w), "--reason", "Q1 bonuses paid"]) == 0
+    assert main(["close-period", "2026-Q7", "--warehouse", str(w)]) == 2  # not a quarter
+    deals = (landing / "crm/deals/2026-03-31.csv").read_text(encoding="utf-8").splitlines()
+    cols = deals[0].split(",")
+    won = next(line.split(",") for line in deals[1:] if line.split(",")[cols.index("stage")] == "won")
+    rep = won[cols.index("rep_id")]
+    won[cols.index("deal_id")] = "D-LATE-1"
+    won[cols.index("amount")] = won[cols.index("collected_amount")] = str(LATE_AMOUNT)
+    won[cols.index("currency")] = "CNY"
+    won[cols.index("closed_on")] = "2026-02-15"
+    won[cols.index("updated_at")] = "2026-12-20T10:00:00+08:00"
+    (landing / "crm/deals/2026-12-20_late.csv").write_text(deals[0] + "\n" + ",".join(won) + "\n", encoding="utf-8")
+
+    # Q2..Q4 rebuilt: Q1 closed, its late deal kept and reported; Q2's progress is measured against the
+    # published Q1 composite, so every period still equals the reference
+    run(landing, w, "--from", "2026-Q2", "--to", "2026-Q4")
+    assert period_hashes(w) == reference
+    with duckdb.connect(str(w), read_only=True) as con:
+        assert con.execute("select count(*) from raw.crm__deals where deal_id = 'D-LATE-1'").fetchone()[0] == 1
+        last_run = "(select run_id from audit.runs order by started_at desc limit 1)"
+        late = con.execute(
+            "select row_key, bad_value from audit.validation_failures "
+            f"where check_name = 'late_row_for_closed_period' and run_id = {last_run}"
+        ).fetchall()
+        assert late == [("D-LATE-1", "2026-Q1")]
+        assert con.execute(
+            "select period, status, reason from audit.period_status where source = 'command'"
+        ).fetchall() == [("2026-Q1", "closed", "Q1 bonuses paid")]
+        assert con.execute("select period from raw.cfg_closed_periods").fetchall() == [("2026-Q1",)]
+    numerator, denominator = collection(w, rep)
+
+    # reopened and rebuilt alone: Q1 now holds the deal (numerator and denominator + 9,000,000 exactly);
+    # Q2..Q4 are outside the window and keep their rows
+    assert main(["reopen-period", "2026-Q1", "--warehouse", str(w)]) == 0
+    run(landing, w, "--period", "2026-Q1")
+    assert collection(w, rep) == (numerator + LATE_AMOUNT, denominator + LATE_AMOUNT)
+    after = period_hashes(w)
+    for period in ("2026-Q2", "2026-Q3", "2026-Q4"):
+        assert of(after, period) == of(reference, period)
+    changed = {mart for (mart, period), v in of(after, "2026-Q1").items() if reference[(mart, period)] != v}
+    assert {"scorecard", "indicator_values", "sales_breakdown", "score_statement"} <= changed

@@ -8,7 +8,15 @@ writes beside the published warehouse: <warehouse dir>/reports/director/<period>
 
 from pathlib import Path
 
-from dagster import AssetExecutionContext, AssetKey, Definitions, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Definitions,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from ..reports.director import render_all_periods
 from ..resources import ScorecardSettings
@@ -27,6 +35,7 @@ ANALYSIS_MARTS = (
 
 
 @asset(
+    backfill_policy=BackfillPolicy.single_run(),  # a partition range is one run
     name="director_report",
     group_name="report",
     deps=[AssetKey(["marts", name]) for name in ANALYSIS_MARTS],

@@ -1,6 +1,6 @@
 """The scheme file, validated, written as the cfg_* tables dbt scores with."""
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, multi_asset
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, MaterializeResult, multi_asset
 
 from ..closed_periods import CLOSED_PERIODS_DDL, write_period_status
 from ..config.scheme import cfg_rows
@@ -34,6 +34,7 @@ def write_cfg_tables(con, scheme) -> dict[str, int]:
 
 
 @multi_asset(
+    backfill_policy=BackfillPolicy.single_run(),  # a partition range is one run
     specs=[AssetSpec(AssetKey(["raw", t]), group_name="ingest", description=f"Scheme file as {t}") for t in CFG_TABLES],
     can_subset=False,
 )

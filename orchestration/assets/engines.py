@@ -10,7 +10,7 @@ empty and the asset graph is unchanged.
 
 import time
 
-from dagster import AssetExecutionContext, AssetKey, Definitions, Failure, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Definitions, Failure, MaterializeResult, asset
 
 from ..engines import selected_engine
 from ..engines.postgres import PostgresTarget, build_dbt, load_audit, load_raw
@@ -20,6 +20,7 @@ from .dbt import dbt_run_vars
 
 
 @asset(
+    backfill_policy=BackfillPolicy.single_run(),  # a partition range is one run
     name="postgres_warehouse",
     group_name="publish",
     deps=[AssetKey(["published_warehouse"])],

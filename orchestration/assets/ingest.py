@@ -1,6 +1,6 @@
 """Ingestion assets: one per entity of the landing folder (CONTRACT.md)."""
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, MaterializeResult, asset
 
 from ..closed_periods import closed_periods, report_late_rows
 from ..contract.spec import EntitySpec, entity_specs
@@ -13,6 +13,7 @@ from .config import CFG_TABLES
 
 def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
     @asset(
+        backfill_policy=BackfillPolicy.single_run(),  # a partition range is one run
         key=AssetKey(["raw", spec.table]),
         group_name="ingest",
         deps=[AssetKey(["raw", t]) for t in CFG_TABLES],  # the scheme validates before any ingestion

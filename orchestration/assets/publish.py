@@ -2,7 +2,15 @@
 
 from datetime import UTC, datetime
 
-from dagster import AssetExecutionContext, AssetKey, Definitions, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Definitions,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from ..publish import publish
 from ..resources import ScorecardSettings
@@ -10,6 +18,7 @@ from ..run_records import record_run
 
 
 @asset(
+    backfill_policy=BackfillPolicy.single_run(),  # a partition range is one run
     name="published_warehouse",
     group_name="publish",
     deps=[AssetKey(["marts", "scorecard"]), AssetKey(["marts", "indicator_values"]), AssetKey(["auditor_report"])],

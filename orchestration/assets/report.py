@@ -7,7 +7,15 @@ run are written to audit.runs by the runner after the job ends: the runner rende
 more then (a failed run, whose later steps are skipped, gets its report that way too).
 """
 
-from dagster import AssetExecutionContext, AssetKey, Definitions, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    Definitions,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from ..reports.auditor import build_auditor_report
 from ..resources import ScorecardSettings
@@ -15,6 +23,7 @@ from ..warehouse import reports_dir
 
 
 @asset(
+    backfill_policy=BackfillPolicy.single_run(),  # a partition range is one run
     name="auditor_report",
     group_name="report",
     # after the dbt build: the scorecard, adjustments and flags it reads are up to date (dbt builds

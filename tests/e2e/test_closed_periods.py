@@ -1,10 +1,14 @@
 """Period partitions, backfills and closed periods, on one warehouse's timeline (tiny sample, seed 1).
 
-W: backfill 2026-Q1..Q4 into an empty warehouse; X: one run without --period on another warehouse.
+W: a backfill of 2026-Q1..Q4 into an empty warehouse with the `dagster` CLI (a partition range in one
+run); X: one `scorecard run` without --period on another warehouse.
 Then, in W only: close 2026-Q1, a late Q1 deal lands, the nightly-style run over Q2..Q4 keeps Q1
 frozen and reports the late row; reopen Q1 and rebuild Q1 alone: only Q1 changes, by the late deal.
 """
 
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,7 +83,19 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch):
     landing, w, x = tmp_path / "s" / "landing", tmp_path / "w" / "w.duckdb", tmp_path / "x" / "x.duckdb"
 
     # a backfill of the four quarters equals a run without --period, mart by mart, period by period
-    run(landing, w, "--from", "2026-Q1", "--to", "2026-Q4")
+    env = os.environ | {
+        "SCORECARD_LANDING": str(landing),
+        "SCORECARD_CONFIG": str(ROOT / "config" / "scorecard.yml"),
+        "SCORECARD_WAREHOUSE": str(w),
+        "SCORECARD_AS_OF": AS_OF,
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    (tmp_path / "dagster_home").mkdir()
+    dagster = Path(sys.executable).parent / "dagster"
+    cli = [str(dagster), "asset", "materialize", "-m", "orchestration.definitions", "--select", "*"]
+    done = subprocess.run([*cli, "--partition-range", "2026-Q1...2026-Q4"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert '"period_from": "2026-Q1", "period_to": "2026-Q4"' in done.stderr  # dbt got the window
     run(landing, x)
     reference = period_hashes(x)
     assert {p for _, p in reference} == {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"}

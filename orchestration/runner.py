@@ -26,6 +26,7 @@ class RunOutcome:
     checks_by_kind: list[tuple] = field(default_factory=list)  # (kind, passed, warned, failed)
     grades: list[tuple] = field(default_factory=list)
     flags: int | None = None
+    closed_periods: list[str] = field(default_factory=list)  # kept out of every refresh window
     report: Path | None = None
     files: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> status -> files (manifest)
     deleted_files: list[tuple[str, str]] = field(default_factory=list)  # (entity, path) deleted this run
@@ -66,6 +67,10 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
             ).fetchall()
         except duckdb.CatalogException:
             pass
+        try:
+            outcome.closed_periods = [r[0] for r in con.execute("select period from raw.cfg_closed_periods order by 1")]
+        except duckdb.CatalogException:
+            outcome.closed_periods = []
         try:
             outcome.flags = con.execute("select count(*) from marts.anomaly_flags").fetchone()[0]
         except duckdb.CatalogException:
@@ -160,6 +165,8 @@ def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -
         echo("  files: " + ", ".join(f"{n} {st}" for st, n in tally.items()) + " (audit.file_manifest)")
     for entity, path in o.deleted_files:
         echo(f"  DELETED {entity}: {path} (its rows were removed from raw)")
+    if o.closed_periods:
+        echo(f"  closed periods (published rows kept): {', '.join(o.closed_periods)}")
     echo(f"  checks: {o.checks_passed} passed, {o.checks_failed} failed")
     for kind, passed, warned, failed in o.checks_by_kind:
         echo(f"    {kind:<20} {passed:>5} passed {warned:>5} warned (non-blocking) {failed:>5} failed (blocking)")

@@ -76,7 +76,7 @@ def test_scheme_validates_period_labels():
     assert "first_period: '2026-13' is not a quarter label" in text
 
 
-def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch):
+def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
     for env in ("SCORECARD_LANDING", "SCORECARD_CONFIG", "SCORECARD_WAREHOUSE", "SCORECARD_AS_OF"):
         monkeypatch.delenv(env, raising=False)
     assert main(["sample", "--out", str(tmp_path / "s"), "--seed", "1", "--scale", "tiny"]) == 0
@@ -122,7 +122,11 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch):
 
     # Q2..Q4 rebuilt: Q1 closed, its late deal kept and reported; Q2's progress is measured against the
     # published Q1 composite, so every period still equals the reference
+    capsys.readouterr()
     run(landing, w, "--from", "2026-Q2", "--to", "2026-Q4")
+    printed = capsys.readouterr().out
+    assert "periods   2026-Q2 to 2026-Q4 (the other periods keep their published rows)" in printed
+    assert "  closed periods (published rows kept): 2026-Q1" in printed
     assert period_hashes(w) == reference
     with duckdb.connect(str(w), read_only=True) as con:
         assert con.execute("select count(*) from raw.crm__deals where deal_id = 'D-LATE-1'").fetchone()[0] == 1

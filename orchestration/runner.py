@@ -68,7 +68,9 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
         except duckdb.CatalogException:
             pass
         try:
-            outcome.closed_periods = [r[0] for r in con.execute("select period from raw.cfg_closed_periods order by 1")]
+            outcome.closed_periods = [
+                r[0] for r in con.execute("select period from raw.cfg_closed_periods order by 1").fetchall()
+            ]
         except duckdb.CatalogException:
             outcome.closed_periods = []
         try:

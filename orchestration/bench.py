@@ -62,6 +62,7 @@ STAGES = (
     "orchestration",
 )
 SAMPLE_SECONDS = 0.05
+LOAD_SECONDS = 5.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -94,15 +95,22 @@ def _tree_rss_kb(root: int) -> int:
 
 
 class RssSampler(threading.Thread):
-    """Samples the RSS of a process tree into [(wall time, kB)] until stopped."""
+    """Samples the RSS of a process tree into [(wall time, kB)] until stopped, and the machine's
+    1-minute load average every LOAD_SECONDS (others share the CPU: every figure says how loaded)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid, self.samples, self._stop_event = pid, [], threading.Event()
+        self.loads: list[float] = []
 
     def run(self) -> None:
+        last_load = 0.0
         while not self._stop_event.is_set():
-            self.samples.append((time.time(), _tree_rss_kb(self.pid)))
+            now = time.time()
+            self.samples.append((now, _tree_rss_kb(self.pid)))
+            if now - last_load >= LOAD_SECONDS:
+                self.loads.append(os.getloadavg()[0])
+                last_load = now
             self._stop_event.wait(SAMPLE_SECONDS)
 
     def stop(self) -> list[tuple[float, int]]:
@@ -116,8 +124,19 @@ class RssSampler(threading.Thread):
         return round(max(inside, default=0) / 1024, 1)
 
 
+def load_summary(loads: list[float]) -> dict:
+    """The 1-minute load average while a child ran: min, mean, max of the samples (2 cores here)."""
+    if not loads:
+        loads = [os.getloadavg()[0]]
+    return {"min": round(min(loads), 2), "mean": round(sum(loads) / len(loads), 2), "max": round(max(loads), 2)}
+
+
+LAST_LOADS: dict[str, list[float]] = {}
+
+
 def run_child(args: list[str], log: Path, env: dict | None = None) -> tuple[float, list[tuple[float, int]], float]:
-    """Run `python -m orchestration.bench <args>`; return (seconds, RSS samples, start time)."""
+    """Run `python -m orchestration.bench <args>`; return (seconds, RSS samples, start time). The
+    load averages sampled meanwhile are left in LAST_LOADS[args[0]]."""
     started = time.time()
     with log.open("w") as out:
         proc = subprocess.Popen(
@@ -131,6 +150,7 @@ def run_child(args: list[str], log: Path, env: dict | None = None) -> tuple[floa
         sampler.start()
         code = proc.wait()
         samples = sampler.stop()
+    LAST_LOADS[args[0]] = sampler.loads
     seconds = time.time() - started
     if code != 0:
         raise RuntimeError(f"bench child {args[0]} failed with exit code {code}; see {log}")
@@ -190,8 +210,23 @@ def _child_pipeline(a: argparse.Namespace) -> None:
     job_started = time.time()
     from dagster import DagsterInstance
 
+    from . import publish
     from .runner import run_pipeline
 
+    copy_seconds: list[float] = []
+    start_build = publish.start_build
+
+    def timed_start_build(published):  # the write-audit-publish copy of the published file
+        t0 = time.time()
+        try:
+            return start_build(published)
+        finally:
+            copy_seconds.append(time.time() - t0)
+
+    publish.start_build = timed_start_build
+    from .assets import config as config_assets  # it imported `start_build` by name
+
+    config_assets.start_build = timed_start_build
     outcome = run_pipeline(echo=lambda _: None, log_level="WARNING")
     finished = time.time()
     steps: dict[str, dict] = {}
@@ -227,6 +262,7 @@ def _child_pipeline(a: argparse.Namespace) -> None:
                 "steps": steps,
                 "dbt_nodes": nodes,
                 "counts": [list(c) for c in outcome.counts],
+                "build_copy_seconds": round(sum(copy_seconds), 3) if copy_seconds else None,
             }
         )
     )
@@ -301,6 +337,10 @@ class ScaleResult:
     dbt_step: str | None = None
     reference_check: dict = field(default_factory=dict)
     incremental: dict = field(default_factory=dict)
+    load: dict = field(default_factory=dict)  # child -> 1-minute load average {min, mean, max}
+    dbt_top_nodes: list = field(default_factory=list)  # the slowest dbt nodes: [unique_id, seconds]
+    build_copy_seconds: float | None = None  # publish.start_build: copy of the published file
+    step_peak_mb: dict = field(default_factory=dict)  # step key -> peak RSS (MB) inside its window
 
     @property
     def stage_sum(self) -> float:
@@ -311,14 +351,15 @@ def classify_step(step: str) -> str:
     s = step.lower()
     if "great_expectations" in s or "check" in s:
         return "validation"
+    # before the name tests below: raw__crm__feedback_self_reported is ingestion, not a report
+    if s.startswith("raw__") or s == "scheme_config" or "ingest" in s:
+        return "ingestion"
     if "anomal" in s:
         return "anomaly_rules"
     if "publish" in s:
         return "publish"
     if "report" in s:
         return "report"
-    if s.startswith("raw__") or s == "scheme_config" or "ingest" in s:
-        return "ingestion"
     if "dbt" in s:
         return "dbt_models"
     return "other"
@@ -329,6 +370,12 @@ def classify_dbt_node(unique_id: str) -> str:
     if kind in ("test", "unit_test"):
         return "validation"
     return "anomaly_rules" if "anomal" in name else "dbt_models"
+
+
+def top_dbt_nodes(events: dict, n: int = 12) -> list[list]:
+    """The n slowest dbt nodes of a run (models, tests, unit tests): [unique_id, seconds]."""
+    nodes = sorted(events.get("dbt_nodes", []), key=lambda x: -x["seconds"])[:n]
+    return [[x["unique_id"], round(x["seconds"], 2)] for x in nodes]
 
 
 def stage_breakdown(events: dict, samples: list[tuple[float, int]]) -> tuple[dict, dict, str | None]:
@@ -365,6 +412,15 @@ def stage_breakdown(events: dict, samples: list[tuple[float, int]]) -> tuple[dic
         stages[st]["seconds"] = round(stages[st]["seconds"], 3)
         stages[st]["peak_mb"] = max((RssSampler.peak_mb(samples, a, b) for a, b in wins), default=0.0)
     return stages, steps, dbt_step
+
+
+def step_peaks(events: dict, samples: list[tuple[float, int]]) -> dict[str, float]:
+    """Peak RSS of the process tree (MB) inside each step's window: which step needs the memory."""
+    return {
+        key: RssSampler.peak_mb(samples, s["start"], s["end"])
+        for key, s in events["steps"].items()
+        if "start" in s and "end" in s
+    }
 
 
 def compare_with_reference(warehouse: Path, reference_db: Path) -> dict:
@@ -447,6 +503,7 @@ def bench_scale(
     res.rows_per_entity = json.loads(counts_file.read_text())
     res.rows = sum(res.rows_per_entity.values())
     res.stages["generation"] = {"seconds": round(sec, 3), "peak_mb": RssSampler.peak_mb(samples)}
+    res.load["generation"] = load_summary(LAST_LOADS["generate"])
     echo(f"[{name}] generated {res.rows:,} rows in {sec:.1f} s")
     landing = sample / "landing"
 
@@ -457,6 +514,7 @@ def bench_scale(
         env,
     )
     res.reference_seconds, res.reference_peak_mb = round(sec, 3), RssSampler.peak_mb(samples)
+    res.load["reference"] = load_summary(LAST_LOADS["reference"])
     echo(f"[{name}] reference script {sec:.1f} s")
 
     warehouse = d / "warehouse" / "scorecard.duckdb"
@@ -481,15 +539,19 @@ def bench_scale(
         env,
     )
     events = json.loads(events_file.read_text())
+    res.load["pipeline"] = load_summary(LAST_LOADS["pipeline"])
     res.success, res.failure = events["success"], events["failure"]
+    res.dbt_top_nodes = top_dbt_nodes(events)
     res.pipeline_seconds, res.pipeline_peak_mb = round(sec, 3), RssSampler.peak_mb(samples)
     stages, res.steps, res.dbt_step = stage_breakdown(events, samples)
+    res.step_peak_mb = step_peaks(events, samples)
     # the child's interpreter start-up before the job started counts as orchestration too
     startup = max(0.0, sec - (events["finished"] - events["started"]))
     stages["orchestration"]["seconds"] = round(stages["orchestration"]["seconds"] + startup, 3)
     stages["orchestration"]["peak_mb"] = res.pipeline_peak_mb
     res.stages.update(stages)
     res.overhead = round(res.pipeline_seconds / res.reference_seconds, 2) if res.reference_seconds else 0.0
+    res.build_copy_seconds = events.get("build_copy_seconds")
     echo(f"[{name}] pipeline {sec:.1f} s, peak {res.pipeline_peak_mb:,.0f} MB, success={res.success}")
     if res.success:
         res.reference_check = compare_with_reference(warehouse, ref_db)
@@ -516,14 +578,22 @@ def bench_scale(
             env,
         )
         ev2 = json.loads((d / "events_incremental.json").read_text())
-        st2, _, _ = stage_breakdown(ev2, samples)
+        st2, steps2, _ = stage_breakdown(ev2, samples)
+        startup = max(0.0, sec - (ev2["finished"] - ev2["started"]))
+        st2["orchestration"]["seconds"] = round(st2["orchestration"]["seconds"] + startup, 3)
         res.incremental = {
             "rows_added": added,
             "seconds": round(sec, 3),
             "peak_mb": RssSampler.peak_mb(samples),
             "success": ev2["success"],
+            "failure": ev2["failure"],
             "share_of_full_run": round(sec / res.pipeline_seconds, 3),
             "stages": st2,
+            "steps": steps2,
+            "step_peak_mb": step_peaks(ev2, samples),
+            "dbt_top_nodes": top_dbt_nodes(ev2),
+            "build_copy_seconds": ev2.get("build_copy_seconds"),
+            "load": load_summary(LAST_LOADS["pipeline"]),
         }
         echo(f"[{name}] re-run with {added:,} new rows: {sec:.1f} s ({sec / res.pipeline_seconds:.0%} of the full run)")
     (d / "result.json").write_text(json.dumps(asdict(res), indent=2))
@@ -561,18 +631,49 @@ def machine() -> dict:
 def markdown_table(results: list[dict]) -> str:
     head = (
         "| scale | input rows | " + " | ".join(s.replace("_", " ") for s in STAGES) + " | pipeline total | "
-        "peak RSS | reference | overhead |"
+        "peak RSS | reference | overhead | load (pipeline) |"
     )
-    lines = [head, "|" + "---|" * (len(STAGES) + 6)]
+    lines = [head, "|" + "---|" * (len(STAGES) + 7)]
     for r in results:
         cells = [
             f"{r['stages'].get(s, {}).get('seconds', 0):.1f} s / {r['stages'].get(s, {}).get('peak_mb', 0):,.0f} MB"
             for s in STAGES
         ]
+        load = r.get("load", {}).get("pipeline")
+        load_cell = f"{load['mean']:.1f} ({load['min']:.1f}-{load['max']:.1f})" if load else "n/a"
         lines.append(
             f"| {r['scale']} | {r['rows']:,} | " + " | ".join(cells) + f" | {r['pipeline_seconds']:.1f} s | "
             f"{r['pipeline_peak_mb']:,.0f} MB | {r['reference_seconds']:.1f} s / {r['reference_peak_mb']:,.0f} MB | "
-            f"{r['overhead']:.1f}x |"
+            f"{r['overhead']:.1f}x | {load_cell} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def incremental_table(results: list[dict]) -> str:
+    """The nightly +1 % re-run on the same warehouse, per stage, against the scale's full run."""
+    stages = [s for s in STAGES if s != "generation"]
+    head = (
+        "| scale | rows added | "
+        + " | ".join(s.replace("_", " ") for s in stages)
+        + " | re-run total | full run | share | peak RSS | build copy | load (re-run) |"
+    )
+    lines = [head, "|" + "---|" * (len(stages) + 8)]
+    for r in results:
+        inc = r.get("incremental") or {}
+        if not inc:
+            continue
+        cells = [
+            f"{inc['stages'].get(s, {}).get('seconds', 0):.1f} s / {inc['stages'].get(s, {}).get('peak_mb', 0):,.0f} MB"
+            for s in stages
+        ]
+        load = inc.get("load")
+        load_cell = f"{load['mean']:.1f} ({load['min']:.1f}-{load['max']:.1f})" if load else "n/a"
+        copy = inc.get("build_copy_seconds")
+        lines.append(
+            f"| {r['scale']} | {inc['rows_added']:,} | "
+            + " | ".join(cells)
+            + f" | {inc['seconds']:.1f} s | {r['pipeline_seconds']:.1f} s | {inc['share_of_full_run']:.0%} | "
+            f"{inc['peak_mb']:,.0f} MB | {'n/a' if copy is None else f'{copy:.1f} s'} | {load_cell} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -586,10 +687,13 @@ def plot(results: list[dict], path: Path) -> None:
     rows = [r["rows"] for r in results]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
     ax1.plot(rows, [r["pipeline_seconds"] for r in results], "o-", label="pipeline total")
-    for st in ("ingestion", "validation", "dbt_models", "anomaly_rules", "orchestration"):
+    for st in ("ingestion", "validation", "dbt_models", "anomaly_rules", "report", "orchestration"):
         ax1.plot(rows, [max(r["stages"][st]["seconds"], 1e-2) for r in results], ".--", label=st.replace("_", " "))
     ax1.plot(rows, [r["stages"]["generation"]["seconds"] for r in results], "s:", label="generation")
     ax1.plot(rows, [r["reference_seconds"] for r in results], "^-", label="reference SQL")
+    inc = [(r["rows"], r["incremental"]["seconds"]) for r in results if r.get("incremental")]
+    if inc:
+        ax1.plot([x for x, _ in inc], [y for _, y in inc], "x", ms=9, label="+1 % nightly re-run")
     lo, hi = min(rows), max(rows)
     base = results[0]["pipeline_seconds"]
     ax1.plot([lo, hi], [base, base * hi / lo], color="grey", lw=0.8, label="linear from smallest")
@@ -607,9 +711,10 @@ def plot(results: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def update_doc(doc: Path, table: str) -> None:
-    """Replace the table between the bench markers of docs/benchmarks.md (the prose is hand-written)."""
-    start, end = "<!-- bench:table:start -->", "<!-- bench:table:end -->"
+def update_doc(doc: Path, table: str, marker: str = "table") -> None:
+    """Replace the text between the bench:<marker> markers of docs/benchmarks.md (the prose is
+    hand-written)."""
+    start, end = f"<!-- bench:{marker}:start -->", f"<!-- bench:{marker}:end -->"
     text = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
     if start not in text:
         text += f"\n{start}\n{end}\n"
@@ -642,10 +747,13 @@ def run_bench(
     results_file.write_text(json.dumps({"machine": machine(), "scales": ordered}, indent=2))
     table = markdown_table(ordered)
     (results_dir / "table.md").write_text(table)
+    inc_table = incremental_table(ordered)
+    (results_dir / "incremental.md").write_text(inc_table)
     if plot_path:
         plot(ordered, plot_path)
     if doc:
         update_doc(doc, table)
+        update_doc(doc, inc_table, "incremental")
     return ordered
 
 

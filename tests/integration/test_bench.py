@@ -10,11 +10,33 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.bench import SCALES, STAGES, classify_step, run_bench
+from orchestration.bench import SCALES, STAGES, classify_step, incremental_table, make_delta_landing, run_bench
+from orchestration.sample.generator import generate
+
+# the 10k scale of the harness (seed 1, 26 reps, rows_scale 0.3): the generator is deterministic
+ROWS_10K = {
+    "crm/teams": 2,
+    "crm/reps": 26,
+    "crm/customers": 450,
+    "crm/deals": 434,
+    "crm/targets": 192,
+    "crm/proposals": 247,
+    "crm/followups": 1120,
+    "crm/interactions": 3652,
+    "crm/feedback_self_reported": 980,
+    "crm/adjustments": 4,
+    "crm/improvement_actions": 81,
+    "crm/rep_devices": 40,
+    "survey/invitations": 2496,
+    "survey/responses": 1326,
+    "tickets/tickets": 331,
+}
 
 
 def test_classify_step_groups_by_name_not_by_list():
     assert classify_step("raw__crm__deals") == "ingestion"
+    assert classify_step("raw__crm__feedback_self_reported") == "ingestion"  # not a report
+    assert classify_step("raw__crm__feedback_self_reported_great_expectations_suite") == "validation"
     assert classify_step("scheme_config") == "ingestion"
     assert classify_step("raw__crm__deals_great_expectations_suite") == "validation"
     assert classify_step("cross_source_checks") == "validation"
@@ -36,7 +58,8 @@ def bench(tmp_path_factory) -> tuple[dict, Path, Path]:
 def test_every_stage_is_timed(bench):
     r, _, _ = bench
     assert r["success"], r["failure"]
-    assert 5_000 < r["rows"] < 20_000
+    assert r["rows_per_entity"] == ROWS_10K
+    assert r["rows"] == sum(ROWS_10K.values()) == 11_381
     reps, rows_scale = SCALES["10k"]
     assert (r["reps"], r["rows_scale"]) == (reps, rows_scale)
     assert set(r["stages"]) == set(STAGES)
@@ -47,6 +70,12 @@ def test_every_stage_is_timed(bench):
     if "publish" in has_step:
         assert r["stages"]["publish"]["seconds"] > 0
     assert r["reference_seconds"] > 0 and r["reference_peak_mb"] > 0
+    # the machine's load is recorded beside every child's figures; the slowest dbt nodes are named
+    assert set(r["load"]) == {"generation", "reference", "pipeline"}
+    assert all(0 <= v["min"] <= v["mean"] <= v["max"] for v in r["load"].values())
+    assert len(r["dbt_top_nodes"]) == 12 and r["dbt_top_nodes"][0][1] >= r["dbt_top_nodes"][-1][1]
+    assert r["build_copy_seconds"] is not None and r["build_copy_seconds"] >= 0
+    assert set(r["step_peak_mb"]) == set(r["steps"]) and max(r["step_peak_mb"].values()) <= r["pipeline_peak_mb"]
     assert r["pipeline_peak_mb"] >= max(v["peak_mb"] for k, v in r["stages"].items() if k != "generation")
 
 
@@ -97,4 +126,42 @@ def test_results_table_and_plot_written(bench):
     assert f"| 10k | {r['rows']:,} |" in table
     doc = (tmp / "benchmarks.md").read_text()
     assert "<!-- bench:table:start -->" in doc and f"| 10k | {r['rows']:,} |" in doc
+    assert "<!-- bench:incremental:start -->" in doc  # no re-run at 10k: the table has its head only
+    assert (results_dir / "incremental.md").read_text().count("\n") == 2
     assert (tmp / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_nightly_delta_adds_one_percent_of_interactions(tmp_path):
+    counts = generate(tmp_path / "s", seed=1, reps=26, rows_scale=0.3)
+    assert counts == ROWS_10K
+    landing, delta = tmp_path / "s" / "landing", tmp_path / "delta"
+    added = make_delta_landing(landing, delta)
+    assert added == round(11_381 * 0.01) == 114
+    originals = sorted(p.relative_to(landing) for p in landing.rglob("*") if p.is_file())
+    assert all((delta / p).is_symlink() and (delta / p).resolve() == (landing / p).resolve() for p in originals)
+    drop = delta / "crm/interactions/nightly_delta.csv"
+    con = duckdb.connect()
+    rows = con.execute(f"select interaction_id, rep_id from read_csv('{drop}', all_varchar = true)").fetchall()
+    assert len(rows) == 114 and all(i.startswith("N") for i, _ in rows)
+    assert len({i for i, _ in rows}) == 114
+
+
+def test_incremental_table_from_results():
+    stages = {s: {"seconds": 1.0, "peak_mb": 100.0} for s in STAGES if s != "generation"}
+    result = {
+        "scale": "1m",
+        "pipeline_seconds": 200.0,
+        "incremental": {
+            "rows_added": 10_291,
+            "seconds": 50.0,
+            "peak_mb": 900.0,
+            "share_of_full_run": 0.25,
+            "stages": stages,
+            "build_copy_seconds": 0.4,
+            "load": {"min": 1.0, "mean": 2.0, "max": 3.0},
+        },
+    }
+    table = incremental_table([result, {"scale": "10k", "incremental": {}}]).splitlines()
+    assert len(table) == 3  # head, rule, one scale (the one without a re-run is left out)
+    assert table[2].startswith("| 1m | 10,291 | 1.0 s / 100 MB |")
+    assert table[2].endswith("| 50.0 s | 200.0 s | 25% | 900 MB | 0.4 s | 2.0 (1.0-3.0) |")

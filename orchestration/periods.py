@@ -93,12 +93,14 @@ def window_vars(context: Any, keys: list[str] | None = None) -> dict[str, str | 
     not partitioned itself (postgres_warehouse) reads the range from the run's tags and needs `keys`."""
     if context.has_partition_key_range:
         start, end = context.partition_key_range.start, context.partition_key_range.end
-        keys = context.assets_def.partitions_def.get_partition_keys()
     else:
-        tags = context.run.tags
-        start, end = tags.get(RANGE_START), tags.get(RANGE_END)
-        if start is None or end is None or not keys:
+        start, end = context.run.tags.get(RANGE_START), context.run.tags.get(RANGE_END)
+        if start is None or end is None:
             return {"period_from": None, "period_to": None}
+    partitions_def = context.assets_def.partitions_def
+    keys = partitions_def.get_partition_keys() if partitions_def is not None else keys
+    if not keys:
+        return {"period_from": start, "period_to": end}
     return {
         "period_from": None if start == keys[0] else start,
         "period_to": None if end == keys[-1] else end,

@@ -18,9 +18,10 @@ from dagster import (
     asset,
 )
 
+from ..periods import partition_keys, window_vars
 from ..reports.director import render_all_periods
 from ..resources import ScorecardSettings
-from ..warehouse import reports_dir
+from ..warehouse import connect, reports_dir
 
 ANALYSIS_MARTS = (
     "scorecard",
@@ -47,10 +48,22 @@ ANALYSIS_MARTS = (
 )
 def director_report(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
     source = settings.build if Path(settings.build).exists() else settings.warehouse
+    scheme = settings.scheme()
+    # the periods the run rebuilt (its partition range, closed periods excepted) and any period
+    # without a report yet; the other periods' marts did not change, nor do their reports
+    window = window_vars(context, partition_keys(scheme.grain, scheme.first_period))
+    with connect(source, read_only=True) as con:
+        closed = {p for (p,) in con.execute("select period from raw.cfg_closed_periods").fetchall()}
+
+    def in_window(period: str) -> bool:
+        lo, hi = window["period_from"], window["period_to"]
+        return period not in closed and (lo is None or period >= lo) and (hi is None or period <= hi)
+
     reports = render_all_periods(
         source,
         out_dir=reports_dir(settings.warehouse) / "director",
-        as_of=settings.as_of_time(settings.scheme()),
+        as_of=settings.as_of_time(scheme),
+        only=in_window,
     )
     for report in reports:
         context.log.info(f"director report {report.period}: {report.path}")

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -125,9 +126,15 @@ def render_director_report(warehouse: str | Path, period: str | None = None, out
 
 
 def render_all_periods(
-    warehouse: str | Path, out_dir: str | Path | None = None, *, as_of: datetime | None = None
+    warehouse: str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    as_of: datetime | None = None,
+    only: Callable[[str], bool] | None = None,
 ) -> list[DirectorReport]:
-    """One report per graded period (what the nightly asset does)."""
+    """One report per graded period (what the nightly asset does). With `only`, the periods it accepts
+    (the run's refresh window) and the periods that have no report yet; the others keep theirs."""
+    out = Path(out_dir) if out_dir else reports_dir(warehouse) / "director"
     with connect(warehouse, read_only=True) as con:
         r = _Reader(con)
         periods = (
@@ -135,6 +142,8 @@ def render_all_periods(
             if r.has("marts.scorecard")
             else []
         )
+    if only is not None:
+        periods = [p for p in periods if only(p) or not (out / f"{file_name(p)}.html").exists()]
     return [build_director_report(warehouse, p, out_dir, as_of=as_of) for p in periods]
 
 

@@ -145,7 +145,11 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
     # reopened and rebuilt alone: Q1 now holds the deal (numerator and denominator + 9,000,000 exactly);
     # Q2..Q4 are outside the window and keep their rows
     assert main(["reopen-period", "2026-Q1", "--warehouse", str(w)]) == 0
+    reports = {p: w.parent / "reports" / "director" / f"{p}.html" for p in ("2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4")}
+    written = {p: path.stat().st_mtime_ns for p, path in reports.items()}
     run(landing, w, "--period", "2026-Q1")
+    # the directors' reports: only the rebuilt period's is written again
+    assert [p for p, path in reports.items() if path.stat().st_mtime_ns != written[p]] == ["2026-Q1"]
     assert collection(w, rep) == (numerator + LATE_AMOUNT, denominator + LATE_AMOUNT)
     after = period_hashes(w)
     for period in ("2026-Q2", "2026-Q3", "2026-Q4"):

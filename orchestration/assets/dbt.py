@@ -3,17 +3,19 @@
 The manifest is prepared by an explicit step (`make setup` runs `dbt parse`), never at import.
 """
 
+import importlib.metadata
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from ..config.scheme import dbt_vars
 from ..faults import maybe_kill
@@ -113,10 +115,28 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
     return scorecard_dbt_models
 
 
+class ScorecardDbtCliResource(DbtCliResource):
+    """DbtCliResource without two steps dagster-dbt takes before every invocation, worth seconds per run
+    and of no use here: `dbt --version` in a subprocess (the dbt of this environment is the dbt-core
+    package installed in it) and an in-process dbt adapter (it loads the profile and every macro) that
+    serves only `fetch_column_metadata` / `fetch_row_counts`, which these assets do not call. Both
+    override private members of dagster-dbt 0.29: if they are renamed, dagster-dbt's own steps run
+    again (slower, not wrong)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(importlib.metadata.version("dbt-core"))
+        return DbtCliResource._cli_version.func(self)  # another dbt: ask it
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
     # The dbt of this environment, even when its bin/ is not on PATH (python -m, IDEs, schedulers).
     local = Path(sys.executable).parent / "dbt"
-    return DbtCliResource(
+    return ScorecardDbtCliResource(
         project_dir=dbt_project(),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=str(local) if local.exists() else "dbt",

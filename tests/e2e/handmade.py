@@ -8,6 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 
 AS_OF = "2026-06-30T23:59:59+08:00"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_env(landing: Path, warehouse: Path) -> dict[str, str]:
+    """The environment the runner reads for a run of `landing` into `warehouse` at AS_OF."""
+    return {
+        "SCORECARD_LANDING": str(landing),
+        "SCORECARD_CONFIG": str(ROOT / "config" / "scorecard.yml"),
+        "SCORECARD_WAREHOUSE": str(warehouse),
+        "SCORECARD_AS_OF": AS_OF,
+    }
 
 
 def _csv(root: Path, rel: str, header: str, rows: list[str], encoding: str = "utf-8") -> None:

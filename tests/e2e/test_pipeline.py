@@ -3,33 +3,16 @@
 Every expected figure is worked out by hand from the rows in handmade.py (see its comments)."""
 
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.runner import run_pipeline
-
-from .handmade import AS_OF, build
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("handmade")
-    landing = build(tmp / "landing")
-    warehouse = tmp / "warehouse.duckdb"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("SCORECARD_LANDING", str(landing))
-    mp.setenv("SCORECARD_CONFIG", str(ROOT / "config" / "scorecard.yml"))
-    mp.setenv("SCORECARD_WAREHOUSE", str(warehouse))
-    mp.setenv("SCORECARD_AS_OF", AS_OF)
-    lines: list[str] = []
-    outcome = run_pipeline(echo=lines.append, log_level="WARNING")
-    mp.undo()
-    con = duckdb.connect(str(warehouse), read_only=True)
-    yield outcome, con, lines
+def run(handmade_run):
+    """The shared first run of the hand-made folder (conftest.py), read through one read-only connection."""
+    con = duckdb.connect(str(handmade_run.warehouse), read_only=True)
+    yield handmade_run.outcome, con, handmade_run.lines
     con.close()
 
 

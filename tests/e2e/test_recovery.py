@@ -13,7 +13,7 @@ import duckdb
 
 from orchestration.publish import build_path
 
-from .handmade import AS_OF, build
+from .handmade import AS_OF
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,11 +73,10 @@ def kill_orphans(marker: str) -> None:
             os.kill(int(pid), signal.SIGKILL)
 
 
-def test_killed_runs_never_publish_half_and_the_next_run_recovers(tmp_path):
-    landing = build(tmp_path / "landing")
-    warehouse = tmp_path / "w.duckdb"
-    first = scorecard_run(landing, warehouse)
-    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+def test_killed_runs_never_publish_half_and_the_next_run_recovers(copy_of_handmade_run):
+    # the first run of the hand-made folder, published (conftest.py: a copy of the shared run)
+    landing, warehouse = copy_of_handmade_run.landing, copy_of_handmade_run.warehouse
+    assert copy_of_handmade_run.outcome.success, copy_of_handmade_run.outcome.failure
     published = marts_hash(warehouse)
     assert {"indicator_values", "scorecard"} <= set(published)
 

@@ -56,3 +56,12 @@ def test_sample_then_run(tmp_path, capsys, monkeypatch):
         assert con.execute("select count(*) from marts.indicator_values where period = '2026-Q1'").fetchone() == (
             14 * (12 + teams + 1),
         )
+        # the flags of the run's planted patterns are first seen by this run: its Dagster run id reaches dbt
+        # (var run_id, orchestration/assets/dbt.py)
+        run_ids = con.execute("select run_id from audit.runs").fetchall()
+        flags = con.execute("select count(*) from marts.anomaly_flags").fetchone()[0]
+        assert flags > 0
+        assert con.execute("select first_run_id, count(*) from audit.anomaly_flag_history group by all").fetchall() == [
+            (run_ids[0][0], flags)
+        ]
+        assert len(run_ids) == 1 and f"run {run_ids[0][0]}: SUCCEEDED" in out

@@ -11,9 +11,8 @@ import duckdb
 from orchestration.publish import build_path
 from orchestration.runner import run_pipeline
 
-from .handmade import AS_OF, build
+from .handmade import run_env
 
-ROOT = Path(__file__).resolve().parents[2]
 QUERY = "select final_score from marts.scorecard where period = '2026-Q1' and subject_id = 'R1'"
 
 ANALYST = textwrap.dedent(f"""
@@ -29,17 +28,12 @@ def _score(path: Path) -> str:
         return str(con.execute(QUERY).fetchone()[0])
 
 
-def test_analyst_reads_previous_marts_during_and_after_runs(tmp_path, monkeypatch):
-    landing = build(tmp_path / "landing")
-    warehouse = tmp_path / "w.duckdb"
-    for k, v in {
-        "SCORECARD_LANDING": landing,
-        "SCORECARD_CONFIG": ROOT / "config" / "scorecard.yml",
-        "SCORECARD_WAREHOUSE": warehouse,
-        "SCORECARD_AS_OF": AS_OF,
-    }.items():
-        monkeypatch.setenv(k, str(v))
-    first = run_pipeline(echo=lambda _: None, log_level="ERROR")
+def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run, monkeypatch):
+    # the first run of the hand-made folder, published (conftest.py: a copy of the shared run)
+    landing, warehouse = copy_of_handmade_run.landing, copy_of_handmade_run.warehouse
+    first = copy_of_handmade_run.outcome
+    for k, v in run_env(landing, warehouse).items():
+        monkeypatch.setenv(k, v)
     assert first.success and _score(warehouse) == "78.82"
 
     analyst = subprocess.Popen(

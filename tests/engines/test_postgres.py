@@ -13,6 +13,7 @@ from orchestration.assets.engines import engine_defs
 from orchestration.cli import main
 from orchestration.engines.common import MART_TABLES
 from orchestration.engines.compare import compare_tables, read_dbapi, read_duckdb, summarise
+from orchestration.periods import RANGE_END, RANGE_START
 
 from .pg_server import local_postgres
 
@@ -52,11 +53,13 @@ def test_postgres_marts_equal_duckdb(tmp_path, monkeypatch, postgres):
 
     defs = Definitions.merge(core_defs, engine_defs("postgres"))
     job = defs.resolve_job_def("nightly_scorecard")
+    keys = job.partitions_def.get_partition_keys()  # every period, as `scorecard run` without --period
     started = time.perf_counter()
     result = job.execute_in_process(
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,
+        tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
     )
     total = time.perf_counter() - started
     assert result.success, [e.message for e in result.all_events if e.is_failure]

@@ -37,7 +37,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .resources import PROJECT_ROOT
+from .config.scheme import load_scheme
+from .periods import nightly_window
+from .resources import PROJECT_ROOT, parse_as_of
 
 REFERENCE_SQL = PROJECT_ROOT / "benchmarks" / "reference_indicators.sql"
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "scorecard.yml"
@@ -227,7 +229,7 @@ def _child_pipeline(a: argparse.Namespace) -> None:
     from .assets import config as config_assets  # it imported `start_build` by name
 
     config_assets.start_build = timed_start_build
-    outcome = run_pipeline(echo=lambda _: None, log_level="WARNING")
+    outcome = run_pipeline(echo=lambda _: None, log_level="WARNING", period_from=a.period_from, period_to=a.period_to)
     finished = time.time()
     steps: dict[str, dict] = {}
     for rec in DagsterInstance.get().all_logs(outcome.run_id):
@@ -560,6 +562,8 @@ def bench_scale(
     if incremental and res.success:
         delta = d / "landing_plus_1pct"
         added = make_delta_landing(landing, delta)
+        scheme = load_scheme(config)
+        nightly = nightly_window(parse_as_of(as_of, scheme.timezone), scheme.timezone, scheme.grain)
         sec, samples, _ = run_child(
             [
                 "pipeline",
@@ -573,6 +577,11 @@ def bench_scale(
                 str(warehouse),
                 "--events",
                 str(d / "events_incremental.json"),
+                # the nightly job's window, as the schedule runs it: the open and the previous period
+                "--period-from",
+                nightly[0],
+                "--period-to",
+                nightly[1],
             ],
             d / "pipeline_incremental.log",
             env,
@@ -588,6 +597,7 @@ def bench_scale(
             "success": ev2["success"],
             "failure": ev2["failure"],
             "share_of_full_run": round(sec / res.pipeline_seconds, 3),
+            "window": list(nightly),
             "stages": st2,
             "steps": steps2,
             "step_peak_mb": step_peaks(ev2, samples),
@@ -803,6 +813,8 @@ def _child_main(argv: list[str]) -> int:
         else:
             c.add_argument("--warehouse", required=True)
             c.add_argument("--events", required=True)
+            c.add_argument("--period-from", dest="period_from", help="refresh window (default: every period)")
+            c.add_argument("--period-to", dest="period_to")
         c.set_defaults(func=fn)
     a = p.parse_args(argv)
     a.func(a)

@@ -34,8 +34,9 @@ run: setup sample
 	$(BIN)/scorecard run --landing $(SAMPLE)/landing --config config/scorecard.yml \
 		--warehouse $(SCORECARD_WAREHOUSE) --as-of $(AS_OF)
 
+# two workers on the 2-core machine, whole test files per worker (module fixtures stay shared)
 test: setup
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # The same dbt project on Spark (local pyspark, Java 17): slow, outside `make test`.
 test-engines: setup

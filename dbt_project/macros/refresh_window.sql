@@ -38,10 +38,11 @@ where {{ in_refresh_window(column) }}
 
 {#- progress_baseline(cte, frozen_scorecard): select of the CTE `cte` (a composite per period, level and
     subject with lag()'s recomputed_previous_composite_score and previous_period) adding
-    previous_composite_score, the baseline of the progress points: when the previous period is closed,
-    its published (frozen) composite, so progress agrees with the grades analysts see; otherwise the
-    recomputed one. `frozen_scorecard` is a relation holding the closed periods' published rows (the
-    scorecard mart itself, or none on a first build). -#}
+    previous_composite_score, the baseline of the progress points: when the previous period is outside
+    the run's refresh window (closed, or not selected), its published composite, which this run does
+    not change, so progress agrees with the grades analysts see; otherwise the recomputed one.
+    `frozen_scorecard` is a relation holding those published rows (the scorecard mart itself, or none
+    on a first build). -#}
 {% macro progress_baseline(cte, frozen_scorecard) -%}
     select
         {{ cte }}.*,
@@ -58,7 +59,7 @@ where {{ in_refresh_window(column) }}
     left join (
         select period, level, subject_id, composite_score
         from {{ frozen_scorecard }}
-        where period in (select period from {{ source('raw', 'cfg_closed_periods') }})
+        where not {{ in_refresh_window('period') }}
     ) as frozen
         on {{ cte }}.previous_period = frozen.period
         and {{ cte }}.level = frozen.level

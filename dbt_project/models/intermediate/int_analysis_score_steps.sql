@@ -159,7 +159,7 @@ with_lag as (
 
 with_previous as (
 
-    -- a closed previous period: progress from its published composite, as in the scorecard mart
+    -- a previous period outside the window: progress from its published composite, as in the scorecard mart
     {{ progress_baseline('with_lag', ref('scorecard')) }}
 
 ),

@@ -123,7 +123,8 @@ with_lag as (
 
 with_previous as (
 
-    -- a closed previous period: progress from its published composite (macros/refresh_window.sql)
+    -- a previous period outside the window (closed or not selected): progress from its published
+    -- composite (macros/refresh_window.sql)
     {{ progress_baseline('with_lag', this if is_incremental() else none) }}
 
 ),

@@ -10,6 +10,7 @@ their reasons -> drop exact duplicates -> among versions of a key keep the lates
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import logging
 import os
@@ -343,6 +344,23 @@ def _update_manifest(
         )
 
 
+def _under_ingest_memory_limit(fn):
+    """Run `fn(con, ...)` with DuckDB's memory limit at INGEST_MEMORY_LIMIT, then back to what it was."""
+
+    @functools.wraps(fn)
+    def wrapper(con: duckdb.DuckDBPyConnection, *args, **kwargs):
+        previous = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        if INGEST_MEMORY_LIMIT:
+            con.execute(f"set memory_limit = {sql_str(INGEST_MEMORY_LIMIT)}")
+        try:
+            return fn(con, *args, **kwargs)
+        finally:
+            con.execute(f"set memory_limit = {sql_str(previous)}")
+
+    return wrapper
+
+
+@_under_ingest_memory_limit
 def ingest_entity(
     con: duckdb.DuckDBPyConnection,
     spec: EntitySpec,
@@ -366,27 +384,6 @@ def ingest_entity(
     limit is INGEST_MEMORY_LIMIT meanwhile, then back to what it was. Without `incremental` (the nightly asset
     sets it unless SCORECARD_FULL_REFRESH=1) every file is re-read, and the manifest still records
     what it found. `as_of` is timezone-aware. Idempotent per run."""
-    previous = con.execute("select current_setting('memory_limit')").fetchone()[0]
-    if INGEST_MEMORY_LIMIT:
-        con.execute(f"set memory_limit = {sql_str(INGEST_MEMORY_LIMIT)}")
-    try:
-        return _ingest_entity(con, spec, landing, run_id, as_of, timezone, base_currency, rates, encoding, incremental)
-    finally:
-        con.execute(f"set memory_limit = {sql_str(previous)}")
-
-
-def _ingest_entity(
-    con: duckdb.DuckDBPyConnection,
-    spec: EntitySpec,
-    landing: Path,
-    run_id: str,
-    as_of: datetime,
-    timezone: str,
-    base_currency: str,
-    rates: list[str],
-    encoding: str | None = None,
-    incremental: bool = False,
-) -> EntityCounts:
     ensure_audit_tables(con)
     con.execute(MANIFEST_DDL)
     con.execute(f"set TimeZone = {sql_str(timezone)}")

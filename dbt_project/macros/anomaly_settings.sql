@@ -77,11 +77,12 @@
     end
 {%- endmacro %}
 
-{#- Severity of a test-based flag from its p-value: < 0.001 high, < 0.01 medium, else low. -#}
+{#- Severity of a test-based flag from its p-value: < 0.001 high, < 0.01 medium, else low (compared
+    at 6 decimals, macros/compare_value.sql). -#}
 {% macro anomaly_severity_from_p(p_value) -%}
     case
-        when {{ p_value }} < 0.001 then 'high'
-        when {{ p_value }} < 0.01 then 'medium'
+        when {{ compare_value(p_value) }} < {{ compare_value(0.001) }} then 'high'
+        when {{ compare_value(p_value) }} < {{ compare_value(0.01) }} then 'medium'
         else 'low'
     end
 {%- endmacro %}

@@ -28,3 +28,10 @@
 {% macro as_of_local_date() -%}
     cast({{ to_local_timestamp("cast('" ~ var('as_of') ~ "' as timestamp)") }} as date)
 {%- endmacro %}
+
+{#- The run's as-of time as a UTC timestamp (the raw layer's convention: naive timestamps holding UTC),
+    for the pending rule (SCORING.md "Precise readings": an event whose limit has not yet run out at
+    as-of and that is not yet resolved, answered or completed is pending). -#}
+{% macro as_of_utc() -%}
+    cast('{{ var("as_of") }}' as timestamp)
+{%- endmacro %}

@@ -21,6 +21,7 @@ final as (
         denominator,
         value,
         sample_size,
+        pending,
         is_sufficient,
         nps_ci_low,
         nps_ci_high,

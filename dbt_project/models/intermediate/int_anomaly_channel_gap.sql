@@ -8,7 +8,8 @@
 -- (normal_upper_tail: Abramowitz-Stegun 26.2.17, |error| < 7.5e-8). Pooling keeps the test defined
 -- when one side is all 10s (zero variance). No test when both sides give the same single answer.
 --   strength: z
---   severity: high p < 0.001, medium p < 0.01, else low.
+--   severity: high p < 0.001, medium p < 0.01, else low. p-values are compared at 6 decimals
+--   (macros/compare_value.sql).
 {%- set min_responses = anomaly_setting('channel_gap', 'min_responses', 10) %}
 {%- set alpha = anomaly_alpha('channel_gap', 0.95) %}
 
@@ -108,7 +109,7 @@ final as (
             "' < " ~ alpha ~ "'",
         ]) }} as evidence
     from with_p
-    where p_value < {{ alpha }}
+    where {{ compare_value('p_value') }} < {{ compare_value(alpha) }}
 
 )
 

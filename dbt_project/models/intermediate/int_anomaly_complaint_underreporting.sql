@@ -11,6 +11,8 @@
 --   reported / tickets <= max_ratio_to_peers (default 0.5) x peer_ratio ("far fewer", an effect size).
 --   strength: expected - reported (the complaint reports missing against the peers' ratio)
 --   severity: high p < 0.001, medium p < 0.01, else low.
+-- p-value and ratio are compared at 6 decimals (macros/compare_value.sql): 2 reports of 10 tickets
+-- against 0.5 x a peer ratio of 0.4 is at the limit (2 <= 2), whatever the last bit of 0.5 x 0.4 x 10.
 {%- set min_tickets = anomaly_setting('complaint_underreporting', 'min_tickets', 5) %}
 {%- set alpha = anomaly_alpha('complaint_underreporting', 0.99) %}
 {%- set max_ratio = anomaly_setting('complaint_underreporting', 'max_ratio_to_peers', 0.5) %}
@@ -121,8 +123,9 @@ flagged as (
     inner join lower_tails
         on tests.period = lower_tails.period
         and tests.rep_id = lower_tails.rep_id
-    where lower_tails.p_value < {{ alpha }}
-        and tests.reported_complaints <= {{ max_ratio }} * tests.peer_ratio * tests.complaint_tickets
+    where {{ compare_value('lower_tails.p_value') }} < {{ compare_value(alpha) }}
+        and {{ compare_value('tests.reported_complaints') }}
+            <= {{ compare_value(max_ratio ~ ' * tests.peer_ratio * tests.complaint_tickets') }}
 
 ),
 

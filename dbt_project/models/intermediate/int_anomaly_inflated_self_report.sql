@@ -5,8 +5,8 @@
 -- Per rep and period: customers with a claimed_satisfaction in a self-report of the rep (contact_on in
 -- the period) and a csat in a third_party response about the same rep (invitation rep, responded in
 -- the period). Each customer weighs the same: its own mean claim and its own mean csat, then the mean
--- over customers (a customer with many self-reports cannot dominate). The gap is compared as a
--- DECIMAL(18, 6) (4.8 - 3.8 is 1.0, not 0.9999999999999996).
+-- over customers (a customer with many self-reports cannot dominate). The gap is compared at 6 decimals
+-- (compare_value, macros/compare_value.sql: 4.8 - 3.8 is 1.0, not 0.9999999999999996).
 --   strength: the gap in points
 --   severity: high when the gap reaches 2 x min_gap, else medium.
 {%- set min_gap = anomaly_setting('inflated_self_report', 'min_gap', 1.0) %}
@@ -77,7 +77,7 @@ per_rep as (
         count(*) as customers,
         avg(mean_claimed) as mean_claimed,
         avg(mean_csat) as mean_csat,
-        cast(avg(mean_claimed) - avg(mean_csat) as decimal(18, 6)) as gap
+        {{ compare_value('avg(mean_claimed) - avg(mean_csat)') }} as gap
     from paired
     group by period, rep_id
 
@@ -87,7 +87,7 @@ flagged as (
 
     select * from per_rep
     where customers >= {{ min_customers }}
-        and gap >= {{ min_gap }}
+        and gap >= {{ compare_value(min_gap) }}
 
 ),
 
@@ -99,7 +99,7 @@ final as (
         cast(null as {{ dbt.type_string() }}) as customer_id,
         cast(null as {{ dbt.type_string() }}) as response_id,
         'inflated_self_report' as rule_id,
-        case when gap >= {{ 2 * min_gap }} then 'high' else 'medium' end as severity,
+        case when gap >= {{ compare_value(2 * min_gap) }} then 'high' else 'medium' end as severity,
         cast(gap as {{ type_double() }}) as strength,
         {{ dbt.concat([
             "'rep '", "rep_id", "' mean claimed satisfaction '", anomaly_number_text("mean_claimed", 2),

@@ -64,7 +64,11 @@ marked as (
     select
         responses.*,
         responses.duration_seconds is not null as is_timed,
-        coalesce(responses.duration_seconds < {{ share }} * channel_medians.median_duration, false) as is_speeder
+        -- at 6 decimals (macros/compare_value.sql): 0.3 x a median of 100 is 30, not 30.000000000000004
+        coalesce(
+            {{ compare_value('responses.duration_seconds') }} < {{ compare_value(share ~ ' * channel_medians.median_duration') }},
+            false
+        ) as is_speeder
     from responses
     left join channel_medians
         on responses.channel = channel_medians.channel
@@ -280,8 +284,8 @@ combined as (
 
     select
         *,
-        coalesce(speed_p_adjusted < {{ alpha }}, false) as is_speed_hit,
-        coalesce(burst_p_adjusted < {{ alpha }}, false) as is_burst_hit
+        coalesce({{ compare_value('speed_p_adjusted') }} < {{ compare_value(alpha) }}, false) as is_speed_hit,
+        coalesce({{ compare_value('burst_p_adjusted') }} < {{ compare_value(alpha) }}, false) as is_burst_hit
     from adjusted
 
 ),

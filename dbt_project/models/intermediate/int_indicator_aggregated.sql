@@ -2,6 +2,7 @@
 -- company levels. A team or the company is aggregated from its events (sum of numerators over sum of
 -- denominators), never from its reps' rates. Each unit (event, or customer for the distinct-customer
 -- indicators) is first made unique within the subject, so a customer served by two reps counts once.
+-- pending: events still within their limit at as-of (int_indicator_facts), in no other figure.
 with
 
 facts as (
@@ -24,7 +25,8 @@ units as (
         max(in_sample) as in_sample,
         max(promoter_count) as promoter_count,
         max(detractor_count) as detractor_count,
-        max(response_hours) as response_hours
+        max(response_hours) as response_hours,
+        max(pending) as pending
     from facts
     {%- if level != 'company' %}
     where {{ subject }} is not null
@@ -48,7 +50,8 @@ final as (
         sum(in_sample) as sample_size,
         sum(promoter_count) as promoters,
         sum(detractor_count) as detractors,
-        {{ median('response_hours') }} as median_response_hours
+        {{ median('response_hours') }} as median_response_hours,
+        sum(pending) as pending
     from units
     group by period, level, subject_id, indicator
 

@@ -3,6 +3,10 @@
 -- sample size. unit_id identifies the unit counted: an event id, or a customer id for the indicators
 -- that count distinct customers (complaint_rate, repeat_purchase_rate), so that a customer seen by
 -- several reps of a team counts once at team and company level.
+-- pending = 1 for an event of an indicator with a limit (complaint_resolution_24h, response_sla_rate,
+-- followup_completion) that is still pending at as-of (not yet resolved / answered / completed, limit
+-- not run out: int_tickets_assigned, int_interactions_assigned, int_followups_assigned): it adds
+-- nothing to the numerator, the denominator or the sample size, only to indicator_values.pending.
 {%- set num = 'cast(%s as decimal(38, 6))' %}
 
 with
@@ -186,9 +190,11 @@ complaint_resolution as (
 
     select
         period, rep_id, team_id, 'complaint_resolution_24h' as indicator, ticket_id as unit_id,
-        {{ num % 'case when is_resolved_in_time then 1 else 0 end' }} as numerator_value,
-        {{ num % '1' }} as denominator_value,
-        1 as in_sample
+        {{ num % 'case when is_resolution_pending then null when is_resolved_in_time then 1 else 0 end' }}
+            as numerator_value,
+        {{ num % 'case when is_resolution_pending then null else 1 end' }} as denominator_value,
+        case when is_resolution_pending then 0 else 1 end as in_sample,
+        case when is_resolution_pending then 1 else 0 end as pending
     from tickets
     where is_complaint
 
@@ -210,9 +216,10 @@ response_sla as (
 
     select
         period, rep_id, team_id, 'response_sla_rate' as indicator, interaction_id as unit_id,
-        {{ num % 'case when is_within_sla then 1 else 0 end' }} as numerator_value,
-        {{ num % '1' }} as denominator_value,
-        1 as in_sample
+        {{ num % 'case when is_sla_pending then null when is_within_sla then 1 else 0 end' }} as numerator_value,
+        {{ num % 'case when is_sla_pending then null else 1 end' }} as denominator_value,
+        case when is_sla_pending then 0 else 1 end as in_sample,
+        case when is_sla_pending then 1 else 0 end as pending
     from interactions
 
 ),
@@ -233,21 +240,25 @@ followup_completion as (
 
     select
         period, rep_id, team_id, 'followup_completion' as indicator, followup_id as unit_id,
-        {{ num % 'case when is_completed_in_time then 1 else 0 end' }} as numerator_value,
-        {{ num % '1' }} as denominator_value,
-        1 as in_sample
+        {{ num % 'case when is_completion_pending then null when is_completed_in_time then 1 else 0 end' }}
+            as numerator_value,
+        {{ num % 'case when is_completion_pending then null else 1 end' }} as denominator_value,
+        case when is_completion_pending then 0 else 1 end as in_sample,
+        case when is_completion_pending then 1 else 0 end as pending
     from followups
 
 ),
 
 counted as (
 
+    {%- set with_limit = ['complaint_resolution', 'response_sla', 'followup_completion'] %}
     {%- for cte in ['sales_attainment', 'collection_rate', 'new_customers', 'referral_rate', 'csat',
                     'complaint_rate', 'complaint_resolution', 'repeat_purchase', 'response_sla',
                     'requirement_accuracy', 'followup_completion'] %}
     select
         period, rep_id, team_id, indicator, unit_id, numerator_value, denominator_value, in_sample,
-        0 as promoter_count, 0 as detractor_count, cast(null as {{ type_double() }}) as response_hours
+        0 as promoter_count, 0 as detractor_count, cast(null as {{ type_double() }}) as response_hours,
+        {{ 'pending' if cte in with_limit else '0' }} as pending
     from {{ cte }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -258,14 +269,14 @@ nps as (
 
     select
         period, rep_id, team_id, 'nps' as indicator, unit_id, numerator_value, denominator_value, in_sample,
-        promoter_count, detractor_count, cast(null as {{ type_double() }}) as response_hours
+        promoter_count, detractor_count, cast(null as {{ type_double() }}) as response_hours, 0 as pending
     from survey_nps
 
     union all
 
     select
         period, rep_id, team_id, 'key_account_nps', unit_id, numerator_value, denominator_value, in_sample,
-        promoter_count, detractor_count, cast(null as {{ type_double() }})
+        promoter_count, detractor_count, cast(null as {{ type_double() }}), 0
     from survey_nps
     where is_key_account
 
@@ -280,7 +291,8 @@ median_response as (
         1 as in_sample,
         0 as promoter_count,
         0 as detractor_count,
-        cast(response_hours as {{ type_double() }}) as response_hours
+        cast(response_hours as {{ type_double() }}) as response_hours,
+        0 as pending
     from interactions
     where is_answered
 

@@ -3,6 +3,9 @@
 -- value: numerator / denominator x 100 for rates and nps; the count for new_customers; the median for
 -- median_response_hours (numerator NULL, denominator = sample_size = answered interactions).
 -- sales_attainment has a value (0 without won deals) whenever a target exists.
+-- pending: events behind complaint_resolution_24h, response_sla_rate and followup_completion whose limit
+-- has not run out at as-of and that are not yet resolved / answered / completed; they are in neither
+-- numerator, denominator nor sample_size. 0 for every other indicator and without events.
 with
 
 subjects as (
@@ -54,6 +57,7 @@ joined as (
         end as numerator,
         aggregated.denominator,
         coalesce(aggregated.sample_size, 0) as sample_size,
+        coalesce(aggregated.pending, 0) as pending,
         aggregated.promoters,
         aggregated.detractors,
         aggregated.median_response_hours
@@ -122,6 +126,7 @@ final as (
         denominator,
         value,
         sample_size,
+        pending,
         is_sufficient,
         case when nps_ci_half_width is not null then greatest(-100.0, value - nps_ci_half_width) end as nps_ci_low,
         case when nps_ci_half_width is not null then least(100.0, value + nps_ci_half_width) end as nps_ci_high,

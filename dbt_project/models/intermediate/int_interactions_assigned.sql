@@ -1,5 +1,9 @@
 -- Interactions assigned to the evaluated period of customer_contacted_at (local) and to their rep,
 -- with the answer time in hours (UTC timestamps) and whether it met the SLA (unanswered = late).
+-- Pending (SCORING.md "Precise readings"): an interaction not answered at the run's as-of time (no
+-- rep_responded_at, or one after as-of) whose SLA has not run out yet (as-of <= contacted + the SLA
+-- hours) is pending: response_sla_rate leaves it out of numerator and denominator and counts it in
+-- `pending`; once the SLA has passed it is late. One answered at or before as-of counts normally.
 with
 
 interactions as (
@@ -38,7 +42,11 @@ final as (
             interactions.rep_responded_at_utc
                 <= {{ dbt.dateadd('hour', var('sla_response_hours'), 'interactions.customer_contacted_at_utc') }},
             false
-        ) as is_within_sla
+        ) as is_within_sla,
+        not coalesce(interactions.rep_responded_at_utc <= {{ as_of_utc() }}, false)
+            and {{ as_of_utc() }}
+                <= {{ dbt.dateadd('hour', var('sla_response_hours'), 'interactions.customer_contacted_at_utc') }}
+            as is_sla_pending
     from interactions
     inner join periods
         on {{ period_label('cast(interactions.customer_contacted_at_local as date)') }} = periods.period

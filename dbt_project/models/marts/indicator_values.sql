@@ -4,6 +4,8 @@
 -- keeps the full figures). Complementary suppression (int_analysis_disclosure) masks further cells
 -- the same way where a team's or the company's sum minus the published figures would give a
 -- hidden one back; `disclosure` says which rule hid a cell.
+-- pending: events of an indicator with a limit still running at as-of (int_indicator_values); never
+-- masked (no survey indicator has a limit).
 with
 
 indicator_values as (
@@ -50,6 +52,7 @@ final as (
         denominator,
         case when is_masked then null else value end as value,
         sample_size,
+        pending,
         is_sufficient,
         case when is_masked then null else nps_ci_low end as nps_ci_low,
         case when is_masked then null else nps_ci_high end as nps_ci_high,

@@ -9,6 +9,10 @@
 --   gap_to_median: how far the rep is worse than the team median (> 0 worse, < 0 better), in the
 --   indicator's unit; normalised_gap = gap / the indicator's scale (100 for %, 200 for nps points, and
 --   0 up to the team's largest value for counts and hours) so that gaps of different units compare.
+--   Comparisons are made at 6 decimals (SCORING.md "Precise readings"; macros/compare_value.sql): ranks
+--   order the values rounded to 6 decimals (noise ties), gap_to_median is taken between the value and
+--   the median rounded to 6 decimals (a rep 1e-13 off the median is at the median: neither strength
+--   nor improvement), and the orderings below compare normalised gaps at 6 decimals.
 --   strength: better than the team median, with at least 2 reps ranked; the three with the best rank,
 --   then the largest normalised lead, then the indicator id.
 --   improvement: worse than the team median; the three with the largest normalised gap, then the
@@ -73,10 +77,10 @@ ranked as (
         team_medians.team_max,
         rank() over (
             partition by rep_values.period, rep_values.team_id, rep_values.indicator
-            order by rep_values.value * rep_values.direction desc
+            order by {{ compare_value('rep_values.value') }} * rep_values.direction desc
         ) as rank_in_team,
         count(*) over (partition by rep_values.period, rep_values.team_id, rep_values.indicator) as reps_ranked,
-        (team_medians.team_median - rep_values.value) * rep_values.direction as gap_to_median
+        {{ compare_gap('team_medians.team_median', 'rep_values.value') }} * rep_values.direction as gap_to_median
     from rep_values
     inner join team_medians
         on rep_values.period = team_medians.period
@@ -101,10 +105,10 @@ candidates as (
         'strength' as feedback_type,
         row_number() over (
             partition by period, rep_id
-            order by rank_in_team, normalised_gap, indicator
+            order by rank_in_team, {{ compare_value('normalised_gap') }}, indicator
         ) as position
     from normalised
-    where gap_to_median < 0
+    where {{ compare_value('gap_to_median') }} < 0
         and reps_ranked >= 2
 
     union all
@@ -114,10 +118,10 @@ candidates as (
         'improvement' as feedback_type,
         row_number() over (
             partition by period, rep_id
-            order by normalised_gap desc, indicator
+            order by {{ compare_value('normalised_gap') }} desc, indicator
         ) as position
     from normalised
-    where gap_to_median > 0
+    where {{ compare_value('gap_to_median') }} > 0
 
 ),
 

@@ -3,7 +3,8 @@
 -- DECIMAL(38,10) (110 x 0.3 is exactly 33); coverage = sum of those weights. progress and adjustment
 -- points are added and the sum is rounded half-up to 2 decimals once, at the end; the grade is read
 -- from the rounded score with half-open bands. Below coverage_min: insufficient_data, no score,
--- no bonus coefficient, no ranks.
+-- no bonus coefficient, no ranks. Ranks compare final scores at 6 decimals (macros/compare_value.sql; the
+-- final score is DECIMAL(18,2), so this is the same order, written with the project's one rule).
 -- A survey indicator's score column is NULL where its figure is not published (int_analysis_disclosure:
 -- small sample, complementary suppression); the composite still counts every sufficient score.
 {%- set decimal = 'decimal(38, 10)' %}
@@ -186,9 +187,11 @@ ranked as (
         level,
         subject_id,
         case
-            when level = 'rep' then rank() over (partition by period, level, team_id order by final_score desc)
+            when level = 'rep' then rank() over (
+                partition by period, level, team_id order by {{ compare_value('final_score') }} desc
+            )
         end as rank_in_team,
-        rank() over (partition by period, level order by final_score desc) as rank_overall
+        rank() over (partition by period, level order by {{ compare_value('final_score') }} desc) as rank_overall
     from finals
     where is_graded
 

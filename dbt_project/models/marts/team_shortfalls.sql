@@ -6,11 +6,16 @@
 --   complaint_rate and median_response_hours (analysis_lower_is_better).
 --   reference_value is the company value; for new_customers, a count that grows with the size of the
 --   subject, it is the company count divided by the number of teams evaluated in the period.
---   gap = how far the team is worse than the reference, in the indicator's unit (> 0 here);
---   relative_gap = gap / |reference| (NULL when the reference is 0).
---   team_rank: 1 = best among the teams with a sufficient published value (ties share the best rank).
+--   Comparisons are made at 6 decimals (SCORING.md "Precise readings"; macros/compare_value.sql): a team
+--   whose value equals the reference at 6 decimals (a median 1e-13 off the company's) is no shortfall
+--   and ties in rank.
+--   gap = how far the team is worse than the reference, in the indicator's unit, taken between the two
+--   values rounded to 6 decimals (compare_gap; >= 0.000001 here);
+--   relative_gap = gap / |reference| (NULL when the reference is 0 at 6 decimals).
+--   team_rank: 1 = best among the teams with a sufficient published value (ties at 6 decimals share
+--   the best rank).
 --   shortfall_rank: 1 = worst shortfall of the team in the period: a reference of 0 first, then by
---   relative_gap, then gap, then the indicator id.
+--   relative_gap, then gap (both at 6 decimals), then the indicator id.
 with
 
 indicator_values as (
@@ -61,7 +66,7 @@ ranked as (
 
     select
         *,
-        rank() over (partition by period, indicator order by value * direction desc) as team_rank,
+        rank() over (partition by period, indicator order by {{ compare_value('value') }} * direction desc) as team_rank,
         count(*) over (partition by period, indicator) as teams_ranked
     from team_values
 
@@ -96,7 +101,7 @@ compared as (
         case when ranked.direction = 1 then 'higher_is_better' else 'lower_is_better' end as direction,
         ranked.value as team_value,
         company_values.reference_value,
-        (company_values.reference_value - ranked.value) * ranked.direction as gap,
+        {{ compare_gap('company_values.reference_value', 'ranked.value') }} * ranked.direction as gap,
         ranked.sample_size as team_sample_size,
         ranked.team_rank,
         ranked.teams_ranked
@@ -115,14 +120,14 @@ shortfalls as (
     select
         compared.*,
         case
-            when compared.reference_value <> 0 then compared.gap / abs(compared.reference_value)
+            when {{ compare_value('compared.reference_value') }} <> 0 then compared.gap / abs(compared.reference_value)
         end as relative_gap,
         coalesce(weights.weight, 0) as weight
     from compared
     left join weights
         on compared.scheme_id = weights.scheme_id
         and compared.indicator = weights.indicator
-    where compared.gap > 0
+    where {{ compare_value('compared.gap') }} > 0
 
 ),
 
@@ -144,7 +149,11 @@ final as (
         teams_ranked,
         row_number() over (
             partition by period, team_id
-            order by case when relative_gap is null then 0 else 1 end, relative_gap desc, gap desc, indicator
+            order by
+                case when relative_gap is null then 0 else 1 end,
+                {{ compare_value('relative_gap') }} desc,
+                {{ compare_value('gap') }} desc,
+                indicator
         ) as shortfall_rank,
         weight
     from shortfalls

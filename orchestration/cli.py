@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
 import sys
 import time
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .config.scheme import SchemeError, dbt_vars, load_scheme
-from .resources import DEFAULTS, PROJECT_ROOT, parse_as_of
+from .settings import DEFAULTS, PROJECT_ROOT, AsOfError, parse_as_of
 
 SCALES = {"tiny": (12, 0.25), "small": (30, 0.5), "default": (60, 1.0), "large": (200, 4.0)}
 
@@ -73,29 +75,98 @@ def _set_env(args: argparse.Namespace) -> None:
         os.environ.setdefault(env, value)
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    _set_env(args)
-    if args.full_refresh:
-        os.environ["SCORECARD_FULL_REFRESH"] = "1"
+EXIT_BUSY = 3  # another run holds the warehouse
+
+
+class Preflight(Exception):
+    """An argument or folder that would make the run fail: said in one line before Dagster starts."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _writable_folder(folder: Path) -> str | None:
+    """Why the warehouse cannot be written in `folder` (one line), or None. Tries a real file: a
+    read-only mount or a full disk is seen here, whoever runs it (root included)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".scorecard-write-probe-{os.getpid()}"
+        with probe.open("wb") as fh:
+            fh.write(b"0" * 4096)
+            fh.flush()
+            os.fsync(fh.fileno())
+        probe.unlink()
+    except OSError as exc:
+        return f"warehouse folder {folder} is not writable: {exc.strerror or exc}"
+    return None
+
+
+def preflight_run(args: argparse.Namespace):
+    """Every check that needs no Dagster: as-of, scheme file, periods, landing folder, warehouse folder,
+    writer lock. Returns the scheme; raises Preflight."""
+    from .contract.layout import landing_problem
+    from .writer_lock import current_holder
+
     try:
         scheme = load_scheme(os.environ["SCORECARD_CONFIG"])
     except SchemeError as exc:
-        print(f"run stopped before writing anything: {exc}", file=sys.stderr)
-        return 2
-    from .runner import run_pipeline
-
+        raise Preflight(f"run stopped before writing anything: {exc}") from None
+    try:
+        parse_as_of(os.environ.get("SCORECARD_AS_OF", ""), scheme.timezone)
+    except AsOfError as exc:
+        raise Preflight(f"--as-of: {exc}") from None
     if args.period and (args.period_from or args.period_to):
-        print("give either --period or --from/--to", file=sys.stderr)
-        return 2
+        raise Preflight("give either --period or --from/--to")
     period_from, period_to = (args.period, args.period) if args.period else (args.period_from, args.period_to)
     if period_from or period_to:
         from .periods import check_window, partition_keys
 
         keys = partition_keys(scheme.grain, scheme.first_period)
         if (err := check_window(period_from, period_to, scheme.grain, keys)) is not None:
-            print(f"period: {err}", file=sys.stderr)
-            return 2
-    outcome = run_pipeline(echo=print, log_level=args.log_level, period_from=period_from, period_to=period_to)
+            raise Preflight(f"period: {err}")
+    if (problem := landing_problem(Path(os.environ["SCORECARD_LANDING"]))) is not None:
+        raise Preflight(problem)
+    warehouse = Path(os.environ["SCORECARD_WAREHOUSE"])
+    if warehouse.exists() and not warehouse.is_file():
+        raise Preflight(f"--warehouse {warehouse} is not a file")
+    if (problem := _writable_folder(warehouse.parent)) is not None:
+        raise Preflight(problem)
+    holder = current_holder(warehouse)
+    if holder is not None and not args.wait:
+        raise Preflight(
+            f"another run ({holder.describe()}) holds this warehouse {warehouse.resolve()}; "
+            "wait for it to finish (scorecard run --wait SECONDS) or stop that process",
+            EXIT_BUSY,
+        )
+    return scheme, period_from, period_to
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    _set_env(args)
+    if args.full_refresh:
+        os.environ["SCORECARD_FULL_REFRESH"] = "1"
+    try:
+        _, period_from, period_to = preflight_run(args)
+    except Preflight as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.code
+    from .runner import run_pipeline
+    from .writer_lock import WarehouseBusy
+
+    args.started = True
+    try:
+        outcome = run_pipeline(
+            echo=print,
+            log_level=args.log_level,
+            period_from=period_from,
+            period_to=period_to,
+            verbose=args.verbose,
+            wait_seconds=float(args.wait or 0),
+        )
+    except WarehouseBusy as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BUSY
     return 0 if outcome.success else 1
 
 
@@ -176,6 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--from", dest="period_from", help="first period of a range to rebuild (backfill)")
     r.add_argument("--to", dest="period_to", help="last period of a range to rebuild (backfill)")
     r.add_argument(
+        "--verbose", action="store_true", help="print whole log messages (stack traces); they are always in the run log"
+    )
+    r.add_argument(
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="when another run holds the warehouse, wait up to SECONDS for it (default: stop at once, exit 3)",
+    )
+    r.add_argument(
         "--full-refresh",
         action="store_true",
         help="re-read every landing file, not only new and changed ones (env SCORECARD_FULL_REFRESH=1)",
@@ -218,17 +299,66 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _os_error_line(exc: OSError) -> str:
+    """What, where and what to do, in one line."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    hint = {
+        errno.ENOSPC: "free disk space there, or point --warehouse at a larger disk",
+        errno.EROFS: "the file system is read-only: point --warehouse at a writable folder",
+        errno.EACCES: "check the folder's permissions",
+        errno.EPERM: "check the folder's permissions",
+        errno.EDQUOT: "the disk quota is exhausted: free space or raise the quota",
+    }.get(exc.errno or 0, "see the log for details")
+    return f"error: {exc.strerror or exc}{where}; {hint}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Dagster's beta/preview notices about our own decorators are for developers, not for each run
+    warnings.filterwarnings("ignore", message=r".*(is currently in beta|is currently in preview).*")
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     logging.getLogger("orchestration").addHandler(handler)
     args = build_parser().parse_args(argv)
     started = datetime.now(UTC)
-    code = args.func(args)
-    if args.command == "run":
+    try:
+        code = args.func(args)
+    except OSError as exc:  # a full disk, a read-only folder: one line, the traceback in the log
+        _log_traceback(args)
+        print(_os_error_line(exc), file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        code = 130
+    except Exception as exc:  # a bug or an unforeseen state: one line here, the traceback in the log
+        where = _log_traceback(args)
+        first = (str(exc).strip().splitlines() or [""])[0][:400]
+        print(f"error: {type(exc).__name__}: {first}" + (f" (traceback in {where})" if where else ""), file=sys.stderr)
+        code = 1
+    if args.command == "run" and getattr(args, "started", False):
         print(f"finished in {(datetime.now(UTC) - started).total_seconds():.1f} s")
     return code
 
+
+def _log_traceback(args: argparse.Namespace) -> Path | None:
+    """The traceback of an error that ends the command, in <warehouse dir>/logs/scorecard-errors.log (or
+    on screen with --verbose). Returns the log file (None when it could not be written)."""
+    import traceback
+
+    text = traceback.format_exc()
+    if getattr(args, "verbose", False):
+        print(text, file=sys.stderr)
+        return None
+    warehouse = os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
+    try:
+        from .run_logging import log_dir
+
+        path = log_dir(warehouse) / "scorecard-errors.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"{datetime.now(UTC).isoformat()} {' '.join(sys.argv)}\n{text}\n")
+        return path
+    except OSError:
+        return None
 
 if __name__ == "__main__":
     sys.exit(main())

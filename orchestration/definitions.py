@@ -5,12 +5,13 @@ from functools import cache
 
 from dagster import Definitions, in_process_executor
 
-from .assets import analysis, engines, publish, report, validate
+from .assets import analysis, engines, publish, validate
 from .assets.config import scheme_config
 from .assets.dbt import dbt_resource, scorecard_dbt_assets
 from .assets.ingest import ingest_assets
 from .config.scheme import SchemeError, load_scheme
 from .resources import apply_env_defaults, settings_from_env
+from .run_logging import LOGGERS
 from .schedules import nightly_schedule, nightly_scorecard_job
 from .sensors import landing_drop_sensor, record_failed_runs
 
@@ -26,8 +27,9 @@ def build_defs(grain: str = "quarter", first_period: str | None = None) -> Defin
         resources={"settings": settings_from_env(), "dbt": dbt_resource()},
         # DuckDB allows one writer per file: steps run one after another in the run's process.
         executor=in_process_executor,
+        loggers=LOGGERS,  # one line per message on screen, everything in the run's log file
     )
-    return Definitions.merge(core, validate.defs, report.defs, analysis.defs, publish.defs, engines.defs)
+    return Definitions.merge(core, validate.defs, analysis.defs, publish.defs, engines.defs)
 
 
 def _scheme_partitioning() -> tuple[str, str | None]:

@@ -4,7 +4,9 @@ clean-up) when it reaches that point. Unset in production; the recovery tests se
 import os
 import signal
 
-POINTS = ("after_ingest", "during_dbt", "during_publish")
+# after_reports: the directors' reports are staged, publish has not started; after_publish: the rename
+# is done, the staged reports are not yet moved into place
+POINTS = ("after_ingest", "during_dbt", "after_reports", "during_publish", "after_publish")
 
 
 def maybe_kill(point: str) -> None:

@@ -15,8 +15,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dagster import StaticPartitionsDefinition
-
 GRAINS = ("month", "quarter", "year")
 DEFAULT_FIRST_YEAR = 2020
 LABEL = {"quarter": r"^(\d{4})-Q([1-4])$", "month": r"^(\d{4})-(0[1-9]|1[0-2])$", "year": r"^(\d{4})$"}
@@ -77,7 +75,11 @@ def partition_keys(grain: str, configured_first: str | None = None, today: date 
     return labels_between(first_period(grain, configured_first), shift(label_of(today, grain), grain, 1), grain)
 
 
-def period_partitions(grain: str, configured_first: str | None = None) -> StaticPartitionsDefinition:
+def period_partitions(grain: str, configured_first: str | None = None):
+    """The dbt models' StaticPartitionsDefinition (dagster imported here: the CLI's checks before a run
+    use this module without starting Dagster)."""
+    from dagster import StaticPartitionsDefinition
+
     return StaticPartitionsDefinition(partition_keys(grain, configured_first))
 
 

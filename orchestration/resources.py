@@ -1,44 +1,17 @@
-"""Resources: where the landing folder, scheme file and warehouse are, all from the environment.
-
-`SCORECARD_LANDING`, `SCORECARD_CONFIG`, `SCORECARD_WAREHOUSE` (and optionally `SCORECARD_AS_OF`)
-configure the Dagster code location; `scorecard run` sets them from its flags. Unset, they default
-to the sample landing folder, the default scheme file and `warehouse/scorecard.duckdb` in the repo.
-"""
+"""Resources: where the landing folder, scheme file and warehouse are, all from the environment
+(orchestration/settings.py reads it)."""
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from dagster import ConfigurableResource, EnvVar
 
 from .config.scheme import Scheme, load_scheme
+from .settings import DBT_PROJECT_DIR, DEFAULTS, PROJECT_ROOT, apply_env_defaults, parse_as_of
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DEFAULTS = {
-    "SCORECARD_LANDING": str(PROJECT_ROOT / "data" / "sample" / "landing"),
-    "SCORECARD_CONFIG": str(PROJECT_ROOT / "config" / "scorecard.yml"),
-    "SCORECARD_WAREHOUSE": str(PROJECT_ROOT / "warehouse" / "scorecard.duckdb"),
-    "SCORECARD_AS_OF": "",
-}
-
-
-def apply_env_defaults() -> None:
-    for key, value in DEFAULTS.items():
-        os.environ.setdefault(key, value)
-
-
-def parse_as_of(text: str | None, timezone: str) -> datetime:
-    """An ISO timestamp or date (local time of `timezone` without an offset); empty means now."""
-    if not text:
-        return datetime.now(UTC)
-    value = datetime.fromisoformat(text.strip())
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(timezone))
-    return value
+__all__ = ["DBT_PROJECT_DIR", "DEFAULTS", "PROJECT_ROOT", "ScorecardSettings", "parse_as_of", "settings_from_env"]
 
 
 class ScorecardSettings(ConfigurableResource):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from .publish import build_path, publish_audit_only
+from .publish import AuditPublish, publish_audit_only
 from .warehouse import connect, ensure_audit_tables
 
 
@@ -81,19 +81,30 @@ def record_failed_run(
     failure_reason: str | None,
     landing: str,
     config: str,
-) -> None:
-    """A failed run: record it in its build copy, then publish only its audit rows (the published
-    marts stay as they were)."""
-    record_run(
-        str(build_path(warehouse)),
-        run_id,
-        started_at=started_at,
-        finished_at=finished_at,
-        as_of=as_of,
-        status="failed",
-        failure_reason=failure_reason,
-        published=False,
-        landing=landing,
-        config=config,
-    )
-    publish_audit_only(warehouse, run_id)
+    wait_seconds: float = 600.0,
+    free_build_first: bool = False,
+) -> AuditPublish:
+    """A failed run: publish its audit rows and its audit.runs row (the published marts stay as they
+    were). Under the warehouse's writer lock (re-entrant for the run that holds it; a sensor recording a
+    run of the daemon waits for a run in progress). Never erases (publish.publish_audit_only): a run
+    whose marts were published before a later step failed stays published, with the reason."""
+    from .writer_lock import acquire, release
+
+    acquire(warehouse, run_id, wait_seconds=wait_seconds)
+    try:
+        return publish_audit_only(
+            warehouse,
+            run_id,
+            {
+                "started_at": started_at,
+                "finished_at": finished_at,
+                "as_of": as_of,
+                "status": "failed",
+                "failure_reason": failure_reason,
+                "landing": landing,
+                "config": config,
+            },
+            free_build_first=free_build_first,
+        )
+    finally:
+        release(warehouse, run_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,8 +12,14 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
+from .contract.layout import data_files
+from .publish import discard_build
+from .reports.failures import report_failure_text
+from .reports.files import file_name
+from .run_logging import run_log_path
 from .run_records import failure_reason, record_failed_run
-from .warehouse import connect
+from .warehouse import connect, reports_dir
+from .writer_lock import acquire, release
 
 
 @dataclass
@@ -30,53 +37,65 @@ class RunOutcome:
     report: Path | None = None
     files: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> status -> files (manifest)
     deleted_files: list[tuple[str, str]] = field(default_factory=list)  # (entity, path) deleted this run
+    log_file: Path | None = None
+    published: bool = False  # this run's marts are the published ones (a step after publishing may still fail)
+    recorded: bool = False  # a failed run's row and audit rows are in the published warehouse
+    record_error: str | None = None  # why a failed run could not be recorded (a full disk)
+    published_run: tuple | None = None  # (run_id, finished_at) of the run whose marts are published
+    has_marts: bool = False
+    landing_files: dict[str, int] = field(default_factory=dict)  # entity -> data files in the landing folder
 
 
 def _summarise(warehouse: str, outcome: RunOutcome) -> None:
+    """What the published warehouse says of the run (a failed run: its audit rows only)."""
+    if not Path(warehouse).exists():
+        return
     with connect(warehouse, read_only=True) as con:
-        outcome.counts = con.execute(
+
+        def rows(sql: str, params: list | None = None) -> list[tuple]:
+            try:
+                return con.execute(sql, params or []).fetchall()
+            except duckdb.CatalogException:
+                return []
+
+        outcome.counts = rows(
             "select entity, files, rows_in, accepted, quarantined, exact_duplicates, superseded "
             "from audit.run_counts where run_id = ? order by entity",
             [outcome.run_id],
-        ).fetchall()
-        outcome.checks_by_kind = con.execute(
+        )
+        landing = Path(os.environ.get("SCORECARD_LANDING", ""))
+        outcome.landing_files = {e: len(data_files(landing, e)) for e, *_ in outcome.counts} if landing.is_dir() else {}
+        outcome.checks_by_kind = rows(
             "select check_kind, count(*) filter (where passed), "
             "count(*) filter (where not passed and severity = 'warn'), "
             "count(*) filter (where not passed and severity <> 'warn') "
             "from audit.check_results where run_id = ? group by check_kind order by check_kind",
             [outcome.run_id],
-        ).fetchall()
+        )
         outcome.checks_passed = sum(r[1] for r in outcome.checks_by_kind)
         outcome.checks_failed = sum(r[2] + r[3] for r in outcome.checks_by_kind)
-        try:
-            outcome.grades = con.execute(
-                "select period, level, grade, count(*) from marts.scorecard group by all order by all"
-            ).fetchall()
-        except duckdb.CatalogException:
-            outcome.grades = []
-        try:  # incremental ingestion: what the manifest found (published with the raw layer)
-            for entity, status, n in con.execute(
-                "select entity, status, count(*) from audit.file_manifest where checked_run_id = ? group by all",
-                [outcome.run_id],
-            ).fetchall():
-                outcome.files.setdefault(entity, {})[status] = n
-            outcome.deleted_files = con.execute(
-                "select entity, path from audit.file_manifest where checked_run_id = ? and status = 'deleted' "
-                "order by all",
-                [outcome.run_id],
-            ).fetchall()
-        except duckdb.CatalogException:
-            pass
-        try:
-            outcome.closed_periods = [
-                r[0] for r in con.execute("select period from raw.cfg_closed_periods order by 1").fetchall()
-            ]
-        except duckdb.CatalogException:
-            outcome.closed_periods = []
-        try:
-            outcome.flags = con.execute("select count(*) from marts.anomaly_flags").fetchone()[0]
-        except duckdb.CatalogException:
-            outcome.flags = None
+        last = rows("select run_id, finished_at from audit.runs where published order by finished_at desc limit 1")
+        outcome.published_run = last[0] if last else None
+        outcome.has_marts = bool(rows("select 1 from marts.scorecard limit 1")) or bool(
+            rows(
+                "select 1 from duckdb_tables() where database_name = current_database() and schema_name = 'marts' "
+                "and table_name = 'scorecard'"
+            )
+        )
+        outcome.grades = rows("select period, level, grade, count(*) from marts.scorecard group by all order by all")
+        # incremental ingestion: what the manifest found (published with the raw layer)
+        for entity, status, n in rows(
+            "select entity, status, count(*) from audit.file_manifest where checked_run_id = ? group by all",
+            [outcome.run_id],
+        ):
+            outcome.files.setdefault(entity, {})[status] = n
+        outcome.deleted_files = rows(
+            "select entity, path from audit.file_manifest where checked_run_id = ? and status = 'deleted' order by all",
+            [outcome.run_id],
+        )
+        outcome.closed_periods = [r[0] for r in rows("select period from raw.cfg_closed_periods order by 1")]
+        flags = rows("select count(*) from marts.anomaly_flags")
+        outcome.flags = flags[0][0] if flags else None
 
 
 def run_pipeline(
@@ -84,9 +103,16 @@ def run_pipeline(
     log_level: str = "INFO",
     period_from: str | None = None,
     period_to: str | None = None,
+    *,
+    verbose: bool = False,
+    wait_seconds: float = 0.0,
 ) -> RunOutcome:
     """One run of the nightly job in this process. With `period_from`/`period_to` (a partition range
-    of the scheme's grain; one period: both equal) the dbt models rebuild those periods only."""
+    of the scheme's grain; one period: both equal) the dbt models rebuild those periods only.
+
+    The run holds the warehouse's writer lock from before Dagster starts until it is recorded
+    (writer_lock.WarehouseBusy when another run holds it, after `wait_seconds`). Everything the run logs
+    goes to `<warehouse dir>/logs/<run id>.log`; the screen gets one line per message (`verbose`: whole)."""
     from .config.scheme import load_scheme
     from .definitions import build_defs
     from .periods import RANGE_END, RANGE_START
@@ -95,6 +121,7 @@ def run_pipeline(
     started = datetime.now(UTC)
     warehouse = os.environ["SCORECARD_WAREHOUSE"]
     as_of_text = os.environ.get("SCORECARD_AS_OF", "")
+    run_id = str(uuid.uuid4())
     echo(f"landing   {os.environ['SCORECARD_LANDING']}")
     echo(f"config    {os.environ['SCORECARD_CONFIG']}")
     echo(f"warehouse {warehouse}")
@@ -104,63 +131,119 @@ def run_pipeline(
             f"{os.environ.get('SCORECARD_PG_PORT', '5432')}/{os.environ.get('SCORECARD_PG_DATABASE', 'scorecard')}"
         )
     scheme = load_scheme(os.environ["SCORECARD_CONFIG"])
-    job = build_defs(scheme.grain, scheme.first_period).resolve_job_def("nightly_scorecard")
-    keys = job.partitions_def.get_partition_keys()
-    if period_from or period_to:
-        period_from, period_to = period_from or period_to, period_to or period_from
-        echo(f"periods   {period_from} to {period_to} (the other periods keep their published rows)")
-    else:  # every partition: dbt refreshes every period that is not closed
-        period_from, period_to = keys[0], keys[-1]
-    tags = {RANGE_START: period_from, RANGE_END: period_to}
-    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-    # Dagster's console log is the progress output; DEBUG (every engine event) only on request.
-    run_config = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False, tags=tags)
-    outcome = RunOutcome(
-        run_id=result.run_id,
-        success=result.success,
-        failure=failure_reason([e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]),
-    )
-    if not outcome.success:  # a succeeded run was recorded by its publish step
-        record_failed_run(
-            warehouse,
-            outcome.run_id,
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            as_of=parse_as_of(as_of_text, "UTC") if as_of_text else started,
-            failure_reason=outcome.failure,
-            landing=os.environ["SCORECARD_LANDING"],
-            config=os.environ["SCORECARD_CONFIG"],
+    lock = acquire(warehouse, run_id, wait_seconds=wait_seconds)
+    log_file = run_log_path(warehouse, run_id)
+    echo(f"run log   {log_file}")
+    try:
+        job = build_defs(scheme.grain, scheme.first_period).resolve_job_def("nightly_scorecard")
+        keys = job.partitions_def.get_partition_keys()
+        if period_from or period_to:
+            period_from, period_to = period_from or period_to, period_to or period_from
+            echo(f"periods   {period_from} to {period_to} (the other periods keep their published rows)")
+        else:  # every partition: dbt refreshes every period that is not closed
+            period_from, period_to = keys[0], keys[-1]
+        tags = {RANGE_START: period_from, RANGE_END: period_to}
+        instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        # Dagster's console log is the progress output; DEBUG (every engine event) only on request.
+        run_config = {
+            "loggers": {
+                "console": {"config": {"log_level": log_level, "verbose": verbose}},
+                "run_file": {"config": {"path": str(log_file)}},
+            }
+        }
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, tags=tags, run_id=run_id
         )
+        outcome = RunOutcome(
+            run_id=result.run_id,
+            success=result.success,
+            failure=failure_reason([e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]),
+            log_file=log_file,
+        )
+        if not outcome.success:  # a succeeded run was recorded by its publish step
+            _record_failure(outcome, warehouse, started, as_of_text, scheme.timezone, parse_as_of)
+        else:
+            outcome.published = True
+    finally:
+        release(warehouse, lock.holder.run_id, force=True)
     _summarise(warehouse, outcome)
     _print_summary(outcome, warehouse, echo)
-    try:  # the auditor's report, for failed runs too: rendered after the run is recorded
-        from .config.scheme import load_scheme
-        from .reports.auditor import render_auditor_report
+    if not outcome.success and outcome.recorded:
+        try:  # the auditor's report of a failed run: rendered once the run is recorded in the published file
+            from .reports.auditor import render_auditor_report
 
-        outcome.report = render_auditor_report(
-            warehouse, outcome.run_id, timezone=load_scheme(os.environ["SCORECARD_CONFIG"]).timezone
-        )
+            outcome.report = render_auditor_report(warehouse, outcome.run_id, timezone=scheme.timezone)
+        except Exception as exc:  # a report that cannot be rendered must not hide the run's own outcome
+            echo(report_failure_text("auditor report", exc))
+    if outcome.report is None:
+        latest = reports_dir(warehouse) / "auditor" / f"{file_name(outcome.run_id)}.html"
+        outcome.report = latest if latest.exists() else None
+    if outcome.report is not None:
         echo(f"auditor report: {outcome.report}")
-    except Exception as exc:  # a report that cannot be rendered must not hide the run's own outcome
-        echo(f"auditor report could not be rendered: {exc}")
     return outcome
+
+
+def _record_failure(outcome: RunOutcome, warehouse: str, started, as_of_text: str, timezone: str, parse_as_of) -> None:
+    """Record a failed run in the published warehouse (its audit rows, never its marts). An OS error
+    here (a full disk) is reported, and the run's temporary copies are removed all the same."""
+    kwargs = dict(
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        as_of=parse_as_of(as_of_text, timezone) if as_of_text else started,
+        failure_reason=outcome.failure,
+        landing=os.environ["SCORECARD_LANDING"],
+        config=os.environ["SCORECARD_CONFIG"],
+    )
+    try:
+        try:
+            done = record_failed_run(warehouse, outcome.run_id, **kwargs)
+        except (OSError, duckdb.Error):  # a full disk: again, the build copy removed first
+            done = record_failed_run(warehouse, outcome.run_id, free_build_first=True, **kwargs)
+        outcome.recorded = True
+        outcome.published = done.already_published
+    except (OSError, duckdb.Error) as exc:
+        outcome.record_error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+    finally:
+        if not outcome.published:
+            discard_build(warehouse)
+
+
+def _entity_note(o: RunOutcome, entity: str, rows_in: int) -> str:
+    if rows_in:
+        return ""
+    unchanged = o.files.get(entity, {}).get("unchanged", 0)
+    if unchanged:
+        return f"  ({unchanged} unchanged file(s) not read)"
+    if o.landing_files.get(entity):
+        return "  (files not read: unchanged since the last published run)" if not o.success else ""
+    return "  (empty input)"
 
 
 def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -> None:
     echo("")
-    echo(f"run {o.run_id}: {'SUCCEEDED' if o.success else 'FAILED'}")
-    if o.failure:
+    if o.success:
+        echo(f"run {o.run_id}: SUCCEEDED, published")
+    elif o.published:
+        echo(f"run {o.run_id}: FAILED after publishing: its marts are published; a later step failed")
         echo(f"  reason: {o.failure}")
+    else:
+        echo(f"run {o.run_id}: FAILED, nothing of it was published")
+        echo(f"  reason: {o.failure or 'see the run log'}")
+        if o.published_run:
+            run, at = o.published_run
+            echo(f"  the published marts are still those of run {run} ({at:%Y-%m-%d %H:%M} UTC)")
+        else:
+            echo("  no run has been published to this warehouse yet: there are no marts to query")
+        if o.record_error:
+            echo(f"  the run could not be recorded in {warehouse}: {o.record_error}")
+        elif o.recorded:
+            echo("  its audit rows (counts, quarantine, checks, failures) are published in the audit schema")
+    if o.log_file:
+        echo(f"  run log (stack traces): {o.log_file}")
     if o.counts:
         echo(f"  {'entity':<28}{'files':>6}{'rows in':>10}{'accepted':>10}{'quarant.':>10}{'dupl.':>8}{'supers.':>8}")
         for entity, files, rows_in, acc, quar, dup, sup in o.counts:
-            unchanged = o.files.get(entity, {}).get("unchanged", 0)
-            note = (
-                f"  ({unchanged} unchanged file(s) not read)"
-                if rows_in == 0 and unchanged
-                else ("  (empty input)" if rows_in == 0 else "")
-            )
+            note = _entity_note(o, entity, rows_in)
             echo(f"  {entity:<28}{files:>6}{rows_in:>10,}{acc:>10,}{quar:>10,}{dup:>8,}{sup:>8,}{note}")
     if o.files:
         tally = {st: sum(v.get(st, 0) for v in o.files.values()) for st in ("new", "changed", "unchanged", "deleted")}
@@ -169,20 +252,23 @@ def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -
         echo(f"  DELETED {entity}: {path} (its rows were removed from raw)")
     if o.closed_periods:
         echo(f"  closed periods (published rows kept): {', '.join(o.closed_periods)}")
-    echo(f"  checks: {o.checks_passed} passed, {o.checks_failed} failed")
-    for kind, passed, warned, failed in o.checks_by_kind:
-        echo(f"    {kind:<20} {passed:>5} passed {warned:>5} warned (non-blocking) {failed:>5} failed (blocking)")
-    if o.grades:
+    if o.checks_by_kind:
+        label = "checks" if o.success or o.published else "checks run before the failure"
+        echo(f"  {label}: {o.checks_passed} passed, {o.checks_failed} failed")
+        for kind, passed, warned, failed in o.checks_by_kind:
+            echo(f"    {kind:<20} {passed:>5} passed {warned:>5} warned (non-blocking) {failed:>5} failed (blocking)")
+    if o.grades and (o.success or o.published):
         echo("  graded subjects:")
         by_period: dict[tuple[str, str], list[str]] = {}
         for period, level, grade, n in o.grades:
             by_period.setdefault((period, level), []).append(f"{grade} {n}")
         for (period, level), grades in by_period.items():
             echo(f"    {period} {level:<5} " + ", ".join(grades))
-    if o.flags is not None:
+    if o.flags is not None and (o.success or o.published):
         echo(f"  anomaly flags: {o.flags}")
     echo(f"warehouse: {warehouse}")
-    echo(
-        f'  query it read-only: .venv/bin/python -c "import duckdb; '
-        f"print(duckdb.connect('{warehouse}', read_only=True).sql('select * from marts.scorecard limit 5'))\""
-    )
+    if o.has_marts:
+        echo(
+            f'  query it read-only: .venv/bin/python -c "import duckdb; '
+            f"print(duckdb.connect('{warehouse}', read_only=True).sql('select * from marts.scorecard limit 5'))\""
+        )

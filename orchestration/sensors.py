@@ -19,7 +19,9 @@ from dagster import (
     sensor,
 )
 
-from .ingest import EXTENSIONS
+from .contract.layout import EXTENSIONS
+from .reports.auditor import render_auditor_report
+from .reports.failures import report_failure_text
 from .resources import ScorecardSettings
 from .run_records import failure_reason, record_failed_run
 from .schedules import nightly_run_request, nightly_scorecard_job
@@ -30,16 +32,21 @@ def record_failed_runs(context: RunFailureSensorContext, settings: ScorecardSett
     run = context.dagster_run
     stats = context.instance.get_run_stats(run.run_id)
     reason = failure_reason(context.get_step_failure_events()) or context.failure_event.message
+    scheme = settings.scheme()
     record_failed_run(
         settings.warehouse,
         run.run_id,
         started_at=stats.start_time,
         finished_at=stats.end_time,
-        as_of=settings.as_of_time(settings.scheme()),
+        as_of=settings.as_of_time(scheme),
         failure_reason=reason,
         landing=settings.landing,
         config=settings.config,
     )
+    try:  # the auditor's report of the failed run, now that the published warehouse records it
+        render_auditor_report(settings.warehouse, run.run_id, timezone=scheme.timezone)
+    except Exception as exc:
+        context.log.error(report_failure_text("auditor report", exc))
 
 
 # --- a new drop in the landing folder starts the nightly job ------------------------------------

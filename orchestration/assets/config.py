@@ -7,6 +7,7 @@ from ..config.scheme import cfg_rows
 from ..publish import start_build
 from ..resources import ScorecardSettings
 from ..warehouse import connect, ensure_audit_tables
+from ..writer_lock import WRITER_POOL, acquire
 
 CFG_TABLES = {
     "cfg_scheme_weights": (
@@ -37,13 +38,21 @@ def write_cfg_tables(con, scheme) -> dict[str, int]:
     backfill_policy=BackfillPolicy.single_run(),  # a partition range is one run
     specs=[AssetSpec(AssetKey(["raw", t]), group_name="ingest", description=f"Scheme file as {t}") for t in CFG_TABLES],
     can_subset=False,
+    pool=WRITER_POOL,
 )
 def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
     """Validate the scheme file (the run stops here, before anything is written, when it is wrong),
-    start the run's build copy of the warehouse and write the scheme's weights, scoring methods and
-    grade bands into it for dbt."""
+    take the warehouse's writer lock (another run holding it stops this one at once), settle what an
+    earlier run left behind (an abandoned run is recorded), start the run's build copy of the warehouse
+    and write the scheme's weights, scoring methods and grade bands into it for dbt."""
     scheme = settings.scheme()
-    build = start_build(settings.warehouse)
+    lock = acquire(settings.warehouse, context.run_id)
+    if lock.stale is not None:
+        context.log.warning(
+            f"the warehouse lock of an earlier run ({lock.stale.describe()}) was stale: that process is gone"
+        )
+    build = start_build(settings.warehouse, context.run_id, lock.stale)
+    lock.stale = None
     context.log.info(f"building in {build}; {settings.warehouse} stays as it is until publish")
     with connect(build) as con:
         ensure_audit_tables(con)

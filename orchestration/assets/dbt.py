@@ -3,7 +3,9 @@
 The manifest is prepared by an explicit step (`make setup` runs `dbt parse`), never at import.
 """
 
+import contextlib
 import importlib.metadata
+import io
 import json
 import os
 import sys
@@ -18,11 +20,13 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from packaging import version
 
 from ..config.scheme import dbt_vars
+from ..dbt_child import PARENT_ENV
 from ..faults import maybe_kill
 from ..periods import period_partitions, window_vars
 from ..resources import DBT_PROJECT_DIR, ScorecardSettings
 from ..validation.dbt_results import record_dbt_results
 from ..warehouse import connect, ensure_audit_tables
+from ..writer_lock import WRITER_POOL
 
 DBT_GROUPS = ("staging", "intermediate", "marts", "audit")
 
@@ -51,6 +55,27 @@ def dbt_run_vars(settings: ScorecardSettings) -> dict[str, Any]:
     return dbt_vars(scheme, as_of)
 
 
+class _DbtLines(io.TextIOBase):
+    """A stdout that forwards each line dbt prints to the run's log."""
+
+    SUMMARY = ("Finished running", "Completed successfully", "Completed with", "Done. PASS=")
+
+    def __init__(self, log) -> None:
+        self.log = log
+        self.buffer_text = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.buffer_text += text
+        *lines, self.buffer_text = self.buffer_text.split("\n")
+        for line in lines:
+            if line.strip():
+                (self.log.info if line.lstrip().startswith(self.SUMMARY) else self.log.debug)(f"dbt: {line}")
+        return len(text)
+
+
 @cache
 def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None):
     """The dbt models, partitioned by the evaluation periods of `grain` (orchestration/periods.py): a
@@ -67,6 +92,7 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
         dagster_dbt_translator=ScorecardTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
         partitions_def=period_partitions(grain, first_period),
         backfill_policy=BackfillPolicy.single_run(),  # a backfill of a range is one dbt build
+        pool=WRITER_POOL,
     )
     def scorecard_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: ScorecardSettings):
         """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check.
@@ -76,20 +102,26 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
         run_vars = dbt_run_vars(settings) | {"run_id": context.run_id} | window_vars(context)
         # profiles.yml reads SCORECARD_DBT_DATABASE: dbt builds in the run's copy. Set only while the
         # dbt process starts (it inherits the environment), not for the rest of this process.
-        previous = os.environ.get("SCORECARD_DBT_DATABASE")
-        os.environ["SCORECARD_DBT_DATABASE"] = settings.build
+        # scorecard-dbt (dbt_child.py) reads SCORECARD_DBT_PARENT_PID: dbt dies with this process.
+        child_env = {"SCORECARD_DBT_DATABASE": settings.build, PARENT_ENV: str(os.getpid())}
+        previous = {k: os.environ.get(k) for k in child_env}
+        os.environ.update(child_env)
         try:
             # dbt unit tests check the models' logic, not the night's data: they run in `make test`
             invocation = dbt.cli(["build", "--exclude", "resource_type:unit_test", "--vars", json.dumps(run_vars)],
                                  context=context, raise_on_error=False)
         finally:
-            if previous is None:
-                os.environ.pop("SCORECARD_DBT_DATABASE", None)
-            else:
-                os.environ["SCORECARD_DBT_DATABASE"] = previous
+            for k, v in previous.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         maybe_kill("during_dbt")  # the dbt process is running
         try:
-            yield from invocation.stream()
+            # dagster-dbt echoes every dbt event to stdout: into the run's log instead (DEBUG; the
+            # closing summary at INFO), so that the screen keeps one line per step
+            with contextlib.redirect_stdout(_DbtLines(context.log)):
+                yield from invocation.stream()
         except BaseException:
             # never leave a dbt process behind: it would keep the DuckDB file locked
             if invocation.process.poll() is None:
@@ -133,11 +165,17 @@ class ScorecardDbtCliResource(DbtCliResource):
         return None
 
 
+def dbt_executable() -> str:
+    """The dbt of this environment, even when its bin/ is not on PATH (python -m, IDEs, schedulers),
+    through `scorecard-dbt`, which makes it die with the run (dbt_child.py)."""
+    bin_dir = Path(sys.executable).parent
+    for name in ("scorecard-dbt", "dbt"):
+        if (bin_dir / name).exists():
+            return str(bin_dir / name)
+    return "dbt"
+
+
 def dbt_resource() -> DbtCliResource:
-    # The dbt of this environment, even when its bin/ is not on PATH (python -m, IDEs, schedulers).
-    local = Path(sys.executable).parent / "dbt"
     return ScorecardDbtCliResource(
-        project_dir=dbt_project(),
-        profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=str(local) if local.exists() else "dbt",
+        project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
     )

@@ -16,6 +16,7 @@ from ..engines import selected_engine
 from ..engines.postgres import PostgresTarget, build_dbt, load_audit, load_raw
 from ..periods import partition_keys, window_vars
 from ..resources import ScorecardSettings
+from ..writer_lock import WRITER_POOL
 from .dbt import dbt_run_vars
 
 
@@ -25,6 +26,7 @@ from .dbt import dbt_run_vars
     group_name="publish",
     deps=[AssetKey(["published_warehouse"])],
     kinds={"postgres", "dbt"},
+    pool=WRITER_POOL,
     description="The published run's raw layer, marts (dbt build --target postgres) and audit ledger in "
     "PostgreSQL (SCORECARD_PG_* settings).",
 )

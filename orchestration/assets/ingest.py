@@ -8,6 +8,7 @@ from ..faults import maybe_kill
 from ..ingest import full_refresh_requested, ingest_entity
 from ..resources import ScorecardSettings
 from ..warehouse import connect
+from ..writer_lock import WRITER_POOL
 from .config import CFG_TABLES
 
 
@@ -20,6 +21,7 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
         description=f"Raw layer of {spec.entity}: every file typed and checked against the contract; "
         "broken rows to audit.quarantine with their reason; superseded versions kept with _is_current=false.",
         kinds={"duckdb", "pandera"},
+        pool=WRITER_POOL,
     )
     def _asset(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
         scheme = settings.scheme()

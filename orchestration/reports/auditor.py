@@ -86,16 +86,20 @@ def build_auditor_report(
     out_dir: str | Path | None = None,
     *,
     timezone: str | None = None,
+    published_as: str | Path | None = None,
 ) -> AuditorReport:
+    """`published_as`: the published warehouse when `warehouse` is a run's build copy and `out_dir` the
+    run's staged reports (publish.py): the report names that file and links the reports beside it."""
     out = Path(out_dir) if out_dir is not None else reports_dir(warehouse) / "auditor"
+    final_out = reports_dir(published_as) / "auditor" if published_as is not None else out
     with connect(warehouse, read_only=True) as con:
         reader = _Reader(con)
         run_id = run_id or reader.latest_run_id()
         if run_id is None:
             raise ValueError(f"{warehouse}: no run recorded in audit.runs or audit.run_counts")
-        ctx = _collect(reader, run_id, out)
+        ctx = _collect(reader, run_id, final_out)
     ctx["generated_at"] = datetime.now(UTC).replace(tzinfo=None)
-    ctx["warehouse"] = str(Path(warehouse).resolve())
+    ctx["warehouse"] = str(Path(published_as or warehouse).resolve())
     html = _environment(timezone).get_template("auditor.html.j2").render(**ctx)
 
     out.mkdir(parents=True, exist_ok=True)

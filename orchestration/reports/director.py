@@ -14,6 +14,7 @@ ids) because the machine that renders them may have no CJK font; names (Chinese)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -131,10 +132,16 @@ def render_all_periods(
     *,
     as_of: datetime | None = None,
     only: Callable[[str], bool] | None = None,
+    published_as: str | Path | None = None,
+    on_error: Callable[[str, Exception], None] | None = None,
 ) -> list[DirectorReport]:
     """One report per graded period (what the nightly asset does). With `only`, the periods it accepts
-    (the run's refresh window) and the periods that have no report yet; the others keep theirs."""
+    (the run's refresh window) and the periods that have no report yet; the others keep theirs.
+    `published_as`: the published warehouse when `warehouse` is the run's build copy and `out_dir` its
+    staged reports. `on_error(period, exc)`: a period whose report fails is reported there and the other
+    periods go on (without it, the error is raised)."""
     out = Path(out_dir) if out_dir else reports_dir(warehouse) / "director"
+    final_out = reports_dir(published_as) / "director" if published_as is not None else out
     with connect(warehouse, read_only=True) as con:
         r = _Reader(con)
         periods = (
@@ -143,8 +150,16 @@ def render_all_periods(
             else []
         )
     if only is not None:
-        periods = [p for p in periods if only(p) or not (out / f"{file_name(p)}.html").exists()]
-    return [build_director_report(warehouse, p, out_dir, as_of=as_of) for p in periods]
+        periods = [p for p in periods if only(p) or not (final_out / f"{file_name(p)}.html").exists()]
+    reports = []
+    for p in periods:
+        try:
+            reports.append(build_director_report(warehouse, p, out, as_of=as_of, published_as=published_as))
+        except Exception as exc:
+            if on_error is None:
+                raise
+            on_error(p, exc)
+    return reports
 
 
 def build_director_report(
@@ -153,10 +168,12 @@ def build_director_report(
     out_dir: str | Path | None = None,
     *,
     as_of: datetime | None = None,
+    published_as: str | Path | None = None,
 ) -> DirectorReport:
     """As render_director_report, with the headline figures. `as_of` (the run's) defaults to the as-of
     of the last published run in audit.runs."""
     out = Path(out_dir) if out_dir else reports_dir(warehouse) / "director"
+    final_out = reports_dir(published_as) / "director" if published_as is not None else out
     with connect(warehouse, read_only=True) as con:
         r = _Reader(con)
         if not r.has("marts.scorecard"):
@@ -167,7 +184,7 @@ def build_director_report(
         known = [p for (p,) in con.execute("select distinct period from marts.scorecard order by 1").fetchall()]
         if period not in known:
             raise ValueError(f"period {period} is not graded in {warehouse} (graded: {', '.join(known)})")
-        context = _collect(r, period, known, out, warehouse, as_of)
+        context = _collect(r, period, known, final_out, published_as or warehouse, as_of)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{file_name(period)}.html"
     html = template_environment().get_template("director.html").render(**context)
@@ -480,9 +497,23 @@ def _whatifs(r: _Reader, period: str, out: Path) -> list[dict[str, Any]]:
 # --- charts (matplotlib, inline SVG) ----------------------------------------------------------------
 
 
+# Data text is drawn literally: with math parsing on, matplotlib reads `$...$` in a team id or a name as
+# mathtext (a team "T$^$" made the report raise). Every chart is built and saved with it off.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
+def _literal_text(chart: Callable[..., str]) -> Callable[..., str]:
+    @functools.wraps(chart)
+    def wrapper(*args, **kwargs) -> str:
+        with rc_context(LITERAL_TEXT):
+            return chart(*args, **kwargs)
+
+    return wrapper
+
+
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "scorecard"}):
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "scorecard", **LITERAL_TEXT}):
         fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
     text = text[text.index("<svg") :]
@@ -495,6 +526,7 @@ def _grade_colour(label: str, i: int) -> str:
     return GRADE_COLOURS.get(label) or OTHER_GRADE_COLOURS[i % len(OTHER_GRADE_COLOURS)]
 
 
+@_literal_text
 def _chart_grades(labels: list[str], team_ids: list[str], counts: dict) -> str:
     rows = [*team_ids, "all"]
     fig = Figure(figsize=(7.5, 0.42 * len(rows) + 1.2))
@@ -523,6 +555,7 @@ def _chart_grades(labels: list[str], team_ids: list[str], counts: dict) -> str:
     return _svg(fig)
 
 
+@_literal_text
 def _chart_heatmap(team_ids: list[str], rows: list[dict]) -> str:
     """Teams x indicators, coloured by how far each team is from the company (direction-aware, relative,
     clipped at +-30 %), annotated with the value. Grey: hidden or no value; hatched: below minimum sample."""
@@ -572,6 +605,7 @@ def _short(v: float | None) -> str:
     return f"{v:.1f}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
+@_literal_text
 def _chart_nps(rows: list[dict], company: dict | None) -> str:
     fig = Figure(figsize=(7.5, 3.6))
     ax = fig.add_subplot()
@@ -609,6 +643,7 @@ def _or(value: float | None, default: float) -> float:
     return default if value is None else value
 
 
+@_literal_text
 def _chart_pareto(rows: list[dict]) -> str:
     fig = Figure(figsize=(7.5, 3.6))
     ax = fig.add_subplot()
@@ -632,6 +667,7 @@ def _chart_pareto(rows: list[dict]) -> str:
     return _svg(fig)
 
 
+@_literal_text
 def _chart_tracking(rows: list[dict]) -> str:
     import numpy as np
 

@@ -62,4 +62,7 @@ def copy_of_handmade_run(handmade_run, tmp_path) -> HandmadeRun:
         source = Path(f"{handmade_run.warehouse}{suffix}")
         if source.exists():
             shutil.copy2(source, f"{warehouse}{suffix}")
+    reports = handmade_run.warehouse.parent / "reports"  # the reports published with the run
+    if reports.is_dir():
+        shutil.copytree(reports, tmp_path / "reports")
     return HandmadeRun(landing, warehouse, handmade_run.outcome, handmade_run.lines)

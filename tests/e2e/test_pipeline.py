@@ -36,7 +36,7 @@ def test_run_succeeds_and_reports(run):
     counts = {c[0]: c[2:] for c in outcome.counts}
     assert counts["survey/responses"] == (15, 15, 0, 0, 0)
     assert counts["crm/followups"] == (0, 0, 0, 0, 0)  # absent entity: empty input, the run goes on
-    assert f"run {outcome.run_id}: SUCCEEDED" in lines
+    assert f"run {outcome.run_id}: SUCCEEDED, published" in lines
     assert "  crm/followups                    0         0         0         0       0       0  (empty input)" in lines
     assert con.execute("select status, published from audit.runs where run_id = ?", [outcome.run_id]).fetchone() == (
         "succeeded",

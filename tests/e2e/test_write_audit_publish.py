@@ -57,8 +57,21 @@ def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run
         # a run that fails a blocking check publishes no marts, only its audit rows
         reps = landing / "crm" / "reps" / "reps.csv"
         reps.write_text(reps.read_text(encoding="utf-8") + "R4,Ghost Rep,T9,,2024-01-01,\n", encoding="utf-8")
-        third = run_pipeline(echo=lambda _: None, log_level="ERROR")
+        lines: list[str] = []
+        third = run_pipeline(echo=lines.append, log_level="ERROR")
         assert not third.success
+        # the summary of a failed run leads with what happened and what is still published
+        at = lines.index(f"run {third.run_id}: FAILED, nothing of it was published")
+        assert lines[at + 1] == f"  reason: {third.failure}"
+        assert lines[at + 2].startswith(f"  the published marts are still those of run {second.run_id} (")
+        assert lines[at + 3] == (
+            "  its audit rows (counts, quarantine, checks, failures) are published in the audit schema"
+        )
+        assert not any(x.strip().startswith("graded subjects") for x in lines)
+        # the whole story (dbt's output, the failure) is in the run's log file, not on screen
+        assert lines[at + 4] == f"  run log (stack traces): {third.log_file}"
+        log = third.log_file.read_text(encoding="utf-8")
+        assert "dbt build failed" in log and "dbt: " in log and "Stack Trace:" in log
         analyst.stdin.write("q\n")
         analyst.stdin.flush()
         assert analyst.stdout.readline().strip() == "78.82"

@@ -4,6 +4,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.reports import auditor
@@ -269,22 +270,64 @@ def test_missing_tables_and_run_in_progress(tmp_path: Path):
         render_auditor_report(empty)
 
 
-def test_auditor_report_asset(warehouse: Path):
+def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None = None):
     from dagster import materialize
 
-    from orchestration.assets.report import auditor_report
+    from orchestration.assets import publish as publish_assets
     from orchestration.publish import start_build
     from orchestration.resources import ScorecardSettings
 
     settings = ScorecardSettings(
         landing=str(warehouse.parent), config=str(PROJECT_ROOT / "config" / "scorecard.yml"), warehouse=str(warehouse)
     )
-    start_build(warehouse)  # during a run the report reads the run's build copy (write-audit-publish)
-    result = materialize([auditor_report], resources={"settings": settings})
+    if fail_with is not None:
+
+        def broken(*args, **kwargs):
+            raise fail_with
+
+        monkeypatch.setattr(publish_assets, "build_auditor_report", broken)
+    start_build(warehouse)  # a run builds in its copy of the warehouse (write-audit-publish)
+    result = materialize([publish_assets.published_warehouse], resources={"settings": settings})
     assert result.success
-    [mat] = result.asset_materializations_for_node("auditor_report")
-    path = Path(mat.metadata["path"].value)
-    assert path == reports_dir(warehouse) / "auditor" / f"{result.run_id}.html"
+    [check] = result.get_asset_check_evaluations()
+    return result, check
+
+
+def test_the_auditor_report_is_published_with_the_run(warehouse: Path):
+    result, check = _publish_step(warehouse)
+    assert check.passed
+    path = reports_dir(warehouse) / "auditor" / f"{result.run_id}.html"
     html = path.read_text(encoding="utf-8")
-    assert "not recorded in audit.runs yet" in html  # the run is recorded when it publishes
     assert "Asia/Shanghai" in html  # local times in the scheme's zone beside UTC
+    assert "not recorded in audit.runs yet" not in html  # the run is recorded before it is rendered
+    assert f"warehouse <code>{warehouse.resolve()}</code>" in html  # the published file, not the build copy
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select status, published from audit.runs where run_id = ?", [result.run_id]).fetchall() == [
+            ("succeeded", True)
+        ]
+
+
+def test_a_report_that_fails_does_not_block_publication(warehouse: Path, monkeypatch):
+    result, check = _publish_step(
+        warehouse, monkeypatch, fail_with=ValueError("Unknown symbol: \\^ (at char 1)\nline 2")
+    )
+    assert not check.passed and check.severity.value == "WARN"
+    assert not (reports_dir(warehouse) / "auditor" / f"{result.run_id}.html").exists()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        # published all the same, the failure recorded as a failed non-blocking check of the run
+        assert con.execute(
+            "select status, published, checks_failed from audit.runs where run_id = ?", [result.run_id]
+        ).fetchall() == [("succeeded", True, 1)]
+        assert con.execute(
+            "select check_kind, check_name, severity, passed, message from audit.check_results "
+            "where run_id = ? and check_kind = 'report'",
+            [result.run_id],
+        ).fetchall() == [
+            (
+                "report",
+                "auditor_report",
+                "warn",
+                False,
+                "auditor report could not be rendered: ValueError: Unknown symbol: \\^ (at char 1)",
+            )
+        ]

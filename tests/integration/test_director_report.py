@@ -103,3 +103,17 @@ def test_no_hidden_survey_figure_leaks(report):
     assert "company NPS —" in text
     # the small-sample note says what was hidden
     assert "1 company nps (complementary)" in text and "1 team nps (complementary)" in text
+
+
+@pytest.mark.parametrize("team", ["T$^$", "$x_1$", "<b>x</b>", "{0}", "%s", "T\n2"])
+def test_charts_draw_data_text_literally(team):
+    """A team id that is mathtext, markup, a format field or holds a newline is drawn as it is (with
+    matplotlib's defaults `T$^$` raises ParseSyntaxException while the figure is saved)."""
+    from orchestration.reports.director import _chart_grades, _chart_heatmap
+
+    svg = _chart_grades(["good"], [team], {team: {"good": 2}, "all": {"good": 2}})
+    row = {"indicator": "nps", "reference": 10.0, "lower_is_better": False, "cells": [{"value": 12.5, "state": "ok"}]}
+    svg += _chart_heatmap([team], [row])
+    drawn = html.unescape(svg)
+    for part in team.split("\n"):
+        assert part in drawn, (team, part)

@@ -1,0 +1,96 @@
+"""The run's log: one line per message on screen, everything (stack traces included) in the run's log file.
+
+Two Dagster loggers, the defaults of every job of the code location (definitions.py):
+- `console`: the progress output. Each message's first line only (a step failure's stack trace is in the
+  log file), unless `verbose` (`scorecard run --verbose`) prints it whole.
+- `run_file`: every message at DEBUG, whole, into `<warehouse dir>/logs/<run id>.log` (or `path`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from dagster import Field, InitLoggerContext, logger
+
+from .settings import DEFAULTS
+
+LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def log_dir(warehouse: str | Path) -> Path:
+    return Path(warehouse).resolve().parent / "logs"
+
+
+def run_log_path(warehouse: str | Path, run_id: str) -> Path:
+    return log_dir(warehouse) / f"{run_id}.log"
+
+
+class FirstLineFormatter(logging.Formatter):
+    """`HH:MM:SS LEVEL message` with the message cut to its first line (and to 400 characters)."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S")
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self.verbose:
+            return super().format(record)
+        text = record.getMessage()
+        lines = text.strip().splitlines() or [""]
+        first = lines[0]
+        if len(first) > 400:
+            first = first[:397] + "..."
+        if len(lines) > 1:
+            first += " (details in the run's log file)"
+        fields = {**record.__dict__, "msg": first, "args": None, "exc_info": None, "exc_text": None}
+        copy = logging.makeLogRecord(fields)
+        return super().format(copy)
+
+
+@logger(
+    config_schema={
+        "log_level": Field(str, is_required=False, default_value="INFO"),
+        "verbose": Field(bool, is_required=False, default_value=False),
+    },
+    description="Progress on screen: one line per message; --verbose prints whole messages.",
+)
+def console_logger(init_context: InitLoggerContext) -> logging.Logger:
+    level = init_context.logger_config["log_level"].upper()
+    log = logging.Logger("scorecard_console", level=level if level in LEVELS else "INFO")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(FirstLineFormatter(init_context.logger_config["verbose"]))
+    log.addHandler(handler)
+    return log
+
+
+class QuietFileHandler(logging.FileHandler):
+    """A log file that never prints Python's "--- Logging error ---" traceback on screen: on a full or
+    read-only disk the run stops on its own error, which says so in one line."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        return None
+
+
+@logger(
+    config_schema={"path": Field(str, is_required=False, default_value="")},
+    description="Every message of the run, whole, into <warehouse dir>/logs/<run id>.log.",
+)
+def run_file_logger(init_context: InitLoggerContext) -> logging.Logger:
+    path = init_context.logger_config["path"] or str(
+        run_log_path(os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"], init_context.run_id)
+    )
+    log = logging.Logger("scorecard_run_file", level="DEBUG")
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = QuietFileHandler(path, encoding="utf-8", delay=True)
+    except OSError:  # a read-only or full disk: the run goes on (and stops on its own error, with a message)
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    return log
+
+
+LOGGERS = {"console": console_logger, "run_file": run_file_logger}

@@ -9,7 +9,7 @@
 -- sample_size, is_sufficient, nps_ci_low, nps_ci_high): unmasked figures.
 --
 -- Placeholders, filled by benchmarks/reference.py from the scheme file and the run's as-of time:
--- {landing} {timezone} {as_of_local_date} {currency_base} {currency_rates} {count_channels}
+-- {landing} {timezone} {as_of_local_date} {as_of_utc} {currency_base} {currency_rates} {count_channels}
 -- {sla_response_hours} {complaint_resolution_hours} {followup_grace_days} {min_sample_nps}
 -- {min_sample_default}
 
@@ -70,7 +70,8 @@ order by proposal_id, ts_utc(updated_at) desc nulls last, filename desc;
 create or replace temp table followups as
 select distinct on (followup_id)
     s(followup_id) as followup_id, s(rep_id) as rep_id, s(customer_id) as customer_id,
-    d(planned_on) as planned_on, cast(ts_local(completed_at) as date) as completed_on
+    d(planned_on) as planned_on, cast(ts_local(completed_at) as date) as completed_on,
+    ts_utc(completed_at) as completed_utc
 from read_csv('{landing}/crm/followups/**/*.csv', all_varchar = true, filename = true)
 order by followup_id, filename desc;
 
@@ -179,7 +180,10 @@ survey as (
 tk as (
     select p.period, t.ticket_id, coalesce(t.rep_id, c.owner_rep_id) as rep_id, t.customer_id,
         t.type = 'complaint' as is_complaint,
-        coalesce(t.resolved_utc <= t.opened_utc + interval {complaint_resolution_hours} hour, false) as in_time
+        coalesce(t.resolved_utc <= t.opened_utc + interval {complaint_resolution_hours} hour, false) as in_time,
+        -- pending (SCORING.md): not resolved at as-of and its limit not yet run out
+        (t.resolved_utc is null or t.resolved_utc > timestamp '{as_of_utc}')
+            and timestamp '{as_of_utc}' <= t.opened_utc + interval {complaint_resolution_hours} hour as pending
     from tickets t
     left join customers c on t.customer_id = c.customer_id
     join periods p on quarter_of(cast(t.opened_local as date)) = p.period
@@ -189,7 +193,9 @@ ia as (
     select p.period, x.interaction_id, x.rep_id, r.team_id, x.customer_id,
         x.responded_utc is not null as is_answered,
         date_diff('second', x.contacted_utc, x.responded_utc) / 3600.0 as response_hours,
-        coalesce(x.responded_utc <= x.contacted_utc + interval {sla_response_hours} hour, false) as in_sla
+        coalesce(x.responded_utc <= x.contacted_utc + interval {sla_response_hours} hour, false) as in_sla,
+        (x.responded_utc is null or x.responded_utc > timestamp '{as_of_utc}')
+            and timestamp '{as_of_utc}' <= x.contacted_utc + interval {sla_response_hours} hour as pending
     from interactions x
     join periods p on quarter_of(cast(x.contacted_local as date)) = p.period
     left join reps r using (rep_id)
@@ -202,7 +208,9 @@ pr as (
 ),
 fu as (
     select p.period, x.followup_id, x.rep_id, r.team_id, x.customer_id,
-        coalesce(x.completed_on <= x.planned_on + {followup_grace_days}, false) as in_time
+        coalesce(x.completed_on <= x.planned_on + {followup_grace_days}, false) as in_time,
+        (x.completed_utc is null or x.completed_utc > timestamp '{as_of_utc}')
+            and date '{as_of_local_date}' <= x.planned_on + {followup_grace_days} as pending
     from followups x
     join periods p on quarter_of(x.planned_on) = p.period
     left join reps r using (rep_id)
@@ -250,14 +258,14 @@ union all
 select distinct period, rep_id, team_id, 'complaint_rate', customer_id, 1, null, 0, 0, 0, null from tix where is_complaint
 union all
 select period, rep_id, team_id, 'complaint_resolution_24h', ticket_id, case when in_time then 1 else 0 end, 1, 1, 0, 0, null
-from tix where is_complaint
+from tix where is_complaint and not pending
 union all
 select distinct d.period, d.rep_id, d.team_id, 'repeat_purchase_rate', d.customer_id,
     case when f.first_won_on < d.period_start then 1 else 0 end, 1, 1, 0, 0, null
 from closed_deals d left join first_won f using (customer_id) where d.stage = 'won'
 union all
 select period, rep_id, team_id, 'response_sla_rate', interaction_id, case when in_sla then 1 else 0 end, 1, 1, 0, 0, null
-from ia
+from ia where not pending
 union all
 select period, rep_id, team_id, 'median_response_hours', interaction_id, null, 1, 1, 0, 0, response_hours
 from ia where is_answered
@@ -267,7 +275,7 @@ select period, rep_id, team_id, 'requirement_accuracy', proposal_id,
 from pr where customer_verdict <> 'pending'
 union all
 select period, rep_id, team_id, 'followup_completion', followup_id, case when in_time then 1 else 0 end, 1, 1, 0, 0, null
-from fu;
+from fu where not pending;
 
 -- 4. Units made unique within each subject, then summed per (period, level, subject, indicator).
 create or replace temp table aggregated as

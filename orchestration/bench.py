@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from .config.scheme import load_scheme
@@ -177,6 +178,7 @@ def reference_sql(landing: Path, config: Path, as_of: str) -> str:
         landing=str(landing.resolve()),
         timezone=scheme.timezone,
         as_of_local_date=local_date.date().isoformat(),
+        as_of_utc=local_date.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         currency_base=v["currency_base"],
         currency_rates=f"when '{v['currency_base']}' then 1 {rates}",
         count_channels=", ".join(f"'{c}'" for c in v["count_channels"]),
@@ -218,10 +220,10 @@ def _child_pipeline(a: argparse.Namespace) -> None:
     copy_seconds: list[float] = []
     start_build = publish.start_build
 
-    def timed_start_build(published):  # the write-audit-publish copy of the published file
+    def timed_start_build(published, *args, **kwargs):  # the write-audit-publish copy of the published file
         t0 = time.time()
         try:
-            return start_build(published)
+            return start_build(published, *args, **kwargs)
         finally:
             copy_seconds.append(time.time() - t0)
 

@@ -106,5 +106,5 @@ def record_failed_run(
             },
             free_build_first=free_build_first,
         )
-    finally:
-        release(warehouse, run_id)
+    finally:  # the run is over once it is recorded
+        release(warehouse, run_id, force=True)

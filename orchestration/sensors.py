@@ -42,6 +42,9 @@ def record_failed_runs(context: RunFailureSensorContext, settings: ScorecardSett
         failure_reason=reason,
         landing=settings.landing,
         config=settings.config,
+        # a run in progress holds the warehouse: the tick fails within the sensor's time limit and the
+        # next tick records the run (writer_lock.WarehouseBusy)
+        wait_seconds=45,
     )
     try:  # the auditor's report of the failed run, now that the published warehouse records it
         render_auditor_report(settings.warehouse, run.run_id, timezone=scheme.timezone)

@@ -123,3 +123,162 @@ def test_check_config_command(tmp_path, capsys):
     assert "coverage_min: Input should be less than or equal to 1" in err
     assert main(["check-config", str(tmp_path / "missing.yml")]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+# --- time zone: one that both the warehouse (DuckDB `set TimeZone`) and Python's zoneinfo accept -------
+
+
+@pytest.mark.parametrize(
+    ("zone", "message"),
+    [
+        (
+            "posix/Asia/Shanghai",
+            "timezone: 'posix/Asia/Shanghai' is not a time zone the warehouse accepts; "
+            "use an IANA name such as Asia/Shanghai",
+        ),
+        ("right/UTC", "timezone: 'right/UTC' is not a time zone the warehouse accepts; use an IANA name such as UTC"),
+        (
+            "localtime",
+            "timezone: 'localtime' is not a time zone the warehouse accepts; use an IANA name such as Asia/Shanghai",
+        ),
+        ("asia/shanghai", "timezone: unknown time zone 'asia/shanghai' (use an IANA name such as Asia/Shanghai)"),
+        ("CST", "timezone: 'CST' is not a time zone Python's zoneinfo knows; use an IANA name such as Asia/Shanghai"),
+        (
+            "Asia/Shanghai'; drop table x; --",
+            'timezone: unknown time zone "Asia/Shanghai\'; drop table x; --" (use an IANA name such as Asia/Shanghai)',
+        ),
+    ],
+)
+def test_timezone_must_be_accepted_by_the_warehouse_and_by_zoneinfo(zone, message):
+    d = _default()
+    d["timezone"] = zone
+    assert _errors(d) == [message]
+
+
+def test_the_zones_the_scheme_accepts_are_the_ones_duckdb_sets(tmp_path):
+    import duckdb
+
+    from orchestration.config.scheme import timezone_error, warehouse_time_zones
+
+    con = duckdb.connect()
+    with pytest.raises(duckdb.Error, match="Unknown TimeZone 'posix/Asia/Shanghai'"):
+        con.execute("set TimeZone = 'posix/Asia/Shanghai'")  # why check-config must refuse it
+    accepted = sorted(z for z in warehouse_time_zones() if timezone_error(z) is None)
+    assert "Asia/Shanghai" in accepted and "UTC" in accepted and len(accepted) > 500
+    for zone in accepted:
+        con.execute(f"set TimeZone = '{zone}'")
+    for zone in ("Asia/Shanghai", "UTC", "Europe/Berlin"):
+        d = _default()
+        d["timezone"] = zone
+        assert parse_scheme(d).timezone == zone
+
+
+# --- encodings: entity -> codec ------------------------------------------------------------------
+
+ENTITIES = (
+    "crm/teams, crm/reps, crm/customers, crm/deals, crm/targets, crm/proposals, crm/followups, crm/interactions, "
+    "crm/feedback_self_reported, crm/adjustments, crm/improvement_actions, crm/rep_devices, survey/invitations, "
+    "survey/responses, tickets/tickets"
+)
+
+
+def test_encodings_unknown_entity_and_unknown_codec_are_named_by_key():
+    d = _default()
+    d["encodings"] = {"crm/repz": "gb18030", "crm/reps": "utf-9", "tickets/ticket": "latin-9", "crm/deals": "base64"}
+    assert _errors(d) == [
+        f"encodings.crm/repz: unknown entity (known: {ENTITIES})",
+        "encodings.crm/reps: unknown codec 'utf-9'",
+        f"encodings.tickets/ticket: unknown entity (known: {ENTITIES})",
+        "encodings.tickets/ticket: unknown codec 'latin-9'",  # Python knows latin9 / iso8859-15, not latin-9
+        "encodings.crm/deals: 'base64' is not a text encoding (bytes to bytes or str to str)",
+    ]
+    d["encodings"] = {"crm/reps": 936}
+    assert _errors(d) == ["encodings.crm/reps: Input should be a valid string"]
+
+
+def test_encodings_are_normalised_to_the_codec_name():
+    d = _default()
+    d["encodings"] = {"crm/reps": "GB18030", "crm/teams": "GBK", "crm/customers": "UTF8", "crm/deals": "UTF_8_SIG"}
+    assert parse_scheme(d).encodings == {
+        "crm/reps": "gb18030",
+        "crm/teams": "gbk",
+        "crm/customers": "utf-8",
+        "crm/deals": "utf-8-sig",
+    }
+    assert parse_scheme(_default()).encodings == {}
+
+
+# --- reading the file: one clear error line for every way it cannot be read ------------------------
+
+
+def _load_errors(path) -> list[str]:
+    with pytest.raises(SchemeError) as exc:
+        load_scheme(path)
+    return exc.value.errors
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path):
+    p = tmp_path / "scheme.yml"
+    p.write_bytes(DEFAULT.read_bytes() + "# 备注\n".encode("gb18030"))
+    line = DEFAULT.read_bytes().count(b"\n") + 1
+    assert _load_errors(p) == [
+        f"scheme.yml line {line}: not valid UTF-8 (byte 0xb1 at column 3); save the scheme file as UTF-8"
+    ]
+    p.write_text(DEFAULT.read_text(encoding="utf-8"), encoding="utf-16")
+    assert _load_errors(p) == ["scheme.yml: the file is UTF-16; save the scheme file as UTF-8"]
+
+
+def test_utf8_with_bom_and_chinese_text_loads(tmp_path):
+    p = tmp_path / "scheme.yml"
+    text = DEFAULT.read_text(encoding="utf-8").replace("label: excellent", "label: 优秀")
+    p.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert [g.label for g in load_scheme(p).grades] == ["优秀", "good", "needs_improvement"]
+
+
+@pytest.mark.parametrize("content", ["", "\n\n   \n", "# only a comment\n", "---\n...\n", "~\n"])
+def test_an_empty_file(tmp_path, content):
+    p = tmp_path / "scheme.yml"
+    p.write_text(content, encoding="utf-8")
+    assert _load_errors(p) == ["(top level): the scheme file is empty; it needs at least schemes and grades"]
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"), [("- a\n- b\n", "list"), ("just words\n", "string"), ("42\n", "number"), ("true\n", "boolean")]
+)
+def test_a_top_level_that_is_not_a_mapping(tmp_path, content, kind):
+    p = tmp_path / "scheme.yml"
+    p.write_text(content, encoding="utf-8")
+    assert _load_errors(p) == [f"(top level): the scheme file must be a YAML mapping (key: value lines), got a {kind}"]
+
+
+def test_a_directory_a_missing_file_a_pipe_and_an_unreadable_file(tmp_path, monkeypatch):
+    import os
+
+    d = tmp_path / "scheme.yml"
+    d.mkdir()
+    assert _load_errors(d) == [f"{d} is a directory, not a scheme file"]
+    missing = tmp_path / "missing.yml"
+    assert _load_errors(missing) == [f"file not found: {missing}"]
+    assert _load_errors(tmp_path / "missing" / "x.yml") == [f"file not found: {tmp_path / 'missing' / 'x.yml'}"]
+    fifo = tmp_path / "pipe.yml"
+    os.mkfifo(fifo)
+    assert _load_errors(fifo) == [f"{fifo} is not a regular file (a device, a pipe or a socket)"]
+    assert _load_errors("/dev/zero") == ["/dev/zero is not a regular file (a device, a pipe or a socket)"]
+    ok = tmp_path / "ok.yml"
+    ok.write_bytes(DEFAULT.read_bytes())
+
+    def refuse(self, *a, **k):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert _load_errors(ok) == [f"cannot read {ok}: Permission denied"]
+
+
+def test_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path):
+    p = tmp_path / "scheme.yml"
+    p.write_text("timezone: Asia/Shanghai\ngrain: quarter\nfoo: bar: baz\n", encoding="utf-8")
+    (err,) = _load_errors(p)
+    assert (
+        err.startswith("scheme.yml line 3, column 9: not valid YAML: mapping values are not allowed")
+        and "\n" not in err
+    )

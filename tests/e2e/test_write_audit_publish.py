@@ -68,6 +68,11 @@ def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run
             "  its audit rows (counts, quarantine, checks, failures) are published in the audit schema"
         )
         assert not any(x.strip().startswith("graded subjects") for x in lines)
+        # an unchanged required entity is said to be unchanged, not "empty input"; no query hint for
+        # marts of this run (the published ones are the second run's, and exist)
+        teams = next(x for x in lines if x.startswith("  crm/teams "))
+        assert teams.endswith("(files not read: unchanged since the last published run)")
+        assert not any("(empty input)" in x for x in lines if x.startswith(("  crm/teams ", "  crm/reps ")))
         # the whole story (dbt's output, the failure) is in the run's log file, not on screen
         assert lines[at + 4] == f"  run log (stack traces): {third.log_file}"
         log = third.log_file.read_text(encoding="utf-8")

@@ -151,7 +151,7 @@ def report_late_rows(con, spec: EntitySpec, run_id: str, periods: list[str], gra
         f"""insert into audit.validation_failures
         select ?, timezone('UTC', current_timestamp), ?, 'late_row_for_closed_period', 'warn', row_key,
                {sql_str(column)}, period,
-               'late row for closed period ' || period || ' (' || _file || ' row ' || _row || '): kept in raw, '
+               'late row for closed period ' || period || ' (' || _file || ' line ' || _row || '): kept in raw, '
                || 'grades of the period stay frozen until it is reopened', 'closed_period'
         from ({late}) order by _file, _row""",
         [run_id, spec.entity],

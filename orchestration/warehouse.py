@@ -31,6 +31,7 @@ create table if not exists audit.check_results (
 );
 create table if not exists audit.quarantine (
     run_id varchar, source varchar, row_key varchar, reason varchar, raw_row varchar,
+    -- row_number: the CSV line where the record starts (header = 1), the Parquet row or JSONL object ordinal
     file varchar, row_number bigint, quarantined_at timestamp
 );
 """

@@ -137,11 +137,26 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
             f"{tally.errored} errored, {tally.skipped} skipped (failing rows in audit.validation_failures)"
         )
         if not invocation.is_successful():
+            parts = []
+            if tally.node_errors:
+                parts.append(
+                    f"{len(tally.node_errors)} model(s) errored ("
+                    + "; ".join(tally.node_errors[:3])
+                    + (f"; {len(tally.node_errors) - 3} more" if len(tally.node_errors) > 3 else "")
+                    + ")"
+                )
+            if tally.failed or tally.errored:
+                parts.append(f"{tally.failed} error-severity test(s) failed, {tally.errored} test(s) errored")
+            if not parts:  # dbt said it failed and its results name nothing: say so, do not invent a cause
+                parts.append(f"dbt exited with code {invocation.process.returncode}; see the run log")
             raise Failure(
-                description=f"dbt build failed: {tally.failed} error-severity test(s) failed, "
-                f"{tally.errored} node(s) errored; downstream models were skipped. "
+                description="dbt build failed: " + ", ".join(parts) + "; downstream models were skipped. "
                 "See audit.validation_failures and audit.check_results for this run.",
-                metadata={"tests_failed": tally.failed, "errored": tally.errored},
+                metadata={
+                    "tests_failed": tally.failed,
+                    "errored": tally.errored,
+                    "models_errored": len(tally.node_errors),
+                },
             )
 
     return scorecard_dbt_models

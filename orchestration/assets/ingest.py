@@ -54,6 +54,16 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
             f"{counts.exact_duplicates} exact duplicates, {counts.superseded} superseded"
             + (" (empty input)" if empty else "")
         )
+        if counts.rounded_rows:
+            context.log.warning(
+                f"{spec.entity}: {counts.rounded_rows} accepted row(s) had money or points with more than 4 decimals: "
+                "rounded half-up to 4 (audit.check_results *_rounded_to_4_decimals, audit.validation_failures)"
+            )
+        if counts.swallowing_rows:
+            context.log.warning(
+                f"{spec.entity}: {counts.swallowing_rows} row(s) hold a quoted field with lines shaped like records "
+                "(an unbalanced quote?): line ranges in audit.validation_failures (quoted_field_swallows_records)"
+            )
         for path in counts.files_deleted:
             context.log.warning(f"{spec.entity}: file {path} was deleted from the landing folder; its rows are removed")
         if spec.entity == entity_specs()[-1].entity:

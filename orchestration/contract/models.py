@@ -8,26 +8,37 @@ same models with pandera over bounded chunks of what the SQL accepted.
 Field metadata:
 - ``kind``: how the raw text is parsed (id, text, enum, timestamp, date, money, points, int, float,
   bool, currency, period).
+- ``plan``: a plan date (``due_on`` of improvement actions, ``planned_on`` of follow-ups): it may lie
+  in the future, so the "not more than one day after as-of" rule is skipped for it (SQL and pandera).
+- Dates and timestamps reach pandera as ``datetime64[us, UTC]`` (values are UTC, dates as UTC
+  midnight): microseconds cover every year the SQL lets through (1900-9999), nanoseconds would not
+  (pandas' ``datetime64[ns]`` ends in 2262).
 - The primary key is listed in ``Config.metadata["key"]``; ``row_rules`` maps a rule name to the
   SQL predicate a valid row satisfies (the same rule is a pandera ``dataframe_check`` of that name).
 """
 
 from __future__ import annotations
 
+from datetime import UTC
+from typing import Annotated
+
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines import pandas_engine
 from pandera.typing import Series
 
 PERIOD_REGEX = r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
 
 
-def field(kind: str, required: bool = False, **checks) -> object:
-    """A contract column: `required` columns may not be empty."""
-    return pa.Field(nullable=not required, metadata={"kind": kind}, **checks)
+def field(kind: str, required: bool = False, plan: bool = False, **checks) -> object:
+    """A contract column: `required` columns may not be empty; `plan` dates may lie in the future."""
+    meta = {"kind": kind, "plan": True} if plan else {"kind": kind}
+    return pa.Field(nullable=not required, metadata=meta, **checks)
 
 
 Text = Series[str]
-Time = Series[pd.Timestamp]
+# to_datetime_kwargs, unit, tz, time_zone_agnostic, tz_localize_kwargs (pandera's DateTime)
+Time = Series[Annotated[pandas_engine.DateTime, {}, "us", UTC, False, {}]]
 Num = Series[float]
 Int = Series[pd.Int64Dtype]
 Bool = Series[pd.BooleanDtype]
@@ -144,7 +155,7 @@ class Followups(_Base):
     followup_id: Text = field("id", True)
     rep_id: Text = field("id", True)
     customer_id: Text = field("id", True)
-    planned_on: Time = field("date", True)
+    planned_on: Time = field("date", True, plan=True)
     completed_at: Time = field("timestamp")
     channel: Text = field("text")
 
@@ -211,7 +222,7 @@ class ImprovementActions(_Base):
     ticket_id: Text = field("id")
     issue_type: Text = field("enum", True, isin=["communication", "service", "solution", "other"])
     measure: Text = field("text", True)
-    due_on: Time = field("date", True)
+    due_on: Time = field("date", True, plan=True)
     completed_on: Time = field("date")
     customer_confirmed: Bool = field("bool")
     confirmed_via: Text = field("text")
@@ -305,4 +316,3 @@ MODELS: tuple[type[_Base], ...] = (
     Responses,
     Tickets,
 )
-REQUIRED_ENTITIES = ("crm/teams", "crm/reps", "crm/customers")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from .models import MODELS, REQUIRED_ENTITIES
+from .layout import REQUIRED_ENTITIES
+from .models import MODELS
 
+MONEY_DECIMALS = 4
 # kind -> DuckDB type of the raw layer
 SQL_TYPES = {
     "id": "VARCHAR",
@@ -16,8 +18,10 @@ SQL_TYPES = {
     "period": "VARCHAR",
     "timestamp": "TIMESTAMP",
     "date": "DATE",
-    "money": "DECIMAL(18,2)",
-    "points": "DECIMAL(9,2)",
+    # money and points are kept exactly to MONEY_DECIMALS places (CONTRACT.md "Plausible values");
+    # more decimals are rounded half-up (away from zero) to them and counted as a warning
+    "money": "DECIMAL(18,4)",
+    "points": "DECIMAL(18,4)",
     "int": "INTEGER",
     "float": "DOUBLE",
     "bool": "BOOLEAN",
@@ -34,6 +38,7 @@ class ColumnSpec:
     gt: float | None = None
     le: float | None = None
     pattern: str | None = None
+    plan: bool = False  # a plan date: may lie in the future
 
     @property
     def sql_type(self) -> str:
@@ -87,7 +92,8 @@ def _column(name: str, col) -> ColumnSpec:
             kw["pattern"] = str(st["pattern"])
         else:  # a check the SQL compiler does not know would silently not be enforced
             raise NotImplementedError(f"column {name}: check {check.name} has no SQL translation")
-    return ColumnSpec(name=name, kind=col.metadata["kind"], required=not col.nullable, **kw)
+    meta = col.metadata or {}
+    return ColumnSpec(name=name, kind=meta["kind"], required=not col.nullable, plan=bool(meta.get("plan")), **kw)
 
 
 @cache

@@ -9,7 +9,7 @@ and the business key of each failing row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -26,6 +26,8 @@ class DbtTestTally:
     failed: int = 0
     errored: int = 0
     skipped: int = 0
+    # models, seeds and snapshots that errored: "<name>: <first line of dbt's message>"
+    node_errors: list[str] = field(default_factory=list)
 
 
 def _model_keys(manifest: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -123,6 +125,11 @@ def record_dbt_results(
     results, failures = [], []
     for res in run_results.get("results", []):
         uid = res["unique_id"]
+        if not uid.startswith("test.") and res.get("status") == "error":
+            name = (manifest["nodes"].get(uid) or {}).get("name") or uid
+            message = " ".join(x.strip() for x in str(res.get("message") or "error").splitlines() if x.strip())
+            tally.node_errors.append(f"{name}: {message[:300]}")
+            continue
         if not uid.startswith("test.") or uid not in manifest["nodes"]:
             continue
         node = manifest["nodes"][uid]

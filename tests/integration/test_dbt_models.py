@@ -46,10 +46,10 @@ ENTITIES = {
     "description",
 }
 TYPES = {
-    "amount": "decimal(18,2)",
-    "collected_amount": "decimal(18,2)",
-    "sales_target": "decimal(18,2)",
-    "points": "decimal(9,2)",
+    "amount": "decimal(18,4)",
+    "collected_amount": "decimal(18,4)",
+    "sales_target": "decimal(18,4)",
+    "points": "decimal(18,4)",
     "nps": "integer",
     "csat": "integer",
     "claimed_satisfaction": "integer",

@@ -110,6 +110,14 @@ def test_incremental_equals_full_and_reports_every_file(tmp_path, landing):
         "select first_seen_run_id, last_seen_run_id, sha256 from audit.file_manifest where path = 'crm/reps/reps.csv'"
     ).fetchone()
     assert first_seen[:2] == ("run-1", "run-2") and len(first_seen[2]) == 64
+    # how each CSV was read (UTF-8, confidence 1.0) stays recorded for files the run did not read again
+    assert (
+        con.execute(
+            "select count(*), count(*) filter (where encoding = 'utf-8' and encoding_confidence = 1.0) "
+            "from audit.file_manifest where status <> 'deleted' and path like '%.csv'"
+        ).fetchone()
+        == (len(list(work.rglob("*.csv"))),) * 2
+    )
     # the quarantine of the first run is kept; the unchanged file is not quarantined again
     assert con.execute(
         "select run_id, count(*) from audit.quarantine where row_key like 'D-BAD%' group by all"

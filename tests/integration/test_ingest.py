@@ -172,7 +172,8 @@ def test_bad_rows_are_quarantined_with_their_reasons(tmp_path, bad_folder):
         "select row_key, message from audit.validation_failures where source = 'crm/deals' order by row_key"
     ).fetchall()
     assert [r[0] for r in ledger] == ["D10", "D3", "D4", "D5", "D6", "D7", "D8", "D9"]
-    assert ledger[1][1] == "missing required value: amount (crm/deals/2026-03-31.csv row 3)"
+    # the file and the line where the record starts (the header is line 1)
+    assert ledger[1][1] == "missing required value: amount (crm/deals/2026-03-31.csv line 4)"
     # one ledger row per broken rule, with the column and the offending value
     assert con.execute(
         "select column_name, bad_value, message from audit.validation_failures where row_key = 'F2' "
@@ -181,13 +182,14 @@ def test_bad_rows_are_quarantined_with_their_reasons(tmp_path, bad_folder):
         (
             "claimed_satisfaction",
             "6",
-            "out of range: claimed_satisfaction=6 (allowed >= 1 and <= 5) (crm/feedback_self_reported/f.csv row 2)",
+            # F1 takes lines 2-3 (a quoted newline): F2 starts on line 4
+            "out of range: claimed_satisfaction=6 (allowed >= 1 and <= 5) (crm/feedback_self_reported/f.csv line 4)",
         ),
         (
             "complaint_resolved",
             "maybe",
             "wrong type: complaint_resolved='maybe' is not a boolean "
-            "(true/false, 1/0, yes/no, y/n) (crm/feedback_self_reported/f.csv row 2)",
+            "(true/false, 1/0, yes/no, y/n) (crm/feedback_self_reported/f.csv line 4)",
         ),
     ]
     assert con.execute(

@@ -42,7 +42,7 @@ final as (
                 when subject_raw_points > {{ var('adjust_max_abs') }} then {{ var('adjust_max_abs') }}
                 when subject_raw_points < -{{ var('adjust_max_abs') }} then -{{ var('adjust_max_abs') }}
                 else subject_raw_points
-            end as decimal(18, 2)
+            end as decimal(18, 4)
         ) as subject_clamped_points,
         abs(subject_raw_points) > {{ var('adjust_max_abs') }} as was_clamped
     from summed

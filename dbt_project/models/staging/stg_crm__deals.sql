@@ -36,8 +36,11 @@ converted as (
 
     select
         *,
-        cast(amount * {{ currency_rate('currency') }} as decimal(38, 6)) as amount_base,
-        cast(collected_amount * {{ currency_rate('currency') }} as decimal(38, 6)) as collected_amount_base
+        -- widened before the product: DECIMAL(18,4) x DECIMAL(18,8) overflows 18 digits (151,300 x 7.1)
+        cast(cast(amount as decimal(38, 4)) * {{ currency_rate('currency') }} as decimal(38, 6)) as amount_base,
+        cast(
+            cast(collected_amount as decimal(38, 4)) * {{ currency_rate('currency') }} as decimal(38, 6)
+        ) as collected_amount_base
     from renamed
 
 ),

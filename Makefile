@@ -36,7 +36,7 @@ run: setup sample
 
 # two workers on the 2-core machine, whole test files per worker (module fixtures stay shared)
 test: setup
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 # The same dbt project on Spark (local pyspark, Java 17): slow, outside `make test`.
 test-engines: setup

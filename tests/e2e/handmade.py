@@ -168,3 +168,28 @@ def build(root: Path) -> Path:
         ],
     )
     return root
+
+
+# Names that used to break the reports: mathtext (`T$^$` made the directors' report raise after publishing,
+# and the failed-run path then erased the run's audit rows), markup, format fields, a newline.
+HOSTILE_TEAM = "T$^$"
+HOSTILE_TEAM_NAME = "<b>x</b>"
+HOSTILE_OTHER_NAME = "{0} %s"
+HOSTILE_REP_NAME = "Chen\nJie"
+
+
+def make_names_hostile(root: Path) -> None:
+    """Team T1 becomes `T$^$` named `<b>x</b>`, T2 is named `{0} %s`, R3 is named with a newline; no
+    figure changes (ids and names are not in any formula)."""
+    (root / "crm" / "teams" / "teams.csv").write_text(
+        "team_id,team_name,region,business_stage\n"
+        f"{HOSTILE_TEAM},{HOSTILE_TEAM_NAME},East,mature\n"
+        f'T2,"{HOSTILE_OTHER_NAME}",South,new_business\n',
+        encoding="utf-8",
+    )
+    (root / "crm" / "reps" / "reps.csv").write_text(
+        "rep_id,rep_name,team_id,email,hired_on,left_on\n"
+        f"R1,王伟,{HOSTILE_TEAM},,2024-01-01,\nR2,李娜,{HOSTILE_TEAM},,2024-01-01,\n"
+        f'R3,"{HOSTILE_REP_NAME}",T2,,2024-01-01,\n',
+        encoding="utf-8",
+    )

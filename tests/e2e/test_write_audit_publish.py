@@ -1,6 +1,7 @@
 """Write-audit-publish: analysts keep reading the previous marts while a run builds and after a failed
 run; a new connection sees a run's marts only once it has published."""
 
+import html
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,14 @@ import duckdb
 from orchestration.publish import build_path
 from orchestration.runner import run_pipeline
 
-from .handmade import run_env
+from .handmade import (
+    HOSTILE_OTHER_NAME,
+    HOSTILE_REP_NAME,
+    HOSTILE_TEAM,
+    HOSTILE_TEAM_NAME,
+    make_names_hostile,
+    run_env,
+)
 
 QUERY = "select final_score from marts.scorecard where period = '2026-Q1' and subject_id = 'R1'"
 
@@ -48,12 +56,14 @@ def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run
         deals.write_text(
             deals.read_text(encoding="utf-8") + "D8,C6,R1,软件,won,30000,,2026-03-30,,\n", encoding="utf-8"
         )
+        make_names_hostile(landing)  # and the teams' ids and names are hostile text (handmade.py)
         second = run_pipeline(echo=lambda _: None, log_level="ERROR")
-        assert second.success
+        assert second.success, second.failure
         analyst.stdin.write("q\n")
         analyst.stdin.flush()
         assert analyst.stdout.readline().strip() == "78.82"  # the open connection keeps its snapshot
         assert _score(warehouse) == "82.35"  # a new connection sees the published run
+        _names_published_and_rendered_literally(warehouse, second.run_id)
         # a run that fails a blocking check publishes no marts, only its audit rows
         reps = landing / "crm" / "reps" / "reps.csv"
         reps.write_text(reps.read_text(encoding="utf-8") + "R4,Ghost Rep,T9,,2024-01-01,\n", encoding="utf-8")
@@ -119,3 +129,31 @@ def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run
         # and the ghost rep's rows never reached the published marts
         assert con.execute("select count(*) from marts.scorecard where subject_id = 'R4'").fetchone() == (0,)
     assert not build_path(warehouse).exists()  # nothing half-built is left behind
+
+
+def _names_published_and_rendered_literally(warehouse: Path, run_id: str) -> None:
+    """Data text is literal everywhere: the hostile names are published byte for byte, the run with its
+    audit rows, and both reports show them as they are (no mathtext, markup or format interpretation)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select status, published from audit.runs where run_id = ?", [run_id]).fetchall() == [
+            ("succeeded", True)
+        ]
+        assert con.execute(
+            "select subject_id, subject_name from marts.scorecard where period = '2026-Q1' and level = 'team' "
+            "order by subject_id"
+        ).fetchall() == [(HOSTILE_TEAM, HOSTILE_TEAM_NAME), ("T2", HOSTILE_OTHER_NAME)]
+        assert con.execute(
+            "select subject_name from marts.scorecard where period = '2026-Q1' and subject_id = 'R3'"
+        ).fetchone() == (HOSTILE_REP_NAME,)
+        assert con.execute("select count(*) from audit.run_counts where run_id = ?", [run_id]).fetchone() == (15,)
+        assert con.execute(
+            "select check_name, passed from audit.check_results where run_id = ? and check_kind = 'report'",
+            [run_id],
+        ).fetchall() == [("director_report", True)]
+    reports = warehouse.parent / "reports"
+    director = (reports / "director" / "2026-Q1.html").read_text(encoding="utf-8")
+    assert html.escape(HOSTILE_TEAM_NAME) in director and HOSTILE_TEAM_NAME not in director
+    assert HOSTILE_OTHER_NAME in director
+    assert director.count(HOSTILE_TEAM) >= 3  # tables and the charts' SVG text
+    auditor = (reports / "auditor" / f"{run_id}.html").read_text(encoding="utf-8")
+    assert run_id in auditor and HOSTILE_TEAM_NAME not in auditor

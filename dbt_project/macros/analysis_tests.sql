@@ -6,7 +6,8 @@
         the counted weights from the coverage step (skipped where a counted amount is hidden: the
         unmasked intermediate model carries the same test for every subject),
       - weighted_sum / coverage (DECIMAL(38,10)) differs from the composite step,
-      - round(composite + progress + adjustment, 2) differs from the final_score step,
+      - round(composite + progress + adjustment + the penalty lines' amounts, 2) differs from the
+        final_score step, or the penalty lines from the scorecard's penalty_points,
       - any summary step differs from the scorecard's composite_score, coverage, progress_points,
         adjustment_points, final_score, grade or bonus_coefficient,
       - a subject of the scorecard has no statement, or the other way round.
@@ -58,7 +59,8 @@ summary as (
         max(case when step = 'adjustment' then amount end) as adjustment_points,
         max(case when step = 'final_score' then amount end) as final_score,
         max(case when step = 'grade' then grade end) as grade,
-        max(case when step = 'bonus_coefficient' then amount end) as bonus_coefficient
+        max(case when step = 'bonus_coefficient' then amount end) as bonus_coefficient,
+        coalesce(sum(case when step = 'penalty' then amount end), 0) as penalty_amount
     from steps
     group by period, level, subject_id
 
@@ -79,6 +81,8 @@ compared as (
         scorecard.composite_score as scorecard_composite_score,
         summary.progress_points,
         summary.adjustment_points,
+        summary.penalty_amount,
+        scorecard.penalty_points as scorecard_penalty_points,
         summary.final_score,
         scorecard.final_score as scorecard_final_score,
         summary.grade,
@@ -111,7 +115,9 @@ final as (
         or (hidden_counted_steps = 0 and coverage <> coalesce(weight_sum, 0))
         or cast(weighted_sum / nullif(coverage, 0) as decimal(38, 10)) is distinct from composite_score
         or (final_score is not null
-            and cast(round(composite_score + progress_points + adjustment_points, 2) as decimal(18, 2)) <> final_score)
+            and cast(round(composite_score + progress_points + adjustment_points + penalty_amount, 2) as decimal(18, 2))
+                <> final_score)
+        or -penalty_amount <> coalesce(scorecard_penalty_points, 0)
         or composite_score is distinct from scorecard_composite_score
         or coverage <> scorecard_coverage
         or progress_points <> scorecard_progress_points

@@ -16,6 +16,8 @@ CFG_TABLES = {
     ),
     "cfg_scoring_points": "scheme_id varchar, indicator varchar, seq integer, x double, y double",
     "cfg_grade_bands": "seq integer, label varchar, min_score decimal(9,2), bonus_coefficient decimal(9,4)",
+    # review policy per anomaly rule (SCORING.md "From flag to decision"), defaults resolved
+    "cfg_anomaly_policy": "rule_id varchar, on_open varchar, on_confirm varchar, penalty_points decimal(9,2)",
     # closed periods (scheme file + close/reopen commands): kept out of dbt's refresh window
     "cfg_closed_periods": CLOSED_PERIODS_DDL,
 }

@@ -266,6 +266,27 @@ class Responses(_Base):
         metadata = {"entity": "survey/responses", "key": ["response_id"], "row_rules": {}}
 
 
+class FlagDecisions(_Base):
+    """An auditor's decision on an anomaly flag (SCORING.md "From flag to decision"). Every distinct
+    decision is its own row (the key is the whole row): the latest decided_at per flag wins in dbt
+    (int_flag_decisions), and every accepted one stays in audit.flag_reviews. Unknown flag ids and
+    reviewers who are the flagged rep are quarantined after dbt has computed the run's flags
+    (orchestration/reviews.py); an empty reason here, as a missing required value."""
+
+    flag_id: Text = field("id", True)
+    decision: Text = field("enum", True, isin=["confirmed", "dismissed"])
+    reviewer: Text = field("text", True)
+    decided_at: Time = field("timestamp", True)
+    reason: Text = field("text", True)
+
+    class Config:
+        metadata = {
+            "entity": "review/flag_decisions",
+            "key": ["flag_id", "decided_at", "reviewer", "decision", "reason"],
+            "row_rules": {},
+        }
+
+
 class Tickets(_Base):
     ticket_id: Text = field("id", True)
     customer_id: Text = field("id", True)
@@ -314,5 +335,6 @@ MODELS: tuple[type[_Base], ...] = (
     RepDevices,
     Invitations,
     Responses,
+    FlagDecisions,
     Tickets,
 )

@@ -9,9 +9,15 @@
 --   k+3   composite            weighted_sum / coverage, as DECIMAL(38,10) (the scorecard's expression)
 --   k+4   progress             progress points over the previous period's composite
 --   k+5   adjustment           manager adjustments, clamped
---   k+6   final_score          round(composite + progress + adjustment, 2), half-up; NULL below coverage_min
---   k+7   grade                the first band whose minimum the final score reaches
---   k+8   bonus_coefficient    the band's bonus coefficient
+--   then  penalty              one line per confirmed flag of the rep whose rule's policy is penalty:
+--                              'confirmed <rule> <flag_id>', amount minus penalty_points (outside the cap)
+--   next  final_score          round(composite + progress + adjustment - penalties, 2), half-up; NULL
+--                              below coverage_min
+--   next  grade                the first band whose minimum the final score reaches
+--   next  bonus_coefficient    the band's bonus coefficient; none while the grade is held
+--   then  excluded_responses   one line per confirmed flag whose responses left the subject's survey
+--                              figures (a rep's own flags; a team's: its reps' flags)
+--   last  held                 while holding flags are open: which, and that no bonus is paid until decided
 -- The figures are computed here independently of marts.scorecard, with the same formulas; the test
 -- analysis_score_statement_matches_scorecard checks that they agree exactly.
 {%- set decimal = 'decimal(38, 10)' %}
@@ -60,6 +66,67 @@ grade_bands as (
 disclosure as (
 
     select * from {{ ref('int_analysis_disclosure') }}
+
+),
+
+flag_reviews as (
+
+    select * from {{ ref('int_anomaly_flag_reviews') }}
+
+),
+
+-- the flags of each graded subject: a rep's own, a team's reps' (int_subject_flags)
+subject_flag_rows as (
+
+    {%- set flag_columns = 'flag_id, rule_id, rep_id, review_status, is_holding, penalty_points, excluded_responses' %}
+    select period, 'rep' as level, rep_id as subject_id, {{ flag_columns }} from flag_reviews
+    union all
+    select period, 'team' as level, team_id as subject_id, {{ flag_columns }} from flag_reviews
+    where team_id is not null
+
+),
+
+penalty_lines as (
+
+    select
+        period,
+        level,
+        subject_id,
+        flag_id,
+        rule_id,
+        penalty_points,
+        row_number() over (partition by period, level, subject_id order by rule_id, flag_id) as line_no
+    from subject_flag_rows
+    where level = 'rep'
+        and review_status = 'confirmed'
+        and penalty_points > 0
+
+),
+
+penalties as (
+
+    select
+        period,
+        level,
+        subject_id,
+        count(*) as penalty_lines,
+        sum(penalty_points) as penalty_points
+    from penalty_lines
+    group by period, level, subject_id
+
+),
+
+holds as (
+
+    select
+        period,
+        level,
+        subject_id,
+        count(*) as holding_flags,
+        {{ ordered_listagg(dbt.concat(['rule_id', "' '", 'flag_id']), "', '", 5) }} as holding_list
+    from subject_flag_rows
+    where is_holding
+    group by period, level, subject_id
 
 ),
 
@@ -133,7 +200,11 @@ composites as (
         cast(sums.weighted_sum / nullif(sums.weight_sum, 0) as {{ decimal }}) as composite_score,
         cast(coalesce(sums.weight_sum, 0) as {{ decimal }}) as coverage,
         cast(coalesce(adjustments.subject_raw_points, 0) as {{ decimal }}) as adjustment_raw_points,
-        cast(coalesce(adjustments.subject_clamped_points, 0) as {{ decimal }}) as adjustment_points
+        cast(coalesce(adjustments.subject_clamped_points, 0) as {{ decimal }}) as adjustment_points,
+        coalesce(penalties.penalty_lines, 0) as penalty_lines,
+        cast(coalesce(penalties.penalty_points, 0) as {{ decimal }}) as penalty_points,
+        coalesce(holds.holding_flags, 0) as holding_flags,
+        holds.holding_list
     from subjects
     left join sums
         on subjects.period = sums.period
@@ -143,6 +214,14 @@ composites as (
         on subjects.period = adjustments.period
         and subjects.level = adjustments.level
         and subjects.subject_id = adjustments.subject_id
+    left join penalties
+        on subjects.period = penalties.period
+        and subjects.level = penalties.level
+        and subjects.subject_id = penalties.subject_id
+    left join holds
+        on subjects.period = holds.period
+        and subjects.level = holds.level
+        and subjects.subject_id = holds.subject_id
 
 ),
 
@@ -190,9 +269,11 @@ finals as (
 
     select
         *,
-        composite_score + progress_points + adjustment_points as unrounded_total,
+        composite_score + progress_points + adjustment_points - penalty_points as unrounded_total,
         case
-            when is_graded then cast(round(composite_score + progress_points + adjustment_points, 2) as decimal(18, 2))
+            when is_graded then cast(
+                round(composite_score + progress_points + adjustment_points - penalty_points, 2) as decimal(18, 2)
+            )
         end as final_score
     from with_progress
 
@@ -220,7 +301,8 @@ graded as (
         finals.*,
         case when finals.is_graded then grade_bands.label else 'insufficient_data' end as grade,
         grade_bands.min_score as band_min_score,
-        case when finals.is_graded then grade_bands.bonus_coefficient end as bonus_coefficient
+        case when finals.is_graded and finals.holding_flags = 0 then grade_bands.bonus_coefficient end
+            as bonus_coefficient
     from finals
     left join banded
         on finals.period = banded.period
@@ -312,7 +394,8 @@ summary_rows as (
                         analysis_number('adjustment_points', 2), "' points (at most +-" ~ var('adjust_max_abs') ~ ")'"])),
         ('final_score', 6, 'final_score',
             "case when not is_graded then 'coverage below the minimum: not graded' else "
-            ~ dbt.concat(["'round(composite + progress + adjustment = '", analysis_number('unrounded_total', 10),
+            ~ dbt.concat(["case when penalty_lines > 0 then 'round(composite + progress + adjustment - penalties = '"
+                          ~ " else 'round(composite + progress + adjustment = ' end", analysis_number('unrounded_total', 10),
                           "', 2), half-up = '", dbt.cast('final_score', dbt.type_string())]) ~ " end"),
         ('grade', 7, 'band_min_score',
             "case when not is_graded then 'insufficient_data' else "
@@ -321,7 +404,8 @@ summary_rows as (
                                         "' reaches its minimum '", dbt.cast('band_min_score', dbt.type_string())])
                           ~ " end"]) ~ " end"),
         ('bonus_coefficient', 8, 'bonus_coefficient',
-            "case when not is_graded then 'no bonus coefficient when not graded' else "
+            "case when not is_graded then 'no bonus coefficient when not graded'"
+            ~ " when holding_flags > 0 then 'grade held: no bonus coefficient until every holding flag is decided' else "
             ~ dbt.concat(["'bonus coefficient of band '", 'grade', "': '",
                           "coalesce(" ~ dbt.cast('bonus_coefficient', dbt.type_string()) ~ ", 'none')"]) ~ " end"),
     ] %}
@@ -334,7 +418,7 @@ summary_rows as (
         subject_name,
         team_id,
         scheme_id,
-        indicator_steps + {{ offset }} as step_no,
+        indicator_steps + {{ offset }}{{ ' + penalty_lines' if offset > 5 else '' }} as step_no,
         '{{ step }}' as step,
         cast(null as {{ dbt.type_string() }}) as indicator,
         cast(null as {{ dbt.type_string() }}) as method,
@@ -354,11 +438,127 @@ summary_rows as (
 
 ),
 
-final as (
+review_rows as (
+
+    -- penalties (after the adjustment), then exclusions and the hold (after the bonus coefficient)
+    select
+        graded.period,
+        graded.grain,
+        graded.level,
+        graded.subject_id,
+        graded.subject_name,
+        graded.team_id,
+        graded.scheme_id,
+        graded.indicator_steps + 5 + penalty_lines.line_no as step_no,
+        'penalty' as step,
+        cast(null as {{ dbt.type_string() }}) as indicator,
+        cast(null as {{ dbt.type_string() }}) as method,
+        cast(null as {{ type_double() }}) as value,
+        cast(null as {{ dbt.type_int() }}) as sample_size,
+        cast(null as boolean) as is_sufficient,
+        cast(null as {{ decimal }}) as score,
+        cast(null as {{ decimal }}) as weight,
+        cast(null as boolean) as counts_in_composite,
+        cast(-penalty_lines.penalty_points as decimal(38, 20)) as amount,
+        cast(null as {{ dbt.type_string() }}) as grade,
+        'published' as disclosure,
+        {{ dbt.concat(["'confirmed '", 'penalty_lines.rule_id', "' '", 'penalty_lines.flag_id', "': -'",
+                       analysis_number('penalty_lines.penalty_points', 2),
+                       "' points (outside the adjustment cap)'"]) }} as explanation
+    from graded
+    inner join penalty_lines
+        on graded.period = penalty_lines.period
+        and graded.level = penalty_lines.level
+        and graded.subject_id = penalty_lines.subject_id
+
+    union all
+
+    select
+        graded.period,
+        graded.grain,
+        graded.level,
+        graded.subject_id,
+        graded.subject_name,
+        graded.team_id,
+        graded.scheme_id,
+        graded.indicator_steps + graded.penalty_lines + 8 + row_number() over (
+            partition by graded.period, graded.level, graded.subject_id
+            order by excluded.rule_id, excluded.flag_id
+        ) as step_no,
+        'excluded_responses' as step,
+        cast(null as {{ dbt.type_string() }}) as indicator,
+        cast(null as {{ dbt.type_string() }}) as method,
+        cast(null as {{ type_double() }}) as value,
+        cast(excluded.excluded_responses as {{ dbt.type_int() }}) as sample_size,
+        cast(null as boolean) as is_sufficient,
+        cast(null as {{ decimal }}) as score,
+        cast(null as {{ decimal }}) as weight,
+        cast(null as boolean) as counts_in_composite,
+        cast(null as decimal(38, 20)) as amount,
+        cast(null as {{ dbt.type_string() }}) as grade,
+        'published' as disclosure,
+        {{ dbt.concat(["'confirmed '", 'excluded.rule_id', "' '", 'excluded.flag_id', "': '",
+                       dbt.cast('excluded.excluded_responses', dbt.type_string()),
+                       "' survey response(s) of rep '", 'excluded.rep_id',
+                       "' excluded from nps, csat and key_account_nps'"]) }} as explanation
+    from graded
+    inner join subject_flag_rows as excluded
+        on graded.period = excluded.period
+        and graded.level = excluded.level
+        and graded.subject_id = excluded.subject_id
+    where excluded.excluded_responses > 0
+
+    union all
+
+    select
+        graded.period,
+        graded.grain,
+        graded.level,
+        graded.subject_id,
+        graded.subject_name,
+        graded.team_id,
+        graded.scheme_id,
+        graded.indicator_steps + graded.penalty_lines + 1000000 as step_no,  -- last (renumbered below)
+        'held' as step,
+        cast(null as {{ dbt.type_string() }}) as indicator,
+        cast(null as {{ dbt.type_string() }}) as method,
+        cast(null as {{ type_double() }}) as value,
+        cast(graded.holding_flags as {{ dbt.type_int() }}) as sample_size,
+        cast(null as boolean) as is_sufficient,
+        cast(null as {{ decimal }}) as score,
+        cast(null as {{ decimal }}) as weight,
+        cast(null as boolean) as counts_in_composite,
+        cast(null as decimal(38, 20)) as amount,
+        cast(null as {{ dbt.type_string() }}) as grade,
+        'published' as disclosure,
+        {{ dbt.concat(["'grade held: '", dbt.cast('graded.holding_flags', dbt.type_string()),
+                       "' open flag(s) awaiting review ('", 'graded.holding_list',
+                       "case when graded.holding_flags > 5 then ', ...' else '' end",
+                       "'); no bonus coefficient until every one is decided'"]) }} as explanation
+    from graded
+    where graded.holding_flags > 0
+
+),
+
+all_rows as (
 
     select * from indicator_rows
     union all
     select * from summary_rows
+    union all
+    select * from review_rows
+
+),
+
+final as (
+
+    -- numbered 1, 2, 3, ... per subject in the order above
+    select
+        period, grain, level, subject_id, subject_name, team_id, scheme_id,
+        row_number() over (partition by period, level, subject_id order by step_no, explanation) as step_no,
+        step, indicator, method, value, sample_size, is_sufficient, score, weight, counts_in_composite, amount,
+        grade, disclosure, explanation
+    from all_rows
 
 )
 

@@ -15,10 +15,21 @@
 
 with
 
+excluded_responses as (
+
+    -- a confirmed flag's responses (policy exclude_responses) leave this rule's survey baseline too
+    select distinct response_id from {{ ref('int_excluded_responses') }}
+
+),
+
 responses as (
 
-    select * from {{ ref('int_anomaly_survey_responses') }}
-    where channel in ('rep_distributed', 'third_party')
+    select survey.*
+    from {{ ref('int_anomaly_survey_responses') }} as survey
+    left join excluded_responses
+        on survey.response_id = excluded_responses.response_id
+    where excluded_responses.response_id is null
+        and survey.channel in ('rep_distributed', 'third_party')
 
 ),
 

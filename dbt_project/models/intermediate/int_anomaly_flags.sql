@@ -1,13 +1,12 @@
 -- The flags of the seven anomaly rules of SCORING.md in one table, with the rep's current team and a
--- flag_id that is stable across re-runs: the hash of rule_id, rep_id, period and the customer_id /
--- response_id the flag is about (empty when the flag is about the rep's whole period).
+-- flag_id that is stable across re-runs (macros/flag_reviews.sql anomaly_flag_id: the hash of rule_id,
+-- rep_id, period and the customer_id / response_id the flag is about, empty when the flag is about the
+-- rep's whole period). The response rules come with their ids from int_anomaly_response_flags.
 {%- set rule_models = [
     'int_anomaly_hidden_complaint',
     'int_anomaly_complaint_underreporting',
     'int_anomaly_inflated_self_report',
     'int_anomaly_channel_gap',
-    'int_anomaly_self_filled_survey',
-    'int_anomaly_speeder_burst',
     'int_anomaly_fabricated_contact',
 ] %}
 
@@ -30,12 +29,31 @@ with
 ),
 
 {% endfor %}
-unioned as (
+rep_rules as (
 
     {% for rule_model in rule_models %}
     select * from {{ rule_model | replace('int_anomaly_', '') }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+
+),
+
+unioned as (
+
+    select
+        {{ anomaly_flag_id('rule_id', 'rep_id', 'period', 'customer_id', 'response_id') }} as flag_id,
+        period,
+        rep_id,
+        customer_id,
+        response_id,
+        rule_id,
+        severity,
+        strength,
+        evidence
+    from rep_rules
+    union all
+    select flag_id, period, rep_id, customer_id, response_id, rule_id, severity, strength, evidence
+    from {{ ref('int_anomaly_response_flags') }}
 
 ),
 
@@ -48,10 +66,7 @@ reps as (
 final as (
 
     select
-        {{ dbt.hash(dbt.concat([
-            'unioned.rule_id', "'|'", 'unioned.rep_id', "'|'", 'unioned.period', "'|'",
-            "coalesce(unioned.customer_id, '')", "'|'", "coalesce(unioned.response_id, '')",
-        ])) }} as flag_id,
+        unioned.flag_id,
         unioned.period,
         unioned.rep_id,
         reps.team_id,

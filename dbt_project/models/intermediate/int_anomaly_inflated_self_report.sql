@@ -21,11 +21,22 @@ self_reports as (
 
 ),
 
+excluded_responses as (
+
+    -- a confirmed flag's responses (policy exclude_responses) leave this rule's survey baseline too
+    select distinct response_id from {{ ref('int_excluded_responses') }}
+
+),
+
 third_party as (
 
-    select * from {{ ref('int_anomaly_survey_responses') }}
-    where channel = 'third_party'
-        and csat is not null
+    select survey.*
+    from {{ ref('int_anomaly_survey_responses') }} as survey
+    left join excluded_responses
+        on survey.response_id = excluded_responses.response_id
+    where excluded_responses.response_id is null
+        and survey.channel = 'third_party'
+        and survey.csat is not null
 
 ),
 

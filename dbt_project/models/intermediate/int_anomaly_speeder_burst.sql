@@ -26,10 +26,16 @@
 
 with
 
+marked as (
+
+    -- every response of a rep with is_timed / is_speeder (int_anomaly_speeder_marked)
+    select * from {{ ref('int_anomaly_speeder_marked') }}
+
+),
+
 responses as (
 
-    select * from {{ ref('int_anomaly_survey_responses') }}
-    where rep_id is not null
+    select * from marked
 
 ),
 
@@ -45,33 +51,6 @@ periods as (
 integers as (
 
     {{ integers_with_ln_factorial(max_count) }}
-
-),
-
-channel_medians as (
-
-    select
-        channel,
-        {{ median('duration_seconds') }} as median_duration
-    from responses
-    where duration_seconds is not null
-    group by channel
-
-),
-
-marked as (
-
-    select
-        responses.*,
-        responses.duration_seconds is not null as is_timed,
-        -- at 6 decimals (macros/compare_value.sql): 0.3 x a median of 100 is 30, not 30.000000000000004
-        coalesce(
-            {{ compare_value('responses.duration_seconds') }} < {{ compare_value(share ~ ' * channel_medians.median_duration') }},
-            false
-        ) as is_speeder
-    from responses
-    left join channel_medians
-        on responses.channel = channel_medians.channel
 
 ),
 
@@ -161,6 +140,7 @@ windows as (
         first_response.period,
         first_response.rep_id,
         first_response.response_id,
+        first_response.responded_at_utc as burst_start_utc,
         first_response.responded_at_local as burst_start_local,
         count(*) as burst_size,
         max(later.responded_at_local) as burst_end_local
@@ -173,6 +153,7 @@ windows as (
         first_response.period,
         first_response.rep_id,
         first_response.response_id,
+        first_response.responded_at_utc,
         first_response.responded_at_local
 
 ),
@@ -201,6 +182,7 @@ burst_tests as (
         largest_burst.period,
         largest_burst.rep_id,
         largest_burst.burst_size,
+        largest_burst.burst_start_utc,
         largest_burst.burst_start_local,
         largest_burst.burst_end_local,
         speed_p.top_responses,
@@ -265,6 +247,7 @@ adjusted as (
             else speed_p.speed_p_value * speed_p.reps_compared
         end as speed_p_adjusted,
         burst_p.burst_size,
+        burst_p.burst_start_utc,
         burst_p.burst_start_local,
         burst_p.burst_end_local,
         burst_p.expected_in_grid_window,
@@ -344,7 +327,13 @@ final as (
             ]) ~ " else '' end",
             "'; x '", dbt.cast("reps_compared", dbt.type_string()), "' reps compared in the period (Bonferroni): p'",
             anomaly_p_text("p_value"), "' < " ~ alpha ~ "'",
-        ]) }} as evidence
+        ]) }} as evidence,
+        -- which responses the flag is about (int_anomaly_flag_responses): the rep's top-score speeders
+        -- of the period when the speed criterion triggered, the top scores of the largest burst when
+        -- the burst criterion did
+        is_speed_hit,
+        is_burst_hit,
+        burst_start_utc
     from flagged
 
 )

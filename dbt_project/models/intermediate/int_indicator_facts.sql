@@ -7,6 +7,8 @@
 -- followup_completion) that is still pending at as-of (not yet resolved / answered / completed, limit
 -- not run out: int_tickets_assigned, int_interactions_assigned, int_followups_assigned): it adds
 -- nothing to the numerator, the denominator or the sample size, only to indicator_values.pending.
+-- Survey responses behind a confirmed flag whose rule's policy is exclude_responses are left out of
+-- nps, csat and key_account_nps (int_excluded_responses, audit.excluded_responses).
 {%- set num = 'cast(%s as decimal(38, 6))' %}
 
 with
@@ -23,10 +25,21 @@ targets as (
 
 ),
 
+excluded_responses as (
+
+    -- behind a confirmed flag of a response rule whose policy is exclude_responses
+    select distinct response_id from {{ ref('int_excluded_responses') }}
+
+),
+
 responses as (
 
-    select * from {{ ref('int_survey_responses_assigned') }}
-    where is_counted_channel
+    select assigned.*
+    from {{ ref('int_survey_responses_assigned') }} as assigned
+    left join excluded_responses
+        on assigned.response_id = excluded_responses.response_id
+    where assigned.is_counted_channel
+        and excluded_responses.response_id is null
 
 ),
 

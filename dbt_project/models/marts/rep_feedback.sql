@@ -18,6 +18,9 @@
 --   improvement: worse than the team median; the three with the largest normalised gap, then the
 --   indicator id.
 -- Numbers in sentences: 1 decimal, rounded half away from zero.
+-- Flags (SCORING.md "From flag to decision"): an indicator whose figures are under an open or confirmed
+-- flag of the rep in the period (macros/flag_reviews.sql anomaly_rule_indicators) is never a strength
+-- (it may still be an improvement point).
 with
 
 indicator_values as (
@@ -53,6 +56,25 @@ rep_values as (
         on indicator_values.period = subjects.period
         and indicator_values.subject_id = subjects.subject_id
     where subjects.team_id is not null
+
+),
+
+rule_indicators as (
+
+    {{ anomaly_rule_indicator_rows() }}
+
+),
+
+flagged_indicators as (
+
+    select distinct
+        flags.period,
+        flags.rep_id,
+        rule_indicators.indicator
+    from {{ ref('int_anomaly_flag_reviews') }} as flags
+    inner join rule_indicators
+        on flags.rule_id = rule_indicators.rule_id
+    where flags.review_status in ('open', 'confirmed')
 
 ),
 
@@ -110,6 +132,12 @@ candidates as (
     from normalised
     where {{ compare_value('gap_to_median') }} < 0
         and reps_ranked >= 2
+        and not exists (
+            select 1 from flagged_indicators
+            where flagged_indicators.period = normalised.period
+                and flagged_indicators.rep_id = normalised.rep_id
+                and flagged_indicators.indicator = normalised.indicator
+        )
 
     union all
 

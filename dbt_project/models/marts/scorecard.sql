@@ -7,6 +7,11 @@
 -- final score is DECIMAL(18,2), so this is the same order, written with the project's one rule).
 -- A survey indicator's score column is NULL where its figure is not published (int_analysis_disclosure:
 -- small sample, complementary suppression); the composite still counts every sufficient score.
+-- Reviews of anomaly flags (SCORING.md "From flag to decision", int_subject_flags): penalty_points of
+-- the subject's confirmed penalty flags are taken off outside the adjustment cap
+-- (final = round(composite + progress + adjustment - penalty, 2)); while a holding flag of the subject
+-- and period is open, grade_status is 'held' and there is no bonus coefficient (grade and ranks are
+-- published); otherwise 'final'. Survey figures already leave out excluded responses.
 {%- set decimal = 'decimal(38, 10)' %}
 
 with
@@ -55,6 +60,12 @@ adjustments as (
 
 ),
 
+subject_flags as (
+
+    select * from {{ ref('int_subject_flags') }}
+
+),
+
 grade_bands as (
 
     select * from {{ source('raw', 'cfg_grade_bands') }}
@@ -98,7 +109,12 @@ composites as (
         cast(indicator_scores.weighted_score_sum / nullif(indicator_scores.weight_sum, 0) as {{ decimal }})
             as composite_score,
         cast(coalesce(indicator_scores.weight_sum, 0) as {{ decimal }}) as coverage,
-        cast(coalesce(adjustments.subject_clamped_points, 0) as {{ decimal }}) as adjustment_points
+        cast(coalesce(adjustments.subject_clamped_points, 0) as {{ decimal }}) as adjustment_points,
+        cast(coalesce(subject_flags.penalty_points, 0) as {{ decimal }}) as penalty_points,
+        coalesce(subject_flags.open_flags, 0) as open_flags,
+        coalesce(subject_flags.holding_flags, 0) as holding_flags,
+        coalesce(subject_flags.confirmed_flags, 0) as confirmed_flags,
+        coalesce(subject_flags.excluded_responses, 0) as excluded_responses
     from subjects
     left join indicator_scores
         on subjects.period = indicator_scores.period
@@ -108,6 +124,10 @@ composites as (
         on subjects.period = adjustments.period
         and subjects.level = adjustments.level
         and subjects.subject_id = adjustments.subject_id
+    left join subject_flags
+        on subjects.period = subject_flags.period
+        and subjects.level = subject_flags.level
+        and subjects.subject_id = subject_flags.subject_id
 
 ),
 
@@ -158,7 +178,7 @@ finals as (
         coverage >= cast({{ var('coverage_min') }} as {{ decimal }}) as is_graded,
         case
             when coverage >= cast({{ var('coverage_min') }} as {{ decimal }})
-                then cast(round(composite_score + progress_points + adjustment_points, 2) as decimal(18, 2))
+                then cast(round(composite_score + progress_points + adjustment_points - penalty_points, 2) as decimal(18, 2))
         end as final_score
     from with_progress
 
@@ -217,9 +237,16 @@ final as (
         finals.adjustment_points,
         finals.final_score,
         case when finals.is_graded then grade_bands.label else 'insufficient_data' end as grade,
-        case when finals.is_graded then grade_bands.bonus_coefficient end as bonus_coefficient,
+        case when finals.is_graded and finals.holding_flags = 0 then grade_bands.bonus_coefficient end
+            as bonus_coefficient,
         ranked.rank_in_team,
-        ranked.rank_overall
+        ranked.rank_overall,
+        case when finals.holding_flags > 0 then 'held' else 'final' end as grade_status,
+        finals.open_flags,
+        finals.holding_flags,
+        finals.confirmed_flags,
+        finals.penalty_points,
+        finals.excluded_responses
     from finals
     left join graded
         on finals.period = graded.period

@@ -205,6 +205,58 @@ def _cmd_what_if(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_review(args: argparse.Namespace) -> int:
+    from .reviews import ReviewError, format_queue, review_queue, write_decision
+
+    warehouse = args.warehouse or os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
+    try:
+        if args.list:
+            print(format_queue(review_queue(warehouse, args.open), datetime.now(UTC), args.open))
+            return 0
+        if not args.flag_id:
+            raise ReviewError("give a FLAG_ID to decide on, or --list to see the queue")
+        if args.confirm == args.dismiss:
+            raise ReviewError("give exactly one of --confirm and --dismiss")
+        decided_at = None
+        if args.decided_at:
+            try:
+                decided_at = datetime.fromisoformat(args.decided_at)
+            except ValueError:
+                raise ReviewError(f"--decided-at {args.decided_at!r} is not an ISO 8601 time") from None
+            if decided_at.tzinfo is None:
+                raise ReviewError(f"--decided-at {args.decided_at!r} needs a UTC offset, e.g. +08:00 or Z")
+        try:
+            scheme = load_scheme(args.config)
+        except SchemeError as exc:
+            raise ReviewError(f"scheme file: {exc}") from None
+        from .closed_periods import closed_periods
+        from .config.scheme import anomaly_policy
+
+        policy = anomaly_policy(scheme.anomalies)
+        landing = args.landing or os.environ.get("SCORECARD_LANDING") or DEFAULTS["SCORECARD_LANDING"]
+        decision = "confirmed" if args.confirm else "dismissed"
+        probe = write_decision(
+            landing,
+            warehouse,
+            args.flag_id,
+            decision,
+            args.by,
+            args.reason,
+            decided_at,
+            policy=policy,
+            closed_periods=set(closed_periods(list(scheme.closed_periods), warehouse)),
+        )
+    except ReviewError as exc:
+        print(f"review: {exc}", file=sys.stderr)
+        return 2
+    f = probe.flag
+    print(f"{decision} flag {f.flag_id} ({f.rule_id}, rep {f.rep_id}, {f.period}) by {args.by.strip()}: {probe.path}")
+    print("at the next run:")
+    for line in probe.effects:
+        print(f"  - {line}")
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -286,6 +338,29 @@ def build_parser() -> argparse.ArgumentParser:
         )
         cp.add_argument("--config", default=os.environ.get("SCORECARD_CONFIG", DEFAULTS["SCORECARD_CONFIG"]))
         cp.set_defaults(func=_cmd_period_status)
+
+    rv = sub.add_parser(
+        "review",
+        help="decide on an anomaly flag (confirm or dismiss, written to the landing folder) or list the queue",
+    )
+    rv.add_argument("flag_id", nargs="?", help="the flag's id (marts.anomaly_flags.flag_id)")
+    rv.add_argument("--confirm", action="store_true", help="the flag is right: its rule's on_confirm policy applies")
+    rv.add_argument("--dismiss", action="store_true", help="the flag is wrong: the figures stay as computed")
+    rv.add_argument("--by", help="reviewer's name (not the flagged rep)")
+    rv.add_argument("--reason", help="why (required)")
+    rv.add_argument("--decided-at", dest="decided_at", help="decision time, ISO 8601 with offset (default now)")
+    rv.add_argument("--list", action="store_true", help="print the flags, oldest first")
+    rv.add_argument("--open", action="store_true", help="with --list: only the flags not yet decided")
+    rv.add_argument("--landing", help="landing folder (env SCORECARD_LANDING)")
+    rv.add_argument(
+        "--warehouse", help="published DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)"
+    )
+    rv.add_argument(
+        "--config",
+        default=os.environ.get("SCORECARD_CONFIG", DEFAULTS["SCORECARD_CONFIG"]),
+        help="scheme file whose anomalies.policy the next run applies",
+    )
+    rv.set_defaults(func=_cmd_review)
 
     v = sub.add_parser("dbt-vars", help="print the --vars JSON to run the dbt project standalone")
     v.add_argument("--config", default=str(PROJECT_ROOT / "config" / "scorecard.yml"))

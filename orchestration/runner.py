@@ -33,6 +33,9 @@ class RunOutcome:
     checks_by_kind: list[tuple] = field(default_factory=list)  # (kind, passed, warned, failed)
     grades: list[tuple] = field(default_factory=list)
     flags: int | None = None
+    flag_status: dict[str, int] = field(default_factory=dict)  # review_status -> flags
+    held: list[tuple] = field(default_factory=list)  # (period, level, subject_id, holding flags) of held grades
+    excluded_responses: int = 0  # distinct responses left out of the survey figures by confirmed flags
     closed_periods: list[str] = field(default_factory=list)  # kept out of every refresh window
     report: Path | None = None
     files: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> status -> files (manifest)
@@ -96,6 +99,13 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
         outcome.closed_periods = [r[0] for r in rows("select period from raw.cfg_closed_periods order by 1")]
         flags = rows("select count(*) from marts.anomaly_flags")
         outcome.flags = flags[0][0] if flags else None
+        outcome.flag_status = dict(rows("select review_status, count(*) from marts.anomaly_flags group by all"))
+        outcome.held = rows(
+            "select period, level, subject_id, holding_flags from marts.scorecard where grade_status = 'held' "
+            "order by period, level, subject_id"
+        )
+        excluded = rows("select count(distinct response_id) from audit.excluded_responses")
+        outcome.excluded_responses = excluded[0][0] if excluded else 0
 
 
 def run_pipeline(
@@ -265,7 +275,14 @@ def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -
         for (period, level), grades in by_period.items():
             echo(f"    {period} {level:<5} " + ", ".join(grades))
     if o.flags is not None and (o.success or o.published):
-        echo(f"  anomaly flags: {o.flags}")
+        status = ", ".join(f"{o.flag_status.get(s, 0)} {s}" for s in ("open", "confirmed", "dismissed"))
+        echo(f"  anomaly flags: {o.flags} ({status}; queue: scorecard review --list --open)")
+        if o.held:
+            shown = ", ".join(f"{p} {subject}" for p, _, subject, _ in o.held[:8])
+            more = f" and {len(o.held) - 8} more" if len(o.held) > 8 else ""
+            echo(f"  grades held until their flags are decided: {len(o.held)} ({shown}{more})")
+        if o.excluded_responses:
+            echo(f"  survey responses excluded by confirmed flags: {o.excluded_responses} (audit.excluded_responses)")
     echo(f"warehouse: {warehouse}")
     if o.has_marts:
         echo(

@@ -24,6 +24,7 @@ from ..dbt_child import PARENT_ENV
 from ..faults import maybe_kill
 from ..periods import period_partitions, window_vars
 from ..resources import DBT_PROJECT_DIR, ScorecardSettings
+from ..reviews import record_review_outcomes
 from ..validation.dbt_results import record_dbt_results
 from ..warehouse import connect, ensure_audit_tables
 from ..writer_lock import WRITER_POOL
@@ -132,6 +133,12 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
         with connect(settings.build) as con:
             ensure_audit_tables(con)
             tally = record_dbt_results(con, context.run_id, run_results, invocation.manifest)
+            rejected, for_closed = record_review_outcomes(con, context.run_id)
+        if rejected or for_closed:
+            context.log.warning(
+                f"review decisions: {rejected} rejected and quarantined, {for_closed} about flags of closed "
+                "periods (kept, effective when reopened); see audit.quarantine and audit.validation_failures"
+            )
         context.log.info(
             f"dbt tests: {tally.passed} passed, {tally.warned} warned, {tally.failed} failed, "
             f"{tally.errored} errored, {tally.skipped} skipped (failing rows in audit.validation_failures)"

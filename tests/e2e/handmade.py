@@ -126,14 +126,18 @@ def build(root: Path) -> Path:
     # Surveys for R1 in Q1: 12 third-party responses: 7 promoters, 2 passives, 3 detractors
     # -> NPS (7 - 3) / 12 x 100 = 33.33; one of them answered 2026-03-31 23:30 local (no offset: Q1),
     # one answered 2026-03-31T23:30:00Z (= 2026-04-01 07:30 local: Q2). One rep-distributed 10 does
-    # not count. csat: 4,5 for 8 of the 12 -> 8 / 12.
+    # not count. csat: 4,5 for 8 of the 12 -> 8 / 12. S1..S6 were answered from R1's own device
+# (self_filled_survey): while the six flags are open R1's grade (and T1's) is held without a bonus
+# coefficient; once they are confirmed, the responses leave every survey figure (test_write_audit_publish).
     scores = [10, 10, 9, 9, 9, 10, 9, 8, 7, 3, 5, 6]
     csat = [5, 5, 4, 4, 5, 4, 5, 3, 3, 1, 2, 4]
     inv, resp = [], []
     for i, (n, c) in enumerate(zip(scores, csat, strict=True), start=1):
         inv.append(f"I{i},C{(i - 1) % 5 + 1},R1,,third_party,2026-02-01 09:00:00")
         when = "2026-03-31 23:30:00" if i == 12 else f"2026-02-{i + 1:02d} 12:00:00"
-        resp.append(f"S{i},I{i},{when},{n},{c},,fp{i},120")
+        # S1..S6 (promoters) answered from R1's own device: six open self_filled_survey flags
+        fingerprint = "fpR1" if i <= 6 else f"fp{i}"
+        resp.append(f"S{i},I{i},{when},{n},{c},,{fingerprint},120")
     inv.append("I13,C1,R1,,rep_distributed,2026-02-01 09:00:00")
     resp.append("S13,I13,2026-02-05 12:00:00,10,5,,fp13,90")
     # cross-source failure (warn): S15 answered before its rep-distributed invitation was sent
@@ -148,6 +152,8 @@ def build(root: Path) -> Path:
         "response_id,invitation_id,responded_at,nps,csat,comment,respondent_fingerprint,duration_seconds",
         resp,
     )
+    # R1's own device: the fingerprint of S1..S6
+    _csv(root, "crm/rep_devices/devices.csv", "rep_id,fingerprint", ["R1,fpR1"])
     # Interactions of R1: answered after 2, 3, 4 (exactly the SLA: in time), 5 and 5 h, one unanswered
     # -> 3 / 6 in SLA; median of the answered 2, 3, 4, 5, 5 h = 4 h.
     inter = [f"X{i},R1,C{i},phone,2026-02-0{i} 09:00:00,2026-02-0{i} 1{i}:00:00" for i in range(1, 5)]

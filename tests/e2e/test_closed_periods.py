@@ -120,9 +120,25 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
     won[cols.index("updated_at")] = "2026-12-20T10:00:00+08:00"
     (landing / "crm/deals/2026-12-20_late.csv").write_text(deals[0] + "\n" + ",".join(won) + "\n", encoding="utf-8")
 
-    # Q2..Q4 rebuilt: Q1 closed, its late deal kept and reported; Q2's progress is measured against the
-    # published Q1 composite, so every period still equals the reference
+    # and an auditor confirms a Q1 flag (one whose responses leave the figures, when there is one)
+    with duckdb.connect(str(w), read_only=True) as con:
+        flag, rule = con.execute(
+            "select flag_id, rule_id from marts.anomaly_flags where period = '2026-Q1' "
+            "order by rule_id in ('self_filled_survey', 'speeder_burst') desc, flag_id limit 1"
+        ).fetchone()
     capsys.readouterr()
+    review = ["review", flag, "--confirm", "--by", "Auditor Li", "--reason", "checked with the customer"]
+    assert (
+        main([*review, "--warehouse", str(w), "--landing", str(landing), "--decided-at", "2026-12-20T10:00+08:00"]) == 0
+    )
+    assert capsys.readouterr().out.splitlines()[2] == (
+        "  - period 2026-Q1 is closed: the decision is kept in audit.flag_reviews and changes nothing until the "
+        "period is reopened (scorecard reopen-period)"
+    )
+
+    # Q2..Q4 rebuilt: Q1 closed, its late deal kept and reported; Q2's progress is measured against the
+    # published Q1 composite, so every period still equals the reference; the decision is kept, reported
+    # and changes nothing yet
     run(landing, w, "--from", "2026-Q2", "--to", "2026-Q4")
     printed = capsys.readouterr().out
     assert "periods   2026-Q2 to 2026-Q4 (the other periods keep their published rows)" in printed
@@ -136,6 +152,14 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
             f"where check_name = 'late_row_for_closed_period' and run_id = {last_run}"
         ).fetchall()
         assert late == [("D-LATE-1", "2026-Q1")]
+        assert con.execute(
+            "select row_key, bad_value from audit.validation_failures "
+            f"where check_name = 'decision_for_closed_period' and run_id = {last_run}"
+        ).fetchall() == [(flag, "2026-Q1")]
+        assert con.execute("select flag_id, decision from audit.flag_reviews").fetchall() == [(flag, "confirmed")]
+        assert con.execute("select review_status from marts.anomaly_flags where flag_id = ?", [flag]).fetchone() == (
+            "open",
+        )
         assert con.execute(
             "select period, status, reason from audit.period_status where source = 'command'"
         ).fetchall() == [("2026-Q1", "closed", "Q1 bonuses paid")]
@@ -155,4 +179,12 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
     for period in ("2026-Q2", "2026-Q3", "2026-Q4"):
         assert of(after, period) == of(reference, period)
     changed = {mart for (mart, period), v in of(after, "2026-Q1").items() if reference[(mart, period)] != v}
-    assert {"scorecard", "indicator_values", "sales_breakdown", "score_statement"} <= changed
+    assert {"scorecard", "indicator_values", "sales_breakdown", "score_statement", "anomaly_flags"} <= changed
+    # the decision took effect with the reopened period
+    with duckdb.connect(str(w), read_only=True) as con:
+        status = con.execute(
+            "select review_status, reviewed_by, is_holding from marts.anomaly_flags where flag_id = ?", [flag]
+        ).fetchone()
+        excluded = con.execute("select count(*) from audit.excluded_responses where flag_id = ?", [flag]).fetchone()
+    assert status == ("confirmed", "Auditor Li", False)
+    assert excluded == ((1,) if rule in ("self_filled_survey", "speeder_burst") else (0,))

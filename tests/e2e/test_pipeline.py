@@ -115,11 +115,23 @@ def test_grades_by_hand(run):
     # R1 (mature): sales 110 x .30 + nps piecewise(33.3) = 80 x .20 + referral 40 x .15 + accuracy 60 x .20
     # = 67 over the sufficient weights 0.85 (complaint_resolution_24h has 3 < 5 complaints) = 78.8235...
     assert rows["R1"][1] == Decimal("0.85")
-    assert rows["R1"][3:] == (Decimal("78.82"), "needs_improvement", Decimal("0.8"), 1, 1)
+    # S1..S6 came from R1's own device: six open self_filled_survey flags hold R1's grade (and T1's, whose
+    # figures hold the same responses): graded, ranked, but no bonus coefficient until they are decided
+    assert rows["R1"][3:] == (Decimal("78.82"), "needs_improvement", None, 1, 1)
     # R2: only sales_attainment is sufficient (coverage .30 < .70); adjustments 4 + 3 clamped to 5
     assert rows["R2"][1:6] == (Decimal("0.3"), Decimal(5), None, "insufficient_data", None)
     # T1: 86 x .3 + 80 x .2 + 60 x .15 + 40 x .15 + 60 x .2 = 68.8 with full coverage
-    assert rows["T1"][1:] == (Decimal(1), Decimal(0), Decimal("68.80"), "needs_improvement", Decimal("0.8"), None, 1)
+    assert rows["T1"][1:] == (Decimal(1), Decimal(0), Decimal("68.80"), "needs_improvement", None, None, 1)
+    held = con.execute(
+        "select subject_id, grade_status, open_flags, holding_flags, confirmed_flags, penalty_points "
+        "from marts.scorecard where period = '2026-Q1' and grade_status = 'held' order by level, subject_id"
+    ).fetchall()
+    assert held == [("R1", "held", 6, 6, 0, 0), ("T1", "held", 6, 6, 0, 0)]
+    flags = con.execute(
+        "select response_id, rule_id, severity, strength, review_status, is_holding from marts.anomaly_flags "
+        "order by response_id"
+    ).fetchall()
+    assert flags == [(f"S{i}", "self_filled_survey", "high", 5.0, "open", True) for i in range(1, 7)]
     clamped = con.execute("select count(*) from audit.adjustments where subject_id = 'R2' and was_clamped").fetchone()
     assert clamped == (2,)
 
@@ -170,5 +182,8 @@ def test_cross_source_failures_reach_the_ledger_with_business_keys(run):
             [outcome.run_id],
         ).fetchall()
     }
-    assert kinds["cross_source"][1] == 3 and kinds["dbt"][1] == 0 and kinds["pandera"] == (15, 0)
-    assert kinds["great_expectations"] == (162 - 6, 6)  # every expectation of the 15 suites, 6 warnings
+    assert kinds["cross_source"][1] == 3 and kinds["dbt"][1] == 0 and kinds["pandera"] == (16, 0)
+    # every expectation of the 16 suites (review/flag_decisions: 7, on its empty table), 6 warnings
+    assert kinds["great_expectations"] == (169 - 6, 6)
+    # the review checks: nothing to quarantine, no decision about a closed period
+    assert kinds["review"] == (2, 0)

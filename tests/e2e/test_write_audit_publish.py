@@ -5,10 +5,12 @@ import html
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
+from orchestration.cli import main
 from orchestration.publish import build_path
 from orchestration.runner import run_pipeline
 
@@ -21,7 +23,10 @@ from .handmade import (
     run_env,
 )
 
-QUERY = "select final_score from marts.scorecard where period = '2026-Q1' and subject_id = 'R1'"
+QUERY = (
+    "select round(value, 2) from marts.indicator_values "
+    "where period = '2026-Q1' and level = 'rep' and subject_id = 'R1' and indicator = 'sales_attainment'"
+)
 
 ANALYST = textwrap.dedent(f"""
     import sys, duckdb
@@ -36,13 +41,13 @@ def _score(path: Path) -> str:
         return str(con.execute(QUERY).fetchone()[0])
 
 
-def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run, monkeypatch):
+def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run, monkeypatch, capsys):
     # the first run of the hand-made folder, published (conftest.py: a copy of the shared run)
     landing, warehouse = copy_of_handmade_run.landing, copy_of_handmade_run.warehouse
     first = copy_of_handmade_run.outcome
     for k, v in run_env(landing, warehouse).items():
         monkeypatch.setenv(k, v)
-    assert first.success and _score(warehouse) == "78.82"
+    assert first.success and _score(warehouse) == "110.0"
 
     analyst = subprocess.Popen(
         [sys.executable, "-c", ANALYST, str(warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -50,20 +55,23 @@ def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run
     try:
         analyst.stdin.write("q\n")
         analyst.stdin.flush()
-        assert analyst.stdout.readline().strip() == "78.82"
-        # R1 wins 30,000 more in Q1: attainment 120 % -> composite (36 + 16 + 6 + 12) / 0.85 = 82.35
+        assert analyst.stdout.readline().strip() == "110.0"
+        # R1 wins 30,000 more in Q1: attainment 330,000 + 30,000 / 300,000 = 120 %
         deals = landing / "crm" / "deals" / "2026-03-31.csv"
         deals.write_text(
             deals.read_text(encoding="utf-8") + "D8,C6,R1,软件,won,30000,,2026-03-30,,\n", encoding="utf-8"
         )
         make_names_hostile(landing)  # and the teams' ids and names are hostile text (handmade.py)
-        second = run_pipeline(echo=lambda _: None, log_level="ERROR")
+        _review_the_six_flags(landing, warehouse, capsys)  # and an auditor confirms R1's six self-filled surveys
+        lines: list[str] = []
+        second = run_pipeline(echo=lines.append, log_level="ERROR")
         assert second.success, second.failure
         analyst.stdin.write("q\n")
         analyst.stdin.flush()
-        assert analyst.stdout.readline().strip() == "78.82"  # the open connection keeps its snapshot
-        assert _score(warehouse) == "82.35"  # a new connection sees the published run
+        assert analyst.stdout.readline().strip() == "110.0"  # the open connection keeps its snapshot
+        assert _score(warehouse) == "120.0"  # a new connection sees the published run
         _names_published_and_rendered_literally(warehouse, second.run_id)
+        _decisions_reach_the_figures(warehouse, second.run_id, lines)
         # a run that fails a blocking check publishes no marts, only its audit rows
         reps = landing / "crm" / "reps" / "reps.csv"
         reps.write_text(reps.read_text(encoding="utf-8") + "R4,Ghost Rep,T9,,2024-01-01,\n", encoding="utf-8")
@@ -89,11 +97,11 @@ def test_analyst_reads_previous_marts_during_and_after_runs(copy_of_handmade_run
         assert "dbt build failed" in log and "dbt: " in log and "Stack Trace:" in log
         analyst.stdin.write("q\n")
         analyst.stdin.flush()
-        assert analyst.stdout.readline().strip() == "78.82"
+        assert analyst.stdout.readline().strip() == "110.0"
     finally:
         analyst.stdin.close()
         analyst.wait(timeout=30)
-    assert _score(warehouse) == "82.35"
+    assert _score(warehouse) == "120.0"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select run_id, status, published from audit.runs order by started_at").fetchall() == [
             (first.run_id, "succeeded", True),
@@ -145,7 +153,7 @@ def _names_published_and_rendered_literally(warehouse: Path, run_id: str) -> Non
         assert con.execute(
             "select subject_name from marts.scorecard where period = '2026-Q1' and subject_id = 'R3'"
         ).fetchone() == (HOSTILE_REP_NAME,)
-        assert con.execute("select count(*) from audit.run_counts where run_id = ?", [run_id]).fetchone() == (15,)
+        assert con.execute("select count(*) from audit.run_counts where run_id = ?", [run_id]).fetchone() == (16,)
         assert con.execute(
             "select check_name, passed from audit.check_results where run_id = ? and check_kind = 'report'",
             [run_id],
@@ -157,3 +165,148 @@ def _names_published_and_rendered_literally(warehouse: Path, run_id: str) -> Non
     assert director.count(HOSTILE_TEAM) >= 3  # tables and the charts' SVG text
     auditor = (reports / "auditor" / f"{run_id}.html").read_text(encoding="utf-8")
     assert run_id in auditor and HOSTILE_TEAM_NAME not in auditor
+
+
+def _flag_ids(warehouse: Path) -> dict[str, str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(con.execute("select response_id, flag_id from marts.anomaly_flags").fetchall())
+
+
+def _review_the_six_flags(landing: Path, warehouse: Path, capsys) -> None:
+    """With `scorecard review` against the first run's marts: S1..S5 confirmed; S6 dismissed at 09:00 and
+    confirmed at 10:00 (the later wins). By hand, in a file: three decisions the run must quarantine."""
+    ids = _flag_ids(warehouse)
+    assert sorted(ids) == [f"S{i}" for i in range(1, 7)]
+    common = ["--by", "Auditor Li", "--warehouse", str(warehouse), "--landing", str(landing)]
+    printed = []
+    for response, decision, at in [(f"S{i}", "--confirm", "10:00") for i in range(1, 6)] + [
+        ("S6", "--dismiss", "09:00"),
+        ("S6", "--confirm", "10:00"),
+    ]:
+        argv = ["review", ids[response], decision, "--reason", f"{response}: answered from R1's phone, 王伟 agrees"]
+        argv += ["--decided-at", f"2026-07-01T{at}:00+08:00", *common]
+        assert main(argv) == 0
+        printed.append(capsys.readouterr().out.splitlines())
+    folder = landing / "review" / "flag_decisions"
+    written = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.csv")}
+    assert len(written) == 7 and all(
+        t.startswith("flag_id,decision,reviewer,decided_at,reason\n") for t in written.values()
+    )
+    # one row per file, the reason (with a comma) quoted as CSV wants, the time in UTC
+    s1 = next(t for name, t in written.items() if name == f"20260701T020000Z-{ids['S1'][:12]}.csv")
+    assert (
+        s1.splitlines()[1]
+        == f'{ids["S1"]},confirmed,Auditor Li,2026-07-01T02:00:00Z,"S1: answered from R1\'s phone, 王伟 agrees"'
+    )
+    # what the next run will change: the first confirmation excludes S1 and the grades stay held; the last
+    # decision (the other five have landed) releases R1's grade and the team's
+    first, last = printed[0], printed[-1]
+    assert first[0].startswith(f"confirmed flag {ids['S1']} (self_filled_survey, rep R1, 2026-Q1) by Auditor Li: ")
+    assert first[1:] == [
+        "at the next run:",
+        "  - 1 response(s) (S1) leave nps, csat and key_account_nps of rep R1 王伟, team T1 and the company for "
+        "2026-Q1 (audit.excluded_responses)",
+        "  - R1 王伟's 2026-Q1 grade stays held: 5 other holding flag(s) still undecided",
+        "  - team T1's 2026-Q1 grade stays held: 5 other holding flag(s) still undecided",
+    ]
+    assert last[3:] == [
+        "  - R1 王伟's 2026-Q1 grade is released (grade_status final, bonus coefficient of its grade)",
+        "  - team T1's 2026-Q1 grade is released (grade_status final, bonus coefficient of its grade)",
+    ]
+    # one-line refusals, nothing written
+    assert main(["review", "nope", "--confirm", "--reason", "x", *common]) == 2
+    assert main(["review", ids["S1"], "--confirm", "--reason", "  ", *common]) == 2
+    assert main(["review", ids["S1"], "--dismiss", "--reason", "mine", *common[2:], "--by", "王伟"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"review: unknown flag id 'nope': no flag with this id in {warehouse} (scorecard review --list)",
+        "review: --reason is required: say why (it is kept with the decision in audit.flag_reviews)",
+        "review: reviewer '王伟' is the flagged rep R1 (by name): a rep cannot decide on a flag about themselves",
+    ]
+    assert len(list(folder.glob("*.csv"))) == 7
+    (landing / "review" / "flag_decisions" / "by-hand.csv").write_text(
+        "flag_id,decision,reviewer,decided_at,reason\n"
+        "no-such-flag,confirmed,Auditor Li,2026-07-01T11:00:00+08:00,typo\n"
+        f"{ids['S1']},dismissed,王伟,2026-07-01T11:00:00+08:00,not me\n"  # the flagged rep, by name
+        f"{ids['S2']},dismissed,Auditor Wu,2026-07-01T11:00:00+08:00,\n",  # no reason
+        encoding="utf-8",
+    )
+
+
+def _decisions_reach_the_figures(warehouse: Path, run_id: str, lines: list[str]) -> None:
+    """After the second run: S1..S6 are out of R1's, the team's and the company's survey figures; R1's grade
+    is recomputed (no longer held), and the three bad decisions are quarantined with their reasons."""
+    team = HOSTILE_TEAM  # T1 under its hostile id since this run
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(
+            "select entity, files, rows_in, accepted, quarantined from audit.run_counts "
+            "where run_id = ? and entity = 'review/flag_decisions'",
+            [run_id],
+        ).fetchall() == [("review/flag_decisions", 8, 10, 7, 3)]
+        reasons = sorted(
+            r[0].split(":")[0] + ":" + r[0].split(":")[1]
+            for r in con.execute(
+                "select reason from audit.quarantine where run_id = ? and source = 'review/flag_decisions'", [run_id]
+            ).fetchall()
+        )
+        assert reasons == [
+            "missing required value: reason",
+            "review: reviewer_is_flagged_rep",
+            "review: unknown_flag_id",
+        ], reasons
+        flags = con.execute(
+            "select response_id, review_status, reviewed_by, decided_at, excluded_responses from marts.anomaly_flags "
+            "order by response_id"
+        ).fetchall()
+        assert [f[1:3] for f in flags] == [("confirmed", "Auditor Li")] * 6
+        assert {str(f[3]) for f in flags} == {"2026-07-01 02:00:00"} and all(f[4] == 1 for f in flags)
+        assert con.execute("select count(*), count(distinct decision_id) from audit.flag_reviews").fetchone() == (7, 7)
+        assert con.execute(
+            "select string_agg(response_id, ',' order by response_id) from audit.excluded_responses "
+            "where period = '2026-Q1'"
+        ).fetchone() == ("S1,S2,S3,S4,S5,S6",)
+        # NPS without S1..S6: S7 promoter, S8 S9 passives, S10 S11 S12 detractors: (1 - 3) / 6 = -33.33 for
+        # R1, for its team (R2 has no survey) and for the company; 6 < 10 responses: insufficient.
+        # csat: S7 5 and S12 4 of 6 = 33.33 %; key_account_nps: only S11 (C1, score 5) is left: -100.
+        unmasked = {
+            (level, indicator): (n, d, round(v, 2), size, ok)
+            for level, indicator, n, d, v, size, ok in con.execute(
+                "select level, indicator, numerator, denominator, value, sample_size, is_sufficient "
+                "from audit.indicator_values where period = '2026-Q1' and subject_id in ('R1', ?, 'company') "
+                "and indicator in ('nps', 'csat', 'key_account_nps')",
+                [team],
+            ).fetchall()
+        }
+        for level in ("rep", "team", "company"):
+            assert unmasked[(level, "nps")] == (-2, 6, -33.33, 6, False), level
+            assert unmasked[(level, "csat")] == (2, 6, 33.33, 6, True), level
+        assert unmasked[("rep", "key_account_nps")] == (-1, 1, -100.0, 1, False)
+        grades = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select subject_id, final_score, grade, bonus_coefficient, grade_status, open_flags, "
+                "confirmed_flags, excluded_responses, rank_overall from marts.scorecard where period = '2026-Q1'"
+            ).fetchall()
+        }
+        # R1: sales 120 x .3 + referral 40 x .15 + accuracy 60 x .2 = 54 over 0.65 < 0.70: not graded any more
+        # (with the six responses: (36 + 16 + 6 + 12) / 0.85 = 82.35, good)
+        assert grades["R1"] == (None, "insufficient_data", None, "final", 0, 6, 6, None)
+        # the team: 92 x .3 + 60 x .15 + 60 x .2 + 40 x .15 = 54.6 over 0.80 = 68.25 (70.60 with them); released
+        assert grades[team] == (Decimal("68.25"), "needs_improvement", Decimal("0.8"), "final", 0, 6, 6, 1)
+        # the score statement: one line per confirmed flag, for R1 and for its team
+        ids = dict(con.execute("select flag_id, response_id from marts.anomaly_flags").fetchall())
+        for subject in ("R1", team):
+            steps = con.execute(
+                "select explanation from marts.score_statement where period = '2026-Q1' and subject_id = ? "
+                "and step = 'excluded_responses' order by step_no",
+                [subject],
+            ).fetchall()
+            assert steps == [
+                (
+                    f"confirmed self_filled_survey {flag}: 1 survey response(s) of rep R1 excluded from nps, csat and "
+                    "key_account_nps",
+                )
+                for flag in sorted(ids)
+            ], subject
+    assert "  anomaly flags: 6 (0 open, 6 confirmed, 0 dismissed; queue: scorecard review --list --open)" in lines
+    assert "  survey responses excluded by confirmed flags: 6 (audit.excluded_responses)" in lines
+    assert not any(line.startswith("  grades held") for line in lines)

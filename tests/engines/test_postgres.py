@@ -62,7 +62,11 @@ def test_postgres_marts_equal_duckdb(tmp_path, monkeypatch, postgres):
         tags={RANGE_START: keys[0], RANGE_END: keys[-1]},
     )
     total = time.perf_counter() - started
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert result.success, [  # the step's own error (dbt's output on PostgreSQL), not only "step failed"
+        (e.message, e.step_failure_data.error.message if e.is_step_failure else "")
+        for e in result.all_events
+        if e.is_failure
+    ]
     pg_meta = result.asset_materializations_for_node("postgres_warehouse")[0].metadata
     pg_seconds = sum(pg_meta[k].value for k in ("seconds_raw", "seconds_dbt", "seconds_audit"))
     print(f"\nwall time: whole run {total:.1f} s, of which PostgreSQL (raw copy + dbt build + audit) "

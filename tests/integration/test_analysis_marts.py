@@ -127,7 +127,9 @@ def build_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
             for _ in range(count):
                 n += 1
                 rid = f"S{rep}{n:02d}"
-                day = "2026-02-15"
+                # one answer a day from 2026-02-02: no burst of top scores for speeder_burst to flag (a held
+                # grade would carry no bonus coefficient; flags and reviews are tested in test_dbt_reviews)
+                day = (date(2026, 2, 1) + timedelta(days=n)).isoformat()
                 invitations.append({"invitation_id": f"I{rid}", "customer_id": customer, "rep_id": rep,
                                     "channel": "third_party", "sent_at": local_noon_utc(day) - timedelta(days=2)})
                 responses.append({"response_id": rid, "invitation_id": f"I{rid}", "responded_at": local_noon_utc(day),

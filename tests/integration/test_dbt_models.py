@@ -12,6 +12,8 @@ import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -42,6 +44,7 @@ ENTITIES = {
     "survey__invitations": "invitation_id customer_id rep_id deal_id channel sent_at",
     "survey__responses": "response_id invitation_id responded_at nps csat comment respondent_fingerprint "
     "duration_seconds",
+    "review__flag_decisions": "flag_id decision reviewer decided_at reason",
     "tickets__tickets": "ticket_id customer_id rep_id type category severity opened_at first_response_at resolved_at "
     "description",
 }
@@ -97,7 +100,7 @@ def column_type(column: str) -> str:
 
 
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """All 15 entity tables and the 4 cfg tables of schema raw, empty, typed as ingestion writes them."""
+    """All 16 entity tables and the 5 cfg tables of schema raw, empty, typed as ingestion writes them."""
     con.execute("create schema if not exists raw")
     for table, columns in ENTITIES.items():
         defs = ", ".join(f"{c} {column_type(c)}" for c in columns.split())
@@ -115,6 +118,10 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
         "bonus_coefficient decimal(9,4))"
     )
     con.execute("create table raw.cfg_closed_periods (period varchar)")  # no closed period
+    con.execute(  # no row: every rule takes its default policy
+        "create table raw.cfg_anomaly_policy (rule_id varchar, on_open varchar, on_confirm varchar, "
+        "penalty_points decimal(9,2))"
+    )
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], current: bool = True) -> None:
@@ -490,6 +497,20 @@ def run_dbt_build(tmp: Path, warehouse: Path, dbt_vars: dict) -> None:
         ]
     )
     assert result.success, f"dbt build failed: {result.exception}"
+
+
+def dbt_build(warehouse: Path, tmp: Path, dbt_vars: dict, select: list[str], command: str = "build") -> None:
+    """`dbt build` (or `run`) of `select` with their ancestors' tests but not those of other models that
+    also reference them, without unit tests, in a subprocess (no connection to the file stays open)."""
+    dbt = Path(sys.executable).parent / "dbt"
+    cmd = [str(dbt) if dbt.exists() else "dbt", command, "--select", *select]
+    if command == "build":
+        cmd += ["--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
+    cmd += ["--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--vars", json.dumps(dbt_vars)]
+    cmd += ["--target-path", str(tmp / "target"), "--log-path", str(tmp / "logs")]
+    env = {**os.environ, "SCORECARD_WAREHOUSE": str(warehouse)}
+    proc = subprocess.run(cmd, cwd=DBT_PROJECT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"dbt {command} failed:\n" + "\n".join(proc.stdout.splitlines()[-40:])
 
 
 @pytest.fixture(scope="module")

@@ -40,18 +40,14 @@ pending 4 [before: 2 of 8].
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from .test_dbt_models import DBT_PROJECT, create_raw_tables, insert
+from .test_dbt_models import create_raw_tables, dbt_build, insert
 
 AS_OF_A = "2026-06-30 04:00:00"  # 2026-06-30 12:00 Asia/Shanghai
 AS_OF_B = "2026-07-10 04:00:00"  # 2026-07-10 12:00 Asia/Shanghai
@@ -177,33 +173,8 @@ def build_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def run_dbt(warehouse: Path, tmp: Path, as_of: str) -> None:
-    """`dbt build` of indicator_values and its audit copy with their ancestors and data tests (in a
-    subprocess, so that no connection to the file stays open)."""
-    dbt = Path(sys.executable).parent / "dbt"
-    cmd = [
-        str(dbt) if dbt.exists() else "dbt",
-        "build",
-        "--select",
-        "+indicator_values",
-        "+audit_indicator_values",
-        "--exclude-resource-type",
-        "unit_test",
-        "--indirect-selection",
-        "cautious",  # not the tests of the downstream marts that also reference these models
-        "--project-dir",
-        str(DBT_PROJECT),
-        "--profiles-dir",
-        str(DBT_PROJECT),
-        "--vars",
-        json.dumps({"as_of": as_of, "grain": "quarter"}),
-        "--target-path",
-        str(tmp / "target"),
-        "--log-path",
-        str(tmp / "logs"),
-    ]
-    env = {**os.environ, "SCORECARD_WAREHOUSE": str(warehouse)}
-    proc = subprocess.run(cmd, cwd=DBT_PROJECT, env=env, capture_output=True, text=True)
-    assert proc.returncode == 0, "dbt build failed:\n" + "\n".join(proc.stdout.splitlines()[-40:])
+    """`dbt build` of indicator_values and its audit copy with their ancestors and data tests."""
+    dbt_build(warehouse, tmp, {"as_of": as_of, "grain": "quarter"}, ["+indicator_values", "+audit_indicator_values"])
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,12 @@ EXPECTED_RAW = {
     "raw/crm__rep_devices",
     "raw/survey__invitations",
     "raw/survey__responses",
+    "raw/review__flag_decisions",
     "raw/tickets__tickets",
     "raw/cfg_scheme_weights",
     "raw/cfg_scoring_points",
     "raw/cfg_grade_bands",
+    "raw/cfg_anomaly_policy",
 }
 
 
@@ -37,6 +39,7 @@ def test_asset_graph_snapshot():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert EXPECTED_RAW <= keys
     assert {"marts/indicator_values", "marts/scorecard"} <= keys
+    assert {"audit/audit_flag_reviews", "audit/audit_excluded_responses"} <= keys
     # groups follow the dbt folders
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["marts/scorecard"] == "dbt_marts"

@@ -67,7 +67,9 @@ def test_every_entity_has_a_suite_in_sync_with_the_contract():
         assert all(e["meta"]["why"].strip() for e in suite["expectations"])
         sev = [e["meta"]["severity"] for e in suite["expectations"]]
         counts[spec.table] = (len(sev), sev.count("error"), sev.count("warn"))
-    assert len(counts) == 15
+    assert len(counts) == 16
+    # the auditors' decisions: the contract's key, required columns and enumeration, all blocking
+    assert counts["review__flag_decisions"] == (7, 7, 0)
     assert counts["crm__deals"] == (17, 10, 7)
     assert counts["survey__responses"] == (14, 8, 6)
     # required entities must not be empty: an error-severity volume expectation

@@ -178,7 +178,7 @@ def test_the_zones_the_scheme_accepts_are_the_ones_duckdb_sets(tmp_path):
 ENTITIES = (
     "crm/teams, crm/reps, crm/customers, crm/deals, crm/targets, crm/proposals, crm/followups, crm/interactions, "
     "crm/feedback_self_reported, crm/adjustments, crm/improvement_actions, crm/rep_devices, survey/invitations, "
-    "survey/responses, tickets/tickets"
+    "survey/responses, review/flag_decisions, tickets/tickets"
 )
 
 

@@ -39,6 +39,7 @@ ANALYSIS_MARTS = (
     "complaint_pareto",
     "improvement_tracking",
     "sales_breakdown",
+    "anomaly_flags",  # held grades and flagged reps
 )
 
 

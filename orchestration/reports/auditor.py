@@ -37,6 +37,7 @@ FAILING_ROWS_PER_CHECK = 200
 QUARANTINE_SAMPLE_PER_SOURCE = 20
 QUARANTINE_REASON_GROUPS = 500
 FLAGS_PER_RULE = 50
+REVIEW_ROWS = 200  # open flags and decisions shown (all are in marts.anomaly_flags and audit.flag_reviews)
 ADJUSTMENTS_SHOWN = 500
 CHECKS_SHOWN = 5000
 RECENT_RUNS = 20
@@ -175,6 +176,7 @@ def _collect(r: _Reader, run_id: str, out: Path) -> dict[str, Any]:
     checks = _section(r, [], lambda: _checks(r, run_id))
     quarantine = _section(r, ["audit.quarantine"], lambda: _quarantine(r, run_id))
     flags = _section(r, ["marts.anomaly_flags"], lambda: _flags(r, run_id))
+    reviews = _section(r, ["marts.anomaly_flags", "audit.flag_reviews"], lambda: _reviews(r, run_id))
     adjustments = _section(r, ["audit.adjustments"], lambda: _adjustments(r))
     history = _section(r, ["audit.runs"], lambda: _history(r, run_id, out))
     is_latest = True
@@ -190,6 +192,7 @@ def _collect(r: _Reader, run_id: str, out: Path) -> dict[str, Any]:
         "checks_failed": checks.get("failed") if checks.get("available") else None,
         "checks_failed_error": checks.get("failed_error") if checks.get("available") else None,
         "flags": flags.get("total") if flags.get("available") else None,
+        "open_flags": reviews.get("open_total") if reviews.get("available") else None,
         "clamped_subjects": adjustments.get("clamped_count") if adjustments.get("available") else None,
     }
     return {
@@ -199,6 +202,7 @@ def _collect(r: _Reader, run_id: str, out: Path) -> dict[str, Any]:
         "checks": checks,
         "quarantine": quarantine,
         "flags": flags,
+        "reviews": reviews,
         "adjustments": adjustments,
         "history": history,
         "headline": headline,
@@ -207,6 +211,7 @@ def _collect(r: _Reader, run_id: str, out: Path) -> dict[str, Any]:
             "failing_rows": FAILING_ROWS_PER_CHECK,
             "quarantine_sample": QUARANTINE_SAMPLE_PER_SOURCE,
             "flags_per_rule": FLAGS_PER_RULE,
+            "review_rows": REVIEW_ROWS,
             "adjustments": ADJUSTMENTS_SHOWN,
         },
     }
@@ -480,6 +485,52 @@ def _flags(r: _Reader, run_id: str) -> dict[str, Any]:
         "rules": rules,
         "total": sum(x["flags"] for x in rules),
         "new_in_run": sum(x["new_in_run"] for x in rules),
+    }
+
+
+def _reviews(r: _Reader, run_id: str) -> dict[str, Any]:
+    """The review queue (open flags, oldest first, with their age at the run's end) and the decision log
+    (every accepted decision, latest first, whether it is the one in force; then the decisions this run
+    rejected)."""
+    run = r.one("select coalesce(finished_at, started_at) as at from audit.runs where run_id = ?", [run_id]) or {}
+    at = run.get("at") or datetime.now(UTC).replace(tzinfo=None)
+    queue = r.rows(
+        "select flag_id, period, rep_id, team_id, rule_id, severity, strength, is_holding, first_seen_at, "
+        "left(evidence, ?) as evidence, date_diff('day', first_seen_at, ?) as age_days "
+        "from marts.anomaly_flags where review_status = 'open' "
+        "order by first_seen_at nulls last, period, rep_id, flag_id limit ?",
+        [TEXT_CAP * 2, at, REVIEW_ROWS],
+    )
+    open_total = r.one("select count(*) as n from marts.anomaly_flags where review_status = 'open'")["n"]
+    holding = r.one("select count(*) as n from marts.anomaly_flags where is_holding")["n"]
+    log = r.rows(
+        "select d.decided_at, d.flag_id, d.rule_id, d.rep_id, d.period, d.decision, d.reviewer, "
+        "left(d.reason, ?) as reason, d.first_run_id, d.source_file, "
+        "coalesce(f.decision_id = d.decision_id, false) as in_force "
+        "from audit.flag_reviews as d left join marts.anomaly_flags as f on f.flag_id = d.flag_id "
+        "order by d.decided_at desc, d.flag_id limit ?",
+        [TEXT_CAP, REVIEW_ROWS],
+    )
+    decisions = r.one("select count(*) as n from audit.flag_reviews")["n"]
+    rejected = []
+    if r.has("audit.quarantine"):
+        rejected = r.rows(
+            "select row_key, reason, file, row_number from audit.quarantine "
+            "where run_id = ? and source = 'review/flag_decisions' order by file, row_number limit ?",
+            [run_id, REVIEW_ROWS],
+        )
+    names = _names(r, sorted({x["rep_id"] for x in [*queue, *log] if x["rep_id"]}))
+    for x in [*queue, *log]:
+        x["rep_name"] = names.get(("rep", x["rep_id"]))
+    return {
+        "queue": queue,
+        "open_total": open_total,
+        "holding": holding,
+        "queue_more": open_total - len(queue),
+        "log": log,
+        "decisions": decisions,
+        "log_more": decisions - len(log),
+        "rejected": rejected,
     }
 
 

@@ -195,15 +195,17 @@ def build_director_report(
 def _collect(
     r: _Reader, period: str, periods: list[str], out: Path, warehouse: str | Path, as_of: datetime | None
 ) -> dict[str, Any]:
+    review = _REVIEW_COLUMNS if r.has_column("marts.scorecard", "grade_status") else _NO_REVIEW_COLUMNS
     teams = r.rows(
         "select subject_id as team_id, subject_name as team_name, business_stage, final_score, grade, "
-        "bonus_coefficient, rank_overall from marts.scorecard where period = ? and level = 'team' order by subject_id",
+        f"bonus_coefficient, rank_overall, {review} from marts.scorecard where period = ? and level = 'team' "
+        "order by subject_id",
         [period],
     )
     reps = r.rows(
         "select subject_id as rep_id, subject_name as rep_name, team_id, composite_score, final_score, grade, "
-        "bonus_coefficient, rank_in_team, rank_overall from marts.scorecard where period = ? and level = 'rep' "
-        "order by team_id, rank_in_team nulls last, subject_id",
+        f"bonus_coefficient, rank_in_team, rank_overall, {review} from marts.scorecard where period = ? "
+        "and level = 'rep' order by team_id, rank_in_team nulls last, subject_id",
         [period],
     )
     grain = r.con.execute("select max(grain) from marts.scorecard where period = ?", [period]).fetchone()[0]
@@ -217,6 +219,7 @@ def _collect(
     nps = _nps(values, teams)
     pareto = _pareto(r, period)
     hidden = _hidden_cells(r, period)
+    flags = _flags(r, period)
     headline = {
         "period": period,
         "reps_graded": sum(1 for x in reps if x["grade"] != "insufficient_data"),
@@ -226,6 +229,9 @@ def _collect(
         "company_nps": nps["company"]["value"] if nps["company"] else None,
         "complaints": pareto["company_total"],
         "hidden_cells": hidden["total"],
+        "held": sum(1 for x in [*reps, *teams] if x["grade_status"] == "held"),
+        "flagged_reps": len(flags["reps"]),
+        "excluded_responses": flags["excluded_responses"],
     }
     return {
         "period": period,
@@ -245,6 +251,7 @@ def _collect(
         "sales": _sales(r, period),
         "feedback": _feedback(r, period, reps, teams),
         "hidden": hidden,
+        "flags": flags,
         "whatifs": _whatifs(r, period, out),
     }
 
@@ -460,6 +467,111 @@ def _feedback(r: _Reader, period: str, reps: list[dict], teams: list[dict]) -> l
         fb = items.get(rep["rep_id"], {"strength": [], "improvement": []})
         team["reps"].append({**rep, "strengths": fb["strength"], "improvements": fb["improvement"]})
     return list(out.values())
+
+
+_REVIEW_COLUMNS = "grade_status, open_flags, holding_flags, confirmed_flags, penalty_points, excluded_responses"
+_NO_REVIEW_COLUMNS = (  # a warehouse built before flag reviews existed
+    "'final' as grade_status, 0 as open_flags, 0 as holding_flags, 0 as confirmed_flags, 0 as penalty_points, "
+    "0 as excluded_responses"
+)
+# what each rule found, in the words of a sales director (docs/anomalies.md has the exact rules)
+RULE_WORDS = {
+    "hidden_complaint": "the rep logged praise or a satisfied customer around the time that customer opened a "
+    "complaint ticket",
+    "complaint_underreporting": "the rep logged far fewer of their complaints than the other reps do",
+    "inflated_self_report": "the satisfaction the rep reported is well above what the same customers said in surveys",
+    "channel_gap": "surveys the rep handed out score well above the independent surveys of the same rep",
+    "self_filled_survey": "a survey answer came from the rep's own device, or one device answered for several "
+    "customers",
+    "speeder_burst": "many top-score survey answers given implausibly fast or all within a few minutes",
+    "fabricated_contact": "a reported customer contact has no deal, visit, proposal or follow-up behind it",
+}
+EFFECT_WORDS = {
+    "exclude_responses": "its survey answers are removed from NPS and satisfaction",
+    "penalty": "points are deducted from the final score",
+    "note": "noted, the figures are unchanged",
+}
+
+
+def _flags(r: _Reader, period: str) -> dict[str, Any]:
+    """The period's flags per rep, in plain words, with their review state and effect."""
+    empty = {"reps": [], "excluded_responses": 0, "open": 0, "confirmed": 0, "dismissed": 0}
+    if not r.has("marts.anomaly_flags") or not r.has_column("marts.anomaly_flags", "review_status"):
+        return empty
+    rows = r.rows(
+        "select f.rep_id, coalesce(s.subject_name, f.rep_id) as rep_name, f.team_id, f.rule_id, f.evidence, "
+        "f.review_status, f.reviewed_by, f.decided_at, f.on_open, f.on_confirm, f.is_holding, "
+        "f.excluded_responses, f.penalty_points from marts.anomaly_flags as f left join marts.scorecard as s "
+        "on s.period = f.period and s.level = 'rep' and s.subject_id = f.rep_id "
+        "where f.period = ? order by f.team_id, f.rep_id, f.rule_id, f.flag_id",
+        [period],
+    )
+    reps: dict[str, dict[str, Any]] = {}
+    for x in rows:
+        rep = reps.setdefault(
+            x["rep_id"],
+            {"rep_id": x["rep_id"], "rep_name": x["rep_name"], "team_id": x["team_id"], "rules": {}},
+        )
+        rule = rep["rules"].setdefault(
+            x["rule_id"],
+            {
+                "rule_id": x["rule_id"],
+                "found": RULE_WORDS.get(x["rule_id"], x["rule_id"]),
+                "effect": EFFECT_WORDS.get(x["on_confirm"] or "note", ""),
+                "flags": 0,
+                "open": 0,
+                "holding": 0,
+                "confirmed": 0,
+                "dismissed": 0,
+                "excluded": 0,
+                "points": Decimal(0),
+                "reviewers": set(),
+                "example": x["evidence"],
+            },
+        )
+        rule["flags"] += 1
+        rule[x["review_status"]] += 1
+        rule["holding"] += int(bool(x["is_holding"]))
+        rule["excluded"] += x["excluded_responses"] or 0
+        rule["points"] += x["penalty_points"] or 0
+        if x["reviewed_by"]:
+            rule["reviewers"].add(x["reviewed_by"])
+    for rep in reps.values():
+        rep["rules"] = list(rep["rules"].values())
+        for rule in rep["rules"]:
+            rule["reviewers"] = ", ".join(sorted(rule["reviewers"]))
+            rule["state"] = _review_words(rule)
+    excluded = 0
+    if r.has("audit.excluded_responses"):
+        excluded = r.con.execute(
+            "select count(distinct response_id) from audit.excluded_responses where period = ?", [period]
+        ).fetchone()[0]
+    return {
+        "reps": list(reps.values()),
+        "excluded_responses": excluded,
+        "open": sum(1 for x in rows if x["review_status"] == "open"),
+        "confirmed": sum(1 for x in rows if x["review_status"] == "confirmed"),
+        "dismissed": sum(1 for x in rows if x["review_status"] == "dismissed"),
+    }
+
+
+def _review_words(rule: dict[str, Any]) -> str:
+    """'not decided yet: the grade is held' / 'confirmed by ...: 6 answers removed' / 'dismissed by ...'."""
+    parts = []
+    if rule["open"]:
+        held = "; the grade is held (no bonus coefficient) until each is decided" if rule["holding"] else ""
+        parts.append(f"{rule['open']} of {rule['flags']} not decided yet{held}")
+    if rule["confirmed"]:
+        what = {
+            "exclude_responses": f"{rule['excluded']} survey answer(s) removed from the figures",
+            "penalty": f"{rule['points']:.2f} points deducted",
+        }
+        effect = next((v for k, v in what.items() if EFFECT_WORDS[k] == rule["effect"]), "noted")
+        parts.append(f"{rule['confirmed']} confirmed: {effect}")
+    if rule["dismissed"]:
+        parts.append(f"{rule['dismissed']} dismissed: the figures stand")
+    by = f" (reviewed by {rule['reviewers']})" if rule["reviewers"] else ""
+    return "; ".join(parts) + by
 
 
 def _hidden_cells(r: _Reader, period: str) -> dict[str, Any]:

@@ -127,8 +127,8 @@ def build(root: Path) -> Path:
     # -> NPS (7 - 3) / 12 x 100 = 33.33; one of them answered 2026-03-31 23:30 local (no offset: Q1),
     # one answered 2026-03-31T23:30:00Z (= 2026-04-01 07:30 local: Q2). One rep-distributed 10 does
     # not count. csat: 4,5 for 8 of the 12 -> 8 / 12. S1..S6 were answered from R1's own device
-# (self_filled_survey): while the six flags are open R1's grade (and T1's) is held without a bonus
-# coefficient; once they are confirmed, the responses leave every survey figure (test_write_audit_publish).
+    # (self_filled_survey): while the six flags are open R1's grade (and T1's) is held without a bonus
+    # coefficient; once they are confirmed, the responses leave every survey figure (test_write_audit_publish).
     scores = [10, 10, 9, 9, 9, 10, 9, 8, 7, 3, 5, 6]
     csat = [5, 5, 4, 4, 5, 4, 5, 3, 3, 1, 2, 4]
     inv, resp = [], []

@@ -2,6 +2,8 @@
 
 Every expected figure is worked out by hand from the rows in handmade.py (see its comments)."""
 
+import html
+import re
 from decimal import Decimal
 
 import duckdb
@@ -187,3 +189,31 @@ def test_cross_source_failures_reach_the_ledger_with_business_keys(run):
     assert kinds["great_expectations"] == (169 - 6, 6)
     # the review checks: nothing to quarantine, no decision about a closed period
     assert kinds["review"] == (2, 0)
+
+
+def _visible(path) -> str:
+    """The text a reader sees in an HTML report, tags dropped, entities decoded, whitespace collapsed."""
+    text = re.sub(r"<style>.*?</style>", " ", path.read_text(encoding="utf-8"), flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text)))
+
+
+def test_reports_mark_held_grades_and_open_the_review_queue(handmade_run):
+    reports = handmade_run.warehouse.parent / "reports"
+    director = _visible(reports / "director" / "2026-Q1.html")
+    assert "grades held for review 2" in director and "survey answers removed (confirmed flags) 0" in director
+    assert "T1 华东一组 mature 68.80 needs_improvement held held 1" in director  # grade, no bonus coefficient
+    assert (
+        "R1 王伟 T1 a survey answer came from the rep's own device, or one device answered for several customers "
+        "(self_filled_survey) 6 its survey answers are removed from NPS and satisfaction 6 of 6 not decided yet; "
+        "the grade is held (no bonus coefficient) until each is decided"
+    ) in director
+    page = reports / "auditor" / f"{handmade_run.outcome.run_id}.html"
+    # the queue comes first, before the run summary
+    assert re.findall(r"<h2>([^<]*)</h2>", page.read_text(encoding="utf-8"))[:2] == [
+        "Review queue and decisions",
+        "1. Run summary",
+    ]
+    auditor = _visible(page)
+    assert "Review queue: 6 open flags, oldest first" in auditor and "Awaiting review 6" in auditor
+    assert "6 of them hold their subject's grade" in auditor
+    assert "Decision log: 0 decisions" in auditor and "No decision has been recorded" in auditor

@@ -2,6 +2,7 @@
 run; a new connection sees a run's marts only once it has published."""
 
 import html
+import re
 import subprocess
 import sys
 import textwrap
@@ -307,6 +308,25 @@ def _decisions_reach_the_figures(warehouse: Path, run_id: str, lines: list[str])
                 )
                 for flag in sorted(ids)
             ], subject
+    # the reports: the directors' one says what was removed; the auditors' one leads with the (empty) queue
+    # and logs the seven decisions (S6's dismissal superseded) and the three rejected ones
+    reports = warehouse.parent / "reports"
+    director = html.unescape(
+        re.sub(
+            r"\s+", " ", re.sub(r"<[^>]+>", " ", (reports / "director" / "2026-Q1.html").read_text(encoding="utf-8"))
+        )
+    )
+    assert "0 flag(s) not decided yet, 6 confirmed, 0 dismissed; 6 survey answer(s) removed" in director
+    assert "6 confirmed: 6 survey answer(s) removed from the figures (reviewed by Auditor Li)" in director
+    assert "grades held for review 0" in director
+    auditor = html.unescape(
+        re.sub(
+            r"\s+", " ", re.sub(r"<[^>]+>", " ", (reports / "auditor" / f"{run_id}.html").read_text(encoding="utf-8"))
+        )
+    )
+    assert "Review queue: 0 open flags" in auditor and "Decision log: 7 decisions" in auditor
+    log = auditor[auditor.index("Decision log: 7 decisions") : auditor.index("Decisions rejected by this run: 3")]
+    assert log.count(" superseded ") == 1 and log.count(" yes ") == 6
     assert "  anomaly flags: 6 (0 open, 6 confirmed, 0 dismissed; queue: scorecard review --list --open)" in lines
     assert "  survey responses excluded by confirmed flags: 6 (audit.excluded_responses)" in lines
     assert not any(line.startswith("  grades held") for line in lines)

@@ -92,6 +92,49 @@ def test_anomaly_thresholds_are_checked_against_the_rules():
     assert parse_scheme(d).anomalies == {"channel_gap": {"confidence": 0.99}}
 
 
+def test_anomaly_policy_defaults_and_every_wrong_setting_named():
+    # SCORING.md defaults: the response rules hold, then exclude; the contact rules hold, then note; the
+    # statistical rules note, then note. cfg_anomaly_policy carries one row per rule.
+    rows = {r[0]: r[1:] for r in cfg_rows(load_scheme(DEFAULT))["cfg_anomaly_policy"]}
+    assert rows == {
+        "hidden_complaint": ("hold", "note", Decimal(0)),
+        "complaint_underreporting": ("note", "note", Decimal(0)),
+        "inflated_self_report": ("note", "note", Decimal(0)),
+        "channel_gap": ("note", "note", Decimal(0)),
+        "self_filled_survey": ("hold", "exclude_responses", Decimal(0)),
+        "speeder_burst": ("hold", "exclude_responses", Decimal(0)),
+        "fabricated_contact": ("hold", "note", Decimal(0)),
+    }
+    d = _default()
+    d["anomalies"] = {"policy": {"fabricated_contact": {"on_confirm": "penalty", "penalty_points": 2.5}}}
+    rows = {r[0]: r[1:] for r in cfg_rows(parse_scheme(d, "test.yml"))["cfg_anomaly_policy"]}
+    assert rows["fabricated_contact"] == ("hold", "penalty", Decimal("2.5"))  # on_open keeps its default
+    d["anomalies"] = {
+        "policy": {
+            "nosuch": {"on_open": "hold"},
+            "channel_gap": {"on_open": "wait", "on_confirm": "exclude_responses"},
+            "speeder_burst": {"on_confirm": "penalty"},
+            "self_filled_survey": {"on_confirm": "penalty", "penalty_points": 150},
+            "hidden_complaint": {"penalty_points": 2, "colour": 1},
+            "fabricated_contact": {"on_confirm": "penalty", "penalty_points": 1.234},
+        }
+    }
+    assert _errors(d) == [
+        "anomalies.policy.nosuch: unknown rule (rules: hidden_complaint, complaint_underreporting, "
+        "inflated_self_report, channel_gap, self_filled_survey, speeder_burst, fabricated_contact)",
+        "anomalies.policy.channel_gap.on_open: must be one of hold, note, got 'wait'",
+        "anomalies.policy.channel_gap.on_confirm: exclude_responses applies only to the rules whose flags are about "
+        "given responses (self_filled_survey, speeder_burst); channel_gap flags a rep's period: use penalty or note",
+        "anomalies.policy.speeder_burst.penalty_points: required with on_confirm: penalty (points taken off)",
+        "anomalies.policy.self_filled_survey.penalty_points: must lie in (0, 100], got 150",
+        "anomalies.policy.hidden_complaint.colour: unknown setting (settings: on_open, on_confirm, penalty_points)",
+        "anomalies.policy.hidden_complaint.penalty_points: only with on_confirm: penalty (on_confirm is note)",
+        "anomalies.policy.fabricated_contact.penalty_points: at most 2 decimals (scores are kept to 2), got 1.234",
+    ]
+    # the policy is the run's (cfg table), not a dbt variable
+    assert "policy" not in dbt_vars(parse_scheme(_default() | {"anomalies": {"policy": {}}}, "t.yml"), "")["anomalies"]
+
+
 def test_piecewise_points_must_increase():
     d = _default()
     d["schemes"]["mature"]["scoring"]["nps"] = {"method": "piecewise", "points": [[0, 10], [0, 20]]}

@@ -24,7 +24,7 @@ from ..dbt_child import PARENT_ENV
 from ..faults import maybe_kill
 from ..periods import period_partitions, window_vars
 from ..resources import DBT_PROJECT_DIR, ScorecardSettings
-from ..reviews import record_review_outcomes
+from ..reviews import record_review_outcomes, widen_for_decisions
 from ..validation.dbt_results import record_dbt_results
 from ..warehouse import connect, ensure_audit_tables
 from ..writer_lock import WRITER_POOL
@@ -101,6 +101,16 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
         Test results and failing rows go to the audit ledger; a failing error-severity test (or a
         model error) fails this step, so nothing downstream of it runs; warnings do not."""
         run_vars = dbt_run_vars(settings) | {"run_id": context.run_id} | window_vars(context)
+        with connect(settings.build) as con:  # no other connection to the build copy is open here
+            period_from, period_to, decided = widen_for_decisions(
+                con, context.run_id, run_vars["period_from"], run_vars["period_to"]
+            )
+        if decided:
+            context.log.info(
+                f"review decisions about flags of {', '.join(decided)}: the refresh window is widened to "
+                f"{period_from or 'the first period'} .. {period_to or 'the last period'} so that they reach the grades"
+            )
+            run_vars |= {"period_from": period_from, "period_to": period_to}
         # profiles.yml reads SCORECARD_DBT_DATABASE: dbt builds in the run's copy. Set only while the
         # dbt process starts (it inherits the environment), not for the rest of this process.
         # scorecard-dbt (dbt_child.py) reads SCORECARD_DBT_PARENT_PID: dbt dies with this process.

@@ -16,6 +16,8 @@ from ..engines import selected_engine
 from ..engines.postgres import PostgresTarget, build_dbt, load_audit, load_raw
 from ..periods import partition_keys, window_vars
 from ..resources import ScorecardSettings
+from ..reviews import widen_for_decisions
+from ..warehouse import connect
 from ..writer_lock import WRITER_POOL
 from .dbt import dbt_run_vars
 
@@ -34,7 +36,9 @@ def postgres_warehouse(context: AssetExecutionContext, settings: ScorecardSettin
     target = PostgresTarget.from_env()
     scheme = settings.scheme()  # the DuckDB build's refresh window (the run's partition range)
     window = window_vars(context, partition_keys(scheme.grain, scheme.first_period))
-    run_vars = dbt_run_vars(settings) | {"run_id": context.run_id} | window
+    with connect(settings.warehouse, read_only=True) as con:  # the same widening as the DuckDB build's
+        period_from, period_to, _ = widen_for_decisions(con, context.run_id, window["period_from"], window["period_to"])
+    run_vars = dbt_run_vars(settings) | {"run_id": context.run_id, "period_from": period_from, "period_to": period_to}
     started = time.perf_counter()
     raw = load_raw(settings.warehouse, target)
     loaded = time.perf_counter()

@@ -2,8 +2,9 @@
 (tests/integration/test_great_expectations.py does): skip rendering them, about 15 s per run.
 
 The first run of the hand-made folder on a fresh warehouse is the same in several tests: it runs once
-per session (`handmade_run`); test_pipeline.py reads it, and the tests that go on with more runs start
-from a copy of its landing folder and published warehouse (`copy_of_handmade_run`)."""
+per session (`handmade_run`; its test files share one xdist worker, tests/conftest.py); test_pipeline.py
+reads it, and the tests that go on with more runs start from a copy of its landing folder and published
+warehouse (`copy_of_handmade_run`)."""
 
 from __future__ import annotations
 

@@ -179,6 +179,20 @@ def _review_the_six_flags(landing: Path, warehouse: Path, capsys) -> None:
     ids = _flag_ids(warehouse)
     assert sorted(ids) == [f"S{i}" for i in range(1, 7)]
     common = ["--by", "Auditor Li", "--warehouse", str(warehouse), "--landing", str(landing)]
+    # the queue, oldest first (all six first seen in the first run: by flag id), each with its evidence
+    capsys.readouterr()
+    assert main(["review", "--list", "--open", "--warehouse", str(warehouse)]) == 0
+    queue = capsys.readouterr().out.splitlines()
+    assert queue[:2] == [
+        "6 open flag(s), oldest first (6 open, 6 holding a grade)",
+        "  age  flag_id                           status     rule                      rep               period    "
+        "strength",
+    ]
+    by_id = sorted(ids.items(), key=lambda kv: kv[1])
+    assert [line.split()[1] for line in queue[2:-1:2]] == [flag for _, flag in by_id]
+    assert queue[2].split()[2:] == ["open*", "self_filled_survey", "R1", "王伟", "2026-Q1", "5.00"]
+    assert queue[3].startswith(f"       response {by_id[0][0]} (customer C")
+    assert queue[-1].startswith("* holds its subject's grade until decided")
     printed = []
     for response, decision, at in [(f"S{i}", "--confirm", "10:00") for i in range(1, 6)] + [
         ("S6", "--dismiss", "09:00"),

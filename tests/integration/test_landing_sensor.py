@@ -60,6 +60,15 @@ def test_sensor_starts_the_nightly_job_on_a_new_drop(tmp_path):
     deleted = evaluate(settings, changed.cursor, instance)
     assert deleted.run_requests[0].tags["scorecard/landing_changes"] == "1 deleted"
 
+    # a review decision (`scorecard review` writes a new file, through a hidden .tmp name) is a new drop too
+    decisions = landing / "review/flag_decisions"
+    decisions.mkdir(parents=True)
+    (decisions / ".20261203T020000Z-abc.csv.tmp").write_text("half", encoding="utf-8")
+    assert isinstance(evaluate(settings, deleted.cursor, instance), SkipReason)  # never a half-written file
+    (decisions / "20261203T020000Z-abc.csv").write_text("flag_id,decision\n", encoding="utf-8")
+    reviewed = evaluate(settings, deleted.cursor, instance)
+    assert reviewed.run_requests[0].tags["scorecard/landing_changes"] == "1 new"
+
 
 def test_nightly_schedule_refreshes_the_open_and_the_previous_period(tmp_path):
     settings = ScorecardSettings(landing=str(tmp_path), config=CONFIG, warehouse=str(tmp_path / "w.duckdb"))

@@ -34,10 +34,10 @@ run: setup sample
 	$(BIN)/scorecard run --landing $(SAMPLE)/landing --config config/scorecard.yml \
 		--warehouse $(SCORECARD_WAREHOUSE) --as-of $(AS_OF)
 
-# two workers on the 2-core machine, whole test files per worker (module fixtures stay shared; the files
-# of the shared hand-made run on one worker: tests/conftest.py)
+# two workers on the 2-core machine, whole test files per worker (module fixtures stay shared; the
+# hand-made run is made once for both: tests/e2e/conftest.py)
 test: setup
-	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 # The same dbt project on Spark (local pyspark, Java 17): slow, outside `make test`.
 test-engines: setup

@@ -2,12 +2,14 @@
 (tests/integration/test_great_expectations.py does): skip rendering them, about 15 s per run.
 
 The first run of the hand-made folder on a fresh warehouse is the same in several tests: it runs once
-per session (`handmade_run`; its test files share one xdist worker, tests/conftest.py); test_pipeline.py
-reads it, and the tests that go on with more runs start from a copy of its landing folder and published
-warehouse (`copy_of_handmade_run`)."""
+per session (`handmade_run`, shared by the xdist workers through a file lock); test_pipeline.py reads it,
+and the tests that go on with more runs start from a copy of its landing folder and published warehouse
+(`copy_of_handmade_run`)."""
 
 from __future__ import annotations
 
+import fcntl
+import pickle
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,19 +38,32 @@ class HandmadeRun:
 
 
 @pytest.fixture(scope="session")
-def handmade_run(tmp_path_factory) -> HandmadeRun:
-    """One whole run, in-process, of the hand-made folder on a fresh warehouse (read it, do not change it)."""
-    tmp = tmp_path_factory.mktemp("handmade")
-    landing = build(tmp / "landing")
-    # the copies keep the name: DuckDB names the database after the file, and dbt's views refer to it
-    warehouse = tmp / "w.duckdb"
-    lines: list[str] = []
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in run_env(landing, warehouse).items():
-            mp.setenv(key, value)
-        mp.setenv("SCORECARD_GE_DATA_DOCS", "0")
-        outcome = run_pipeline(echo=lines.append, log_level="WARNING")
-    return HandmadeRun(landing, warehouse, outcome, lines)
+def handmade_run(tmp_path_factory, worker_id) -> HandmadeRun:
+    """One whole run, in-process, of the hand-made folder on a fresh warehouse (read it, do not change it).
+    Made once for the whole session: under pytest-xdist the first worker that needs it makes it in the
+    session's shared temp folder, under a file lock, and the other worker reads what it left (the run's
+    outcome and printed lines pickled beside the warehouse)."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # the folder of every worker's basetemp
+    tmp = shared / "handmade"
+    done = tmp / "outcome.pickle"
+    with open(shared / "handmade.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not done.exists():
+            tmp.mkdir(exist_ok=True)
+            landing = build(tmp / "landing")
+            # the copies keep the name: DuckDB names the database after the file, and dbt's views refer to it
+            warehouse = tmp / "w.duckdb"
+            lines: list[str] = []
+            with pytest.MonkeyPatch.context() as mp:
+                for key, value in run_env(landing, warehouse).items():
+                    mp.setenv(key, value)
+                mp.setenv("SCORECARD_GE_DATA_DOCS", "0")
+                outcome = run_pipeline(echo=lines.append, log_level="WARNING")
+            done.write_bytes(pickle.dumps((outcome, lines)))
+        outcome, lines = pickle.loads(done.read_bytes())
+    return HandmadeRun(tmp / "landing", tmp / "w.duckdb", outcome, lines)
 
 
 @pytest.fixture

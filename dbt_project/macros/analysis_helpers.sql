@@ -67,3 +67,32 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+
+{#- One line of int_analysis_score_steps that is not an indicator line (the summary steps, penalties,
+    exclusions, the hold), over the CTE `graded`: the subject's columns, the step's number and name, its
+    amount, a count in sample_size (responses or flags), the grade (the grade step) and the explanation;
+    the indicator columns are NULL. Arguments are SQL expressions. -#}
+{% macro score_step_line(step_no, step, explanation, amount='null', sample_size='null', grade='null') -%}
+        graded.period,
+        graded.grain,
+        graded.level,
+        graded.subject_id,
+        graded.subject_name,
+        graded.team_id,
+        graded.scheme_id,
+        {{ step_no }} as step_no,
+        '{{ step }}' as step,
+        cast(null as {{ dbt.type_string() }}) as indicator,
+        cast(null as {{ dbt.type_string() }}) as method,
+        cast(null as {{ type_double() }}) as value,
+        cast({{ sample_size }} as {{ dbt.type_int() }}) as sample_size,
+        cast(null as boolean) as is_sufficient,
+        cast(null as decimal(38, 10)) as score,
+        cast(null as decimal(38, 10)) as weight,
+        cast(null as boolean) as counts_in_composite,
+        cast({{ amount }} as decimal(38, 20)) as amount,
+        cast({{ grade }} as {{ dbt.type_string() }}) as grade,
+        'published' as disclosure,
+        {{ explanation }} as explanation
+{%- endmacro %}

@@ -411,27 +411,10 @@ summary_rows as (
     ] %}
     {%- for step, offset, amount, explanation in summary_steps %}
     select
-        period,
-        grain,
-        level,
-        subject_id,
-        subject_name,
-        team_id,
-        scheme_id,
-        indicator_steps + {{ offset }}{{ ' + penalty_lines' if offset > 5 else '' }} as step_no,
-        '{{ step }}' as step,
-        cast(null as {{ dbt.type_string() }}) as indicator,
-        cast(null as {{ dbt.type_string() }}) as method,
-        cast(null as {{ type_double() }}) as value,
-        cast(null as {{ dbt.type_int() }}) as sample_size,
-        cast(null as boolean) as is_sufficient,
-        cast(null as {{ decimal }}) as score,
-        cast(null as {{ decimal }}) as weight,
-        cast(null as boolean) as counts_in_composite,
-        cast({{ amount }} as decimal(38, 20)) as amount,
-        {{ 'grade' if step == 'grade' else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as grade,
-        'published' as disclosure,
-        {{ explanation }} as explanation
+        {{ score_step_line(
+            'indicator_steps + ' ~ offset ~ (' + penalty_lines' if offset > 5 else ''), step, explanation,
+            amount=amount, grade='grade' if step == 'grade' else 'null'
+        ) }}
     from graded
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
@@ -442,29 +425,12 @@ review_rows as (
 
     -- penalties (after the adjustment), then exclusions and the hold (after the bonus coefficient)
     select
-        graded.period,
-        graded.grain,
-        graded.level,
-        graded.subject_id,
-        graded.subject_name,
-        graded.team_id,
-        graded.scheme_id,
-        graded.indicator_steps + 5 + penalty_lines.line_no as step_no,
-        'penalty' as step,
-        cast(null as {{ dbt.type_string() }}) as indicator,
-        cast(null as {{ dbt.type_string() }}) as method,
-        cast(null as {{ type_double() }}) as value,
-        cast(null as {{ dbt.type_int() }}) as sample_size,
-        cast(null as boolean) as is_sufficient,
-        cast(null as {{ decimal }}) as score,
-        cast(null as {{ decimal }}) as weight,
-        cast(null as boolean) as counts_in_composite,
-        cast(-penalty_lines.penalty_points as decimal(38, 20)) as amount,
-        cast(null as {{ dbt.type_string() }}) as grade,
-        'published' as disclosure,
-        {{ dbt.concat(["'confirmed '", 'penalty_lines.rule_id', "' '", 'penalty_lines.flag_id', "': -'",
-                       analysis_number('penalty_lines.penalty_points', 2),
-                       "' points (outside the adjustment cap)'"]) }} as explanation
+        {{ score_step_line(
+            'graded.indicator_steps + 5 + penalty_lines.line_no', 'penalty',
+            dbt.concat(["'confirmed '", 'penalty_lines.rule_id', "' '", 'penalty_lines.flag_id', "': -'",
+                        analysis_number('penalty_lines.penalty_points', 2), "' points (outside the adjustment cap)'"]),
+            amount='-penalty_lines.penalty_points'
+        ) }}
     from graded
     inner join penalty_lines
         on graded.period = penalty_lines.period
@@ -474,33 +440,17 @@ review_rows as (
     union all
 
     select
-        graded.period,
-        graded.grain,
-        graded.level,
-        graded.subject_id,
-        graded.subject_name,
-        graded.team_id,
-        graded.scheme_id,
-        graded.indicator_steps + graded.penalty_lines + 8 + row_number() over (
-            partition by graded.period, graded.level, graded.subject_id
-            order by excluded.rule_id, excluded.flag_id
-        ) as step_no,
-        'excluded_responses' as step,
-        cast(null as {{ dbt.type_string() }}) as indicator,
-        cast(null as {{ dbt.type_string() }}) as method,
-        cast(null as {{ type_double() }}) as value,
-        cast(excluded.excluded_responses as {{ dbt.type_int() }}) as sample_size,
-        cast(null as boolean) as is_sufficient,
-        cast(null as {{ decimal }}) as score,
-        cast(null as {{ decimal }}) as weight,
-        cast(null as boolean) as counts_in_composite,
-        cast(null as decimal(38, 20)) as amount,
-        cast(null as {{ dbt.type_string() }}) as grade,
-        'published' as disclosure,
-        {{ dbt.concat(["'confirmed '", 'excluded.rule_id', "' '", 'excluded.flag_id', "': '",
-                       dbt.cast('excluded.excluded_responses', dbt.type_string()),
-                       "' survey response(s) of rep '", 'excluded.rep_id',
-                       "' excluded from nps, csat and key_account_nps'"]) }} as explanation
+        {{ score_step_line(
+            'graded.indicator_steps + graded.penalty_lines + 8 + row_number() over ('
+            ~ ' partition by graded.period, graded.level, graded.subject_id'
+            ~ ' order by excluded.rule_id, excluded.flag_id)',
+            'excluded_responses',
+            dbt.concat(["'confirmed '", 'excluded.rule_id', "' '", 'excluded.flag_id', "': '",
+                        dbt.cast('excluded.excluded_responses', dbt.type_string()),
+                        "' survey response(s) of rep '", 'excluded.rep_id',
+                        "' excluded from nps, csat and key_account_nps'"]),
+            sample_size='excluded.excluded_responses'
+        ) }}
     from graded
     inner join subject_flag_rows as excluded
         on graded.period = excluded.period
@@ -511,30 +461,14 @@ review_rows as (
     union all
 
     select
-        graded.period,
-        graded.grain,
-        graded.level,
-        graded.subject_id,
-        graded.subject_name,
-        graded.team_id,
-        graded.scheme_id,
-        graded.indicator_steps + graded.penalty_lines + 1000000 as step_no,  -- last (renumbered below)
-        'held' as step,
-        cast(null as {{ dbt.type_string() }}) as indicator,
-        cast(null as {{ dbt.type_string() }}) as method,
-        cast(null as {{ type_double() }}) as value,
-        cast(graded.holding_flags as {{ dbt.type_int() }}) as sample_size,
-        cast(null as boolean) as is_sufficient,
-        cast(null as {{ decimal }}) as score,
-        cast(null as {{ decimal }}) as weight,
-        cast(null as boolean) as counts_in_composite,
-        cast(null as decimal(38, 20)) as amount,
-        cast(null as {{ dbt.type_string() }}) as grade,
-        'published' as disclosure,
-        {{ dbt.concat(["'grade held: '", dbt.cast('graded.holding_flags', dbt.type_string()),
-                       "' open flag(s) awaiting review ('", 'graded.holding_list',
-                       "case when graded.holding_flags > 5 then ', ...' else '' end",
-                       "'); no bonus coefficient until every one is decided'"]) }} as explanation
+        {{ score_step_line(
+            'graded.indicator_steps + graded.penalty_lines + 1000000', 'held',
+            dbt.concat(["'grade held: '", dbt.cast('graded.holding_flags', dbt.type_string()),
+                        "' open flag(s) awaiting review ('", 'graded.holding_list',
+                        "case when graded.holding_flags > 5 then ', ...' else '' end",
+                        "'); no bonus coefficient until every one is decided'"]),
+            sample_size='graded.holding_flags'
+        ) }}  -- last (renumbered below)
     from graded
     where graded.holding_flags > 0
 

@@ -154,3 +154,35 @@ select * from final
     {%- endfor -%}
     {{ rows | join('\n    union all\n    ') }}
 {%- endmacro %}
+
+
+{#- The flags of the anomaly rule models `rule_models`, each with its stable flag_id (anomaly_flag_id):
+    the common columns of every int_anomaly_<rule> model, strength as a double. Used by
+    int_anomaly_response_flags (the response rules) and int_anomaly_flags (the others). -#}
+{% macro anomaly_flag_rows(rule_models) -%}
+    select
+        {{ anomaly_flag_id('rule_id', 'rep_id', 'period', 'customer_id', 'response_id') }} as flag_id,
+        period,
+        rep_id,
+        customer_id,
+        response_id,
+        rule_id,
+        severity,
+        strength,
+        evidence
+    from (
+        {%- for rule_model in rule_models %}
+        select
+            period,
+            rep_id,
+            customer_id,
+            response_id,
+            rule_id,
+            severity,
+            cast(strength as {{ type_double() }}) as strength,
+            evidence
+        from {{ ref(rule_model) }}
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ) as rule_flags
+{%- endmacro %}

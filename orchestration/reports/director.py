@@ -517,6 +517,7 @@ def _flags(r: _Reader, period: str) -> dict[str, Any]:
             {
                 "rule_id": x["rule_id"],
                 "found": RULE_WORDS.get(x["rule_id"], x["rule_id"]),
+                "on_confirm": x["on_confirm"] or "note",
                 "effect": EFFECT_WORDS.get(x["on_confirm"] or "note", ""),
                 "flags": 0,
                 "open": 0,
@@ -566,7 +567,7 @@ def _review_words(rule: dict[str, Any]) -> str:
             "exclude_responses": f"{rule['excluded']} survey answer(s) removed from the figures",
             "penalty": f"{rule['points']:.2f} points deducted",
         }
-        effect = next((v for k, v in what.items() if EFFECT_WORDS[k] == rule["effect"]), "noted")
+        effect = what.get(rule["on_confirm"], "noted")
         parts.append(f"{rule['confirmed']} confirmed: {effect}")
     if rule["dismissed"]:
         parts.append(f"{rule['dismissed']} dismissed: the figures stand")

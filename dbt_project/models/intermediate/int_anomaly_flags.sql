@@ -12,45 +12,9 @@
 
 with
 
-{% for rule_model in rule_models %}
-{{ rule_model | replace('int_anomaly_', '') }} as (
-
-    select
-        period,
-        rep_id,
-        customer_id,
-        response_id,
-        rule_id,
-        severity,
-        cast(strength as {{ type_double() }}) as strength,
-        evidence
-    from {{ ref(rule_model) }}
-
-),
-
-{% endfor %}
-rep_rules as (
-
-    {% for rule_model in rule_models %}
-    select * from {{ rule_model | replace('int_anomaly_', '') }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
 unioned as (
 
-    select
-        {{ anomaly_flag_id('rule_id', 'rep_id', 'period', 'customer_id', 'response_id') }} as flag_id,
-        period,
-        rep_id,
-        customer_id,
-        response_id,
-        rule_id,
-        severity,
-        strength,
-        evidence
-    from rep_rules
+    {{ anomaly_flag_rows(rule_models) }}
     union all
     select flag_id, period, rep_id, customer_id, response_id, rule_id, severity, strength, evidence
     from {{ ref('int_anomaly_response_flags') }}

@@ -5,41 +5,9 @@
 -- run on what is left (int_anomaly_flags unions them all).
 with
 
-self_filled_survey as (
-
-    select period, rep_id, customer_id, response_id, rule_id, severity, strength, evidence
-    from {{ ref('int_anomaly_self_filled_survey') }}
-
-),
-
-speeder_burst as (
-
-    select period, rep_id, customer_id, response_id, rule_id, severity, strength, evidence
-    from {{ ref('int_anomaly_speeder_burst') }}
-
-),
-
-unioned as (
-
-    select * from self_filled_survey
-    union all
-    select * from speeder_burst
-
-),
-
 final as (
 
-    select
-        {{ anomaly_flag_id('rule_id', 'rep_id', 'period', 'customer_id', 'response_id') }} as flag_id,
-        period,
-        rep_id,
-        customer_id,
-        response_id,
-        rule_id,
-        severity,
-        cast(strength as {{ type_double() }}) as strength,
-        evidence
-    from unioned
+    {{ anomaly_flag_rows(['int_anomaly_self_filled_survey', 'int_anomaly_speeder_burst']) }}
 
 )
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from tests.snapshots.snapshot import compare
+
 
 @pytest.fixture(scope="module")
 def run(handmade_run):
@@ -217,3 +219,17 @@ def test_reports_mark_held_grades_and_open_the_review_queue(handmade_run):
     assert "Review queue: 6 open flags, oldest first" in auditor and "Awaiting review 6" in auditor
     assert "6 of them hold their subject's grade" in auditor
     assert "Decision log: 0 decisions" in auditor and "No decision has been recorded" in auditor
+
+
+def test_published_tables_and_columns_match_the_snapshot(run):
+    """Every published table (marts, audit) with its columns and types, snapshotted
+    (tests/snapshots/published_tables.json): a rename or a dropped column shows up as a diff."""
+    _, con, _ = run
+    rows = con.execute(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "where table_schema in ('marts', 'audit') order by table_schema, table_name, ordinal_position"
+    ).fetchall()
+    tables: dict[str, list[str]] = {}
+    for schema, table, column, data_type in rows:
+        tables.setdefault(f"{schema}.{table}", []).append(f"{column} {data_type}")
+    compare("published_tables", {"tables": sorted(tables), **tables})

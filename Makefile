@@ -45,7 +45,7 @@ test-engines: setup
 	$(BIN)/pytest -q tests/engines_spark
 
 lint: $(STAMP)
-	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff check orchestration tools tests
 
 dev: setup sample
 	SCORECARD_LANDING=$(CURDIR)/$(SAMPLE)/landing SCORECARD_AS_OF=$(AS_OF) $(BIN)/dagster dev -w workspace.yaml

@@ -13,14 +13,14 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .config.scheme import SchemeError, dbt_vars, load_scheme
-from .settings import DEFAULTS, PROJECT_ROOT, AsOfError, parse_as_of
+from orchestration.scheme.file import SchemeError, dbt_vars, load_scheme
+from orchestration.settings import DEFAULTS, PROJECT_ROOT, AsOfError, parse_as_of, path_setting, set_paths
 
 SCALES = {"tiny": (12, 0.25), "small": (30, 0.5), "default": (60, 1.0), "large": (200, 4.0)}
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .sample.generator import generate
+    from tools.sample.generator import generate
 
     reps, rows_scale = SCALES[args.scale]
     if args.reps:
@@ -60,19 +60,8 @@ def _cmd_dbt_vars(args: argparse.Namespace) -> int:
     return 0
 
 
-def _set_env(args: argparse.Namespace) -> None:
-    for flag, env in (
-        ("landing", "SCORECARD_LANDING"),
-        ("config", "SCORECARD_CONFIG"),
-        ("warehouse", "SCORECARD_WAREHOUSE"),
-        ("as_of", "SCORECARD_AS_OF"),
-        ("target", "SCORECARD_TARGET"),
-    ):
-        value = getattr(args, flag, None)
-        if value:
-            os.environ[env] = str(Path(value).resolve()) if flag not in ("as_of", "target") else value
-    for env, value in DEFAULTS.items():
-        os.environ.setdefault(env, value)
+def _set_paths(args: argparse.Namespace) -> None:
+    set_paths(landing=args.landing, config=args.config, warehouse=args.warehouse, as_of=args.as_of)
 
 
 EXIT_BUSY = 3  # another run holds the warehouse
@@ -105,29 +94,29 @@ def _writable_folder(folder: Path) -> str | None:
 def preflight_run(args: argparse.Namespace):
     """Every check that needs no Dagster: as-of, scheme file, periods, landing folder, warehouse folder,
     writer lock. Returns the scheme; raises Preflight."""
-    from .contract.layout import landing_problem
-    from .writer_lock import current_holder
+    from orchestration.contract.layout import landing_problem
+    from orchestration.publish.writer_lock import current_holder
 
     try:
-        scheme = load_scheme(os.environ["SCORECARD_CONFIG"])
+        scheme = load_scheme(path_setting("SCORECARD_CONFIG"))
     except SchemeError as exc:
         raise Preflight(f"run stopped before writing anything: {exc}") from None
     try:
-        parse_as_of(os.environ.get("SCORECARD_AS_OF", ""), scheme.timezone)
+        parse_as_of(path_setting("SCORECARD_AS_OF"), scheme.timezone)
     except AsOfError as exc:
         raise Preflight(f"--as-of: {exc}") from None
     if args.period and (args.period_from or args.period_to):
         raise Preflight("give either --period or --from/--to")
     period_from, period_to = (args.period, args.period) if args.period else (args.period_from, args.period_to)
     if period_from or period_to:
-        from .periods import check_window, partition_keys
+        from orchestration.periods import check_window, partition_keys
 
         keys = partition_keys(scheme.grain, scheme.first_period)
         if (err := check_window(period_from, period_to, scheme.grain, keys)) is not None:
             raise Preflight(f"period: {err}")
-    if (problem := landing_problem(Path(os.environ["SCORECARD_LANDING"]))) is not None:
+    if (problem := landing_problem(Path(path_setting("SCORECARD_LANDING")))) is not None:
         raise Preflight(problem)
-    warehouse = Path(os.environ["SCORECARD_WAREHOUSE"])
+    warehouse = Path(path_setting("SCORECARD_WAREHOUSE"))
     if warehouse.exists() and not warehouse.is_file():
         raise Preflight(f"--warehouse {warehouse} is not a file")
     if (problem := _writable_folder(warehouse.parent)) is not None:
@@ -143,16 +132,14 @@ def preflight_run(args: argparse.Namespace):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    _set_env(args)
-    if args.full_refresh:
-        os.environ["SCORECARD_FULL_REFRESH"] = "1"
+    _set_paths(args)
     try:
         _, period_from, period_to = preflight_run(args)
     except Preflight as exc:
         print(str(exc), file=sys.stderr)
         return exc.code
-    from .runner import run_pipeline
-    from .writer_lock import WarehouseBusy
+    from orchestration.publish.writer_lock import WarehouseBusy
+    from orchestration.runner import run_pipeline
 
     args.started = True
     try:
@@ -163,6 +150,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             period_to=period_to,
             verbose=args.verbose,
             wait_seconds=float(args.wait or 0),
+            full_refresh=True if args.full_refresh else None,  # else the environment's default
+            data_docs=False if args.no_data_docs else None,
+            target=args.target,
         )
     except WarehouseBusy as exc:
         print(str(exc), file=sys.stderr)
@@ -171,10 +161,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_period_status(args: argparse.Namespace) -> int:
-    from .closed_periods import ledger_path, record_status
-    from .periods import label_error
+    from orchestration.closed_periods import ledger_path, record_status
+    from orchestration.periods import label_error
 
-    warehouse = args.warehouse or os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
+    warehouse = args.warehouse or path_setting("SCORECARD_WAREHOUSE")
     try:
         scheme = load_scheme(args.config)
     except SchemeError as exc:
@@ -190,9 +180,9 @@ def _cmd_period_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_what_if(args: argparse.Namespace) -> int:
-    from .whatif import WhatIfError, format_text, run_what_if
+    from orchestration.whatif import WhatIfError, format_text, run_what_if
 
-    warehouse = args.warehouse or os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
+    warehouse = args.warehouse or path_setting("SCORECARD_WAREHOUSE")
     try:
         result = run_what_if(args.config, warehouse, args.period, echo=print)
     except SchemeError as exc:
@@ -206,9 +196,9 @@ def _cmd_what_if(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    from .reviews import ReviewError, format_queue, review_queue, write_decision
+    from orchestration.reviews import ReviewError, format_queue, review_queue, write_decision
 
-    warehouse = args.warehouse or os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
+    warehouse = args.warehouse or path_setting("SCORECARD_WAREHOUSE")
     try:
         if args.list:
             print(format_queue(review_queue(warehouse, args.open), datetime.now(UTC), args.open))
@@ -229,11 +219,11 @@ def _cmd_review(args: argparse.Namespace) -> int:
             scheme = load_scheme(args.config)
         except SchemeError as exc:
             raise ReviewError(f"scheme file: {exc}") from None
-        from .closed_periods import closed_periods
-        from .config.scheme import anomaly_policy
+        from orchestration.closed_periods import closed_periods
+        from orchestration.scheme.file import anomaly_policy
 
         policy = anomaly_policy(scheme.anomalies)
-        landing = args.landing or os.environ.get("SCORECARD_LANDING") or DEFAULTS["SCORECARD_LANDING"]
+        landing = args.landing or path_setting("SCORECARD_LANDING")
         decision = "confirmed" if args.confirm else "dismissed"
         probe = write_decision(
             landing,
@@ -258,7 +248,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import main as bench_main
+    from tools.bench import main as bench_main
 
     return bench_main(["--scales", args.scales, "--work", args.work, "--incremental", args.incremental])
 
@@ -313,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-read every landing file, not only new and changed ones (env SCORECARD_FULL_REFRESH=1)",
     )
+    r.add_argument(
+        "--no-data-docs",
+        action="store_true",
+        help="skip the Great Expectations HTML pages, not the checks (env SCORECARD_GE_DATA_DOCS=0)",
+    )
     r.set_defaults(func=_cmd_run)
 
     w = sub.add_parser(
@@ -336,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
         cp.add_argument(
             "--warehouse", help="published DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)"
         )
-        cp.add_argument("--config", default=os.environ.get("SCORECARD_CONFIG", DEFAULTS["SCORECARD_CONFIG"]))
+        cp.add_argument("--config", default=path_setting("SCORECARD_CONFIG"))
         cp.set_defaults(func=_cmd_period_status)
 
     rv = sub.add_parser(
@@ -357,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rv.add_argument(
         "--config",
-        default=os.environ.get("SCORECARD_CONFIG", DEFAULTS["SCORECARD_CONFIG"]),
+        default=path_setting("SCORECARD_CONFIG"),
         help="scheme file whose anomalies.policy the next run applies",
     )
     rv.set_defaults(func=_cmd_review)
@@ -423,9 +418,9 @@ def _log_traceback(args: argparse.Namespace) -> Path | None:
     if getattr(args, "verbose", False):
         print(text, file=sys.stderr)
         return None
-    warehouse = os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"]
+    warehouse = path_setting("SCORECARD_WAREHOUSE")
     try:
-        from .run_logging import log_dir
+        from orchestration.run_logging import log_dir
 
         path = log_dir(warehouse) / "scorecard-errors.log"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .contract.spec import EntitySpec
-from .warehouse import ident, sql_str
+from orchestration.contract.spec import EntitySpec
+from orchestration.warehouse import ident, sql_str
 
 CLOSED_PERIODS_DDL = "period varchar"
 PERIOD_STATUS_DDL = """

@@ -1,17 +1,17 @@
-"""Resources: where the landing folder, scheme file and warehouse are, all from the environment
-(orchestration/settings.py reads it)."""
+"""Resources: where the landing folder, scheme file and warehouse are (paths, from the environment that
+orchestration/settings.py reads), and the choices of one run (run config, settable in the launchpad)."""
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import datetime
 from pathlib import Path
 
 from dagster import ConfigurableResource, EnvVar
 
-from .config.scheme import Scheme, load_scheme
-from .settings import DBT_PROJECT_DIR, DEFAULTS, PROJECT_ROOT, apply_env_defaults, parse_as_of
-
-__all__ = ["DBT_PROJECT_DIR", "DEFAULTS", "PROJECT_ROOT", "ScorecardSettings", "parse_as_of", "settings_from_env"]
+from orchestration.scheme.file import Scheme, load_scheme
+from orchestration.settings import ENGINES, apply_env_defaults, parse_as_of
 
 
 class ScorecardSettings(ConfigurableResource):
@@ -34,10 +34,41 @@ class ScorecardSettings(ConfigurableResource):
 
     @property
     def build(self) -> str:
-        """The file this run writes: a copy of the published warehouse (publish.py)."""
-        from .publish import build_path
+        """The file this run writes: a copy of the published warehouse (publish/build_copy.py)."""
+        from orchestration.publish.build_copy import build_path
 
         return str(build_path(self.warehouse))
+
+
+class RunOptions(ConfigurableResource):
+    """Choices of one run: `resources: {run_options: {config: {...}}}` in the launchpad, or the flags of
+    `scorecard run` (`--full-refresh`, `--no-data-docs`, `--target`)."""
+
+    full_refresh: bool = False  # re-read every landing file, not only new and changed ones
+    data_docs: bool = True  # render Great Expectations' HTML pages (the checks run either way)
+    target: str = "duckdb"  # duckdb | postgres: postgres_warehouse copies the published run to PostgreSQL
+
+    def engine(self) -> str:
+        target = self.target.strip().lower()
+        if target not in ENGINES or target == "spark":
+            raise ValueError(f"run_options.target={self.target!r}: must be duckdb or postgres")
+        return target
+
+
+FAULT_POINTS = ("after_ingest", "during_dbt", "after_reports", "during_publish", "after_publish")
+
+
+class FaultInjection(ConfigurableResource):
+    """For the recovery tests only (tests/e2e/test_recovery.py): `kill_at: <point>` kills the run's process
+    (SIGKILL, no clean-up) when it reaches that point. Empty, the default, does nothing.
+    after_reports: the directors' reports are staged, publish has not started; after_publish: the rename
+    is done, the staged reports are not yet moved into place."""
+
+    kill_at: str = ""
+
+    def reached(self, point: str) -> None:
+        if self.kill_at and self.kill_at == point:
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def settings_from_env() -> ScorecardSettings:

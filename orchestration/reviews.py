@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .warehouse import connect
+from orchestration.warehouse import connect
 
 ENTITY = "review/flag_decisions"
 FOLDER = Path("review") / "flag_decisions"

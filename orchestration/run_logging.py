@@ -9,13 +9,12 @@ Two Dagster loggers, the defaults of every job of the code location (definitions
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
 from dagster import Field, InitLoggerContext, logger
 
-from .settings import DEFAULTS
+from orchestration.settings import path_setting
 
 LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -80,7 +79,7 @@ class QuietFileHandler(logging.FileHandler):
 )
 def run_file_logger(init_context: InitLoggerContext) -> logging.Logger:
     path = init_context.logger_config["path"] or str(
-        run_log_path(os.environ.get("SCORECARD_WAREHOUSE") or DEFAULTS["SCORECARD_WAREHOUSE"], init_context.run_id)
+        run_log_path(path_setting("SCORECARD_WAREHOUSE"), init_context.run_id)
     )
     log = logging.Logger("scorecard_run_file", level="DEBUG")
     try:

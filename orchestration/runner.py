@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,14 +11,15 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
-from .contract.layout import data_files
-from .publish import discard_build
-from .reports.failures import report_failure_text
-from .reports.files import file_name
-from .run_logging import run_log_path
-from .run_records import failure_reason, record_failed_run
-from .warehouse import connect, reports_dir
-from .writer_lock import acquire, release
+from orchestration.contract.layout import data_files
+from orchestration.publish.build_copy import discard_build
+from orchestration.publish.run_records import failure_reason, record_failed_run
+from orchestration.publish.writer_lock import acquire, release
+from orchestration.report.failures import report_failure_text
+from orchestration.report.files import file_name
+from orchestration.run_logging import run_log_path
+from orchestration.settings import path_setting
+from orchestration.warehouse import connect, reports_dir
 
 
 @dataclass
@@ -66,7 +66,7 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
             "from audit.run_counts where run_id = ? order by entity",
             [outcome.run_id],
         )
-        landing = Path(os.environ.get("SCORECARD_LANDING", ""))
+        landing = Path(path_setting("SCORECARD_LANDING"))
         outcome.landing_files = {e: len(data_files(landing, e)) for e, *_ in outcome.counts} if landing.is_dir() else {}
         outcome.checks_by_kind = rows(
             "select check_kind, count(*) filter (where passed), "
@@ -116,31 +116,40 @@ def run_pipeline(
     *,
     verbose: bool = False,
     wait_seconds: float = 0.0,
+    full_refresh: bool | None = None,
+    data_docs: bool | None = None,
+    target: str | None = None,
 ) -> RunOutcome:
     """One run of the nightly job in this process. With `period_from`/`period_to` (a partition range
     of the scheme's grain; one period: both equal) the dbt models rebuild those periods only.
 
     The run holds the warehouse's writer lock from before Dagster starts until it is recorded
-    (writer_lock.WarehouseBusy when another run holds it, after `wait_seconds`). Everything the run logs
+    (writer_lock.WarehouseBusy when another run holds it, after `wait_seconds`). `full_refresh`, `data_docs`
+    and `target` are the run's choices (run config of `run_options`); None takes the environment's default
+    (settings.run_choices). Everything the run logs
     goes to `<warehouse dir>/logs/<run id>.log`; the screen gets one line per message (`verbose`: whole)."""
-    from .config.scheme import load_scheme
-    from .definitions import build_defs
-    from .periods import RANGE_END, RANGE_START
-    from .resources import parse_as_of
+    from orchestration.definitions import build_defs
+    from orchestration.periods import RANGE_END, RANGE_START
+    from orchestration.scheme.file import load_scheme
+    from orchestration.settings import dagster_home, parse_as_of, postgres_settings, run_choices
 
     started = datetime.now(UTC)
-    warehouse = os.environ["SCORECARD_WAREHOUSE"]
-    as_of_text = os.environ.get("SCORECARD_AS_OF", "")
+    warehouse = path_setting("SCORECARD_WAREHOUSE")
+    as_of_text = path_setting("SCORECARD_AS_OF")
     run_id = str(uuid.uuid4())
-    echo(f"landing   {os.environ['SCORECARD_LANDING']}")
-    echo(f"config    {os.environ['SCORECARD_CONFIG']}")
+    defaults = run_choices()
+    options = {
+        "full_refresh": defaults.full_refresh if full_refresh is None else full_refresh,
+        "data_docs": defaults.data_docs if data_docs is None else data_docs,
+        "target": defaults.target if target is None else target,
+    }
+    echo(f"landing   {path_setting('SCORECARD_LANDING')}")
+    echo(f"config    {path_setting('SCORECARD_CONFIG')}")
     echo(f"warehouse {warehouse}")
-    if os.environ.get("SCORECARD_TARGET") == "postgres":
-        echo(
-            f"postgres  {os.environ.get('SCORECARD_PG_HOST', 'localhost')}:"
-            f"{os.environ.get('SCORECARD_PG_PORT', '5432')}/{os.environ.get('SCORECARD_PG_DATABASE', 'scorecard')}"
-        )
-    scheme = load_scheme(os.environ["SCORECARD_CONFIG"])
+    if options["target"] == "postgres":
+        pg = postgres_settings()
+        echo(f"postgres  {pg['SCORECARD_PG_HOST']}:{pg['SCORECARD_PG_PORT']}/{pg['SCORECARD_PG_DATABASE']}")
+    scheme = load_scheme(path_setting("SCORECARD_CONFIG"))
     lock = acquire(warehouse, run_id, wait_seconds=wait_seconds)
     log_file = run_log_path(warehouse, run_id)
     echo(f"run log   {log_file}")
@@ -153,13 +162,17 @@ def run_pipeline(
         else:  # every partition: dbt refreshes every period that is not closed
             period_from, period_to = keys[0], keys[-1]
         tags = {RANGE_START: period_from, RANGE_END: period_to}
-        instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        instance = DagsterInstance.get() if dagster_home() else DagsterInstance.ephemeral()
         # Dagster's console log is the progress output; DEBUG (every engine event) only on request.
         run_config = {
             "loggers": {
                 "console": {"config": {"log_level": log_level, "verbose": verbose}},
                 "run_file": {"config": {"path": str(log_file)}},
-            }
+            },
+            "resources": {
+                "run_options": {"config": options},
+                "faults": {"config": {"kill_at": defaults.kill_at}},
+            },
         }
         result = job.execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False, tags=tags, run_id=run_id
@@ -180,7 +193,7 @@ def run_pipeline(
     _print_summary(outcome, warehouse, echo)
     if not outcome.success and outcome.recorded:
         try:  # the auditor's report of a failed run: rendered once the run is recorded in the published file
-            from .reports.auditor import render_auditor_report
+            from orchestration.report.auditor import render_auditor_report
 
             outcome.report = render_auditor_report(warehouse, outcome.run_id, timezone=scheme.timezone)
         except Exception as exc:  # a report that cannot be rendered must not hide the run's own outcome
@@ -201,8 +214,8 @@ def _record_failure(outcome: RunOutcome, warehouse: str, started, as_of_text: st
         finished_at=datetime.now(UTC),
         as_of=parse_as_of(as_of_text, timezone) if as_of_text else started,
         failure_reason=outcome.failure,
-        landing=os.environ["SCORECARD_LANDING"],
-        config=os.environ["SCORECARD_CONFIG"],
+        landing=path_setting("SCORECARD_LANDING"),
+        config=path_setting("SCORECARD_CONFIG"),
     )
     try:
         try:

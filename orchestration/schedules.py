@@ -15,8 +15,8 @@ from dagster import (
     schedule,
 )
 
-from .periods import RANGE_END, RANGE_START, nightly_window
-from .resources import ScorecardSettings
+from orchestration.periods import RANGE_END, RANGE_START, nightly_window
+from orchestration.resources import ScorecardSettings
 
 nightly_scorecard_job = define_asset_job(
     "nightly_scorecard",

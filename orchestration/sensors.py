@@ -19,12 +19,12 @@ from dagster import (
     sensor,
 )
 
-from .contract.layout import EXTENSIONS
-from .reports.auditor import render_auditor_report
-from .reports.failures import report_failure_text
-from .resources import ScorecardSettings
-from .run_records import failure_reason, record_failed_run
-from .schedules import nightly_run_request, nightly_scorecard_job
+from orchestration.contract.layout import EXTENSIONS
+from orchestration.publish.run_records import failure_reason, record_failed_run
+from orchestration.report.auditor import render_auditor_report
+from orchestration.report.failures import report_failure_text
+from orchestration.resources import ScorecardSettings
+from orchestration.schedules import nightly_run_request, nightly_scorecard_job
 
 
 @run_failure_sensor(monitored_jobs=[nightly_scorecard_job], name="record_failed_runs")

@@ -22,7 +22,6 @@ without publishing anything.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -37,12 +36,12 @@ from typing import Any
 
 from scipy.stats import kendalltau
 
-from .assets.config import write_cfg_tables
-from .config.scheme import Scheme, SchemeError, dbt_vars, load_scheme
-from .reports.director import render_director_report, scorecard_fingerprint, template_environment
-from .reports.files import file_name, write_atomic
-from .resources import DBT_PROJECT_DIR
-from .warehouse import connect, reports_dir
+from orchestration.ingest.scheme_tables import write_cfg_tables
+from orchestration.report.director import render_director_report, scorecard_fingerprint, template_environment
+from orchestration.report.files import file_name, write_atomic
+from orchestration.scheme.file import Scheme, SchemeError, dbt_vars, load_scheme
+from orchestration.settings import DBT_PROJECT_DIR, child_environment
+from orchestration.warehouse import connect, reports_dir
 
 MINIMAL_SELECTION = "int_indicator_scores int_adjustments_assigned scorecard"
 FULL_SELECTION = "+scorecard"
@@ -239,7 +238,7 @@ def _run_dbt(copy: Path, selection: str, dbt_vars_: dict[str, Any], tmp: Path) -
         str(tmp / "logs"),
         "--quiet",
     ]
-    env = {**os.environ, "SCORECARD_WAREHOUSE": str(copy), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = child_environment(SCORECARD_WAREHOUSE=str(copy), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])

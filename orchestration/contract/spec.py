@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 
-from .layout import REQUIRED_ENTITIES
-from .models import MODELS
+from orchestration.contract.layout import REQUIRED_ENTITIES
+from orchestration.contract.models import MODELS
 
 MONEY_DECIMALS = 4
 # kind -> DuckDB type of the raw layer

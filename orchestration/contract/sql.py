@@ -17,8 +17,8 @@ infinities and numbers beyond the double range (`1e309`) are not numbers.
 
 from __future__ import annotations
 
-from ..warehouse import ident, sql_str
-from .spec import MONEY_DECIMALS, ColumnSpec, EntitySpec
+from orchestration.contract.spec import MONEY_DECIMALS, ColumnSpec, EntitySpec
+from orchestration.warehouse import ident, sql_str
 
 INT_RE = "[+-]?[0-9]+"
 NUM_RE = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"

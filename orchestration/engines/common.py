@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -12,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from ..resources import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, child_environment
 
 MART_TABLES = (
     "indicator_values",
@@ -81,5 +80,5 @@ def run_dbt_build(
         *extra_args,
     ]
     return subprocess.run(
-        cmd, cwd=DBT_PROJECT_DIR, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False
+        cmd, cwd=DBT_PROJECT_DIR, env=child_environment(**(env or {})), capture_output=True, text=True, check=False
     )

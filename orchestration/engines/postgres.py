@@ -14,7 +14,6 @@ and values. A schema's tables are replaced in one transaction: readers see the o
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,12 +22,13 @@ from typing import Any
 
 import pyarrow.csv as pa_csv
 
-from ..publish import AUDIT_RUN_TABLES
-from ..warehouse import connect, ident
-from .common import duckdb_columns, duckdb_tables, run_dbt_build
+from orchestration.engines.common import duckdb_columns, duckdb_tables, run_dbt_build
+from orchestration.publish.build_copy import AUDIT_RUN_TABLES
+from orchestration.settings import PG_ENV as SETTINGS_PG_ENV
+from orchestration.settings import postgres_settings
+from orchestration.warehouse import connect, ident
 
-PG_ENV = ("SCORECARD_PG_HOST", "SCORECARD_PG_PORT", "SCORECARD_PG_USER", "SCORECARD_PG_PASSWORD",
-          "SCORECARD_PG_DATABASE")
+PG_ENV = SETTINGS_PG_ENV  # the environment profiles.yml's `postgres` target reads
 BATCH_ROWS = 100_000
 
 _SIMPLE_TYPES = {
@@ -79,7 +79,7 @@ class PostgresTarget:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PostgresTarget:
-        env = os.environ if env is None else env
+        env = postgres_settings() if env is None else env
         return cls(
             host=env.get("SCORECARD_PG_HOST", "localhost"),
             port=int(env.get("SCORECARD_PG_PORT", "5432")),

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..resources import DBT_PROJECT_DIR
-from ..warehouse import connect, ident
-from .common import duckdb_tables
+from orchestration.engines.common import duckdb_tables
+from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.warehouse import connect, ident
 
 SPARK_CONF = {
     # timestamps in the raw layer are naive UTC: read and compute them in UTC, never the host's zone

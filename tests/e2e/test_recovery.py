@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publish import build_path
+from orchestration.publish.build_copy import build_path
 
 from .handmade import AS_OF
 
@@ -80,7 +80,7 @@ def dbt_children(marker: str) -> list[int]:
 
 def no_dbt_child_left(marker: str) -> bool:
     """True once no dbt process of the killed run is alive (the kernel kills them with their parent:
-    PR_SET_PDEATHSIG, orchestration/dbt_child.py); waits up to 10 s for the signal to be delivered."""
+    PR_SET_PDEATHSIG, orchestration/transform/dbt_child.py); waits up to 10 s for the signal to be delivered."""
     for _ in range(50):
         if not dbt_children(marker):
             return True
@@ -146,7 +146,7 @@ def test_killed_runs_never_publish_half_and_the_next_run_recovers(copy_of_handma
         [
             sys.executable,
             "-c",
-            "import sys, time; from orchestration import writer_lock; "
+            "import sys, time; from orchestration.publish import writer_lock; "
             "writer_lock.acquire(sys.argv[1], 'held-by-test'); print('held', flush=True); time.sleep(600)",
             str(warehouse),
         ],

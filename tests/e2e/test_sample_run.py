@@ -57,7 +57,7 @@ def test_sample_then_run(tmp_path, capsys, monkeypatch):
             14 * (12 + teams + 1),
         )
         # the flags of the run's planted patterns are first seen by this run: its Dagster run id reaches dbt
-        # (var run_id, orchestration/assets/dbt.py)
+        # (var run_id, orchestration/transform/defs.py)
         run_ids = con.execute("select run_id from audit.runs").fetchall()
         flags = con.execute("select count(*) from marts.anomaly_flags").fetchone()[0]
         assert flags > 0

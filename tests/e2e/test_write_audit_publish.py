@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.cli import main
-from orchestration.publish import build_path
+from orchestration.publish.build_copy import build_path
 from orchestration.runner import run_pipeline
 
 from .handmade import (

@@ -1,4 +1,4 @@
-"""The same dbt project on PostgreSQL: a whole run on the tiny sample with SCORECARD_TARGET=postgres
+"""The same dbt project on PostgreSQL: a whole run on the tiny sample with run option target=postgres
 against a local throwaway server; every mart in PostgreSQL equals the published DuckDB mart row for
 row (same columns and keys, numbers within 1e-9, text equal)."""
 
@@ -7,9 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, Definitions
+from dagster import DagsterInstance
 
-from orchestration.assets.engines import engine_defs
 from orchestration.cli import main
 from orchestration.engines.common import MART_TABLES
 from orchestration.engines.compare import compare_tables, read_dbapi, read_duckdb, summarise
@@ -44,19 +43,20 @@ def test_postgres_marts_equal_duckdb(tmp_path, monkeypatch, postgres):
         "SCORECARD_CONFIG": str(ROOT / "config" / "scorecard.yml"),
         "SCORECARD_WAREHOUSE": str(warehouse),
         "SCORECARD_AS_OF": AS_OF,
-        "SCORECARD_TARGET": "postgres",
         **postgres.env(),
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    from orchestration.definitions import defs as core_defs
+    from orchestration.definitions import defs
 
-    defs = Definitions.merge(core_defs, engine_defs("postgres"))
     job = defs.resolve_job_def("nightly_scorecard")
     keys = job.partitions_def.get_partition_keys()  # every period, as `scorecard run` without --period
     started = time.perf_counter()
     result = job.execute_in_process(
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        run_config={  # the engine is a choice of the run (run config), as `scorecard run --target postgres`
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+            "resources": {"run_options": {"config": {"target": "postgres", "data_docs": False}}},
+        },
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,
         tags={RANGE_START: keys[0], RANGE_END: keys[-1]},

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 
 from orchestration.cli import main
-from orchestration.config.scheme import dbt_vars, load_scheme
 from orchestration.engines.common import MART_TABLES
 from orchestration.engines.compare import Table, compare_tables, read_duckdb, summarise
 from orchestration.engines.spark import build_on_spark
+from orchestration.scheme.file import dbt_vars, load_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-12-31T23:59:59+08:00"

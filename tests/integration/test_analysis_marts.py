@@ -43,8 +43,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.assets.config import write_cfg_tables
-from orchestration.config.scheme import dbt_vars, load_scheme
+from orchestration.ingest.scheme_tables import write_cfg_tables
+from orchestration.scheme.file import dbt_vars, load_scheme
 from orchestration.warehouse import connect, ensure_audit_tables
 
 from .test_dbt_models import create_raw_tables, insert, local_noon_utc

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.reports import auditor
-from orchestration.reports.auditor import build_auditor_report, render_auditor_report
-from orchestration.resources import PROJECT_ROOT
+from orchestration.report import auditor
+from orchestration.report.auditor import build_auditor_report, render_auditor_report
+from orchestration.settings import PROJECT_ROOT
 from orchestration.warehouse import connect, ensure_audit_tables, reports_dir
 
 RUN = "run-2"
@@ -272,9 +272,9 @@ def test_missing_tables_and_run_in_progress(tmp_path: Path):
 
 def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None = None):
     from dagster import materialize
+    from orchestration.publish import defs as publish_assets
 
-    from orchestration.assets import publish as publish_assets
-    from orchestration.publish import start_build
+    from orchestration.publish.build_copy import start_build
     from orchestration.resources import ScorecardSettings
 
     settings = ScorecardSettings(

@@ -1,4 +1,4 @@
-"""The benchmark harness (orchestration/bench.py) at its smallest scale only: it runs, every stage is
+"""The benchmark harness (tools/bench.py) at its smallest scale only: it runs, every stage is
 timed, the stages add up to the run, and the hand-written reference script computes exactly the
 indicator values the pipeline publishes. No assertion on how fast anything is."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.bench import SCALES, STAGES, classify_step, incremental_table, make_delta_landing, run_bench
-from orchestration.sample.generator import generate
+from tools.bench import SCALES, STAGES, classify_step, incremental_table, make_delta_landing, run_bench
+from tools.sample.generator import generate
 
 # the 10k scale of the harness (seed 1, 26 reps, rows_scale 0.3): the generator is deterministic
 ROWS_10K = {

@@ -31,7 +31,21 @@ def test_definitions_load_with_job_schedule_and_resources():
     assert job.name == "nightly_scorecard"
     schedule = defs.resolve_schedule_def("nightly_scorecard_0200_shanghai")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Shanghai")
-    assert set(defs.resources) == {"settings", "dbt"}
+    assert set(defs.resources) == {"settings", "dbt", "run_options", "faults"}
+
+
+def test_run_choices_are_run_config_of_the_job():
+    """Full refresh, Data Docs and the engine target are run config (the launchpad can set them), with the
+    defaults of a nightly run; nothing about them is read from the environment by the code location."""
+    job = defs.resolve_job_def("nightly_scorecard")
+    fields = job.run_config_schema.config_type.fields["resources"].config_type.fields
+    options = fields["run_options"].config_type.fields["config"].config_type.fields
+    assert {name: options[name].default_value for name in options} == {
+        "full_refresh": False,
+        "data_docs": True,
+        "target": "duckdb",
+    }
+    assert fields["faults"].config_type.fields["config"].config_type.fields["kill_at"].default_value == ""
 
 
 def test_asset_graph_snapshot():

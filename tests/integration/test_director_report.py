@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.reports.director import build_director_report, render_director_report
+from orchestration.report.director import build_director_report, render_director_report
 from orchestration.warehouse import reports_dir
 
 from .test_analysis_marts import handmade_warehouse
@@ -109,7 +109,7 @@ def test_no_hidden_survey_figure_leaks(report):
 def test_charts_draw_data_text_literally(team):
     """A team id that is mathtext, markup, a format field or holds a newline is drawn as it is (with
     matplotlib's defaults `T$^$` raises ParseSyntaxException while the figure is saved)."""
-    from orchestration.reports.director import _chart_grades, _chart_heatmap
+    from orchestration.report.director import _chart_grades, _chart_heatmap
 
     svg = _chart_grades(["good"], [team], {team: {"good": 2}, "all": {"good": 2}})
     row = {"indicator": "nps", "reference": 10.0, "lower_is_better": False, "cells": [{"value": 12.5, "state": "ok"}]}

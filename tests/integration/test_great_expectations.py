@@ -12,12 +12,11 @@ import duckdb
 import pytest
 from dagster import AssetCheckSeverity, AssetKey, asset, materialize
 
-from orchestration.assets.validate import great_expectations_checks
 from orchestration.contract.spec import entity_specs, spec_for
-from orchestration.ingest import create_empty_raw, ingest_entity
+from orchestration.ingest.entity import create_empty_raw, ingest_entity
 from orchestration.resources import PROJECT_ROOT, ScorecardSettings
-from orchestration.sample.generator import generate
-from orchestration.validation.great_expectations import (
+from orchestration.validate.defs import great_expectations_checks
+from orchestration.validate.great_expectations import (
     SUITES_DIR,
     SuiteError,
     check_suite,
@@ -28,6 +27,7 @@ from orchestration.validation.great_expectations import (
     validate_entity,
 )
 from orchestration.warehouse import connect, ensure_audit_tables
+from tools.sample.generator import generate
 
 TZ = "Asia/Shanghai"
 AS_OF_TEXT = "2026-12-31T23:59:59+08:00"

@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.cli import main as cli_main
 from orchestration.contract.spec import entity_specs
-from orchestration.ingest import ingest_entity
+from orchestration.ingest.entity import ingest_entity
 
 AS_OF = datetime(2026, 12, 31, 23, 59, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.contract.spec import entity_specs, spec_for
-from orchestration.ingest import IngestError, ingest_entity
+from orchestration.ingest.entity import IngestError, ingest_entity
 
 AS_OF = datetime(2026, 6, 30, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
 TZ = "Asia/Shanghai"

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.contract.spec import spec_for
-from orchestration.ingest import IngestError, _under_ingest_memory_limit, ingest_entity
+from orchestration.ingest.entity import IngestError, _under_ingest_memory_limit, ingest_entity
 
 AS_OF = datetime(2026, 6, 30, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
 TZ = "Asia/Shanghai"

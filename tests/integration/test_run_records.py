@@ -8,8 +8,8 @@ import yaml
 from dagster import DagsterEventType, DagsterInstance, build_run_status_sensor_context
 
 from orchestration.definitions import defs
+from orchestration.publish.run_records import failure_reason
 from orchestration.resources import ScorecardSettings
-from orchestration.run_records import failure_reason
 from orchestration.sensors import record_failed_runs
 
 ROOT = Path(__file__).resolve().parents[2]

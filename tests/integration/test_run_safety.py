@@ -15,16 +15,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import writer_lock
-from orchestration.publish import build_path, publish, stage_reports, staged_reports_dir, start_build
-from orchestration.run_records import record_failed_run, record_run
+from orchestration.publish import writer_lock
+from orchestration.publish.build_copy import build_path, publish, stage_reports, staged_reports_dir, start_build
+from orchestration.publish.run_records import record_failed_run, record_run
 from orchestration.warehouse import connect, ensure_audit_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from orchestration import writer_lock
+    from orchestration.publish import writer_lock
     writer_lock.acquire(sys.argv[1], sys.argv[2])
     print("held", flush=True)
     time.sleep(600)

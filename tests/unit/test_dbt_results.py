@@ -3,7 +3,7 @@ failed, 0 node(s) errored": model errors were not counted)."""
 
 import duckdb
 
-from orchestration.validation.dbt_results import record_dbt_results
+from orchestration.validate.dbt_results import record_dbt_results
 from orchestration.warehouse import ensure_audit_tables
 
 

@@ -1,4 +1,4 @@
-"""Tests of the synthetic landing-folder generator (orchestration/sample/generator.py).
+"""Tests of the synthetic landing-folder generator (tools/sample/generator.py).
 
 Everything is checked by reading the written files back (pandas / duckdb), never through the
 generator's own bookkeeping: headers against the contract's column lists (copied here from
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestration.sample.generator import generate
+from tools.sample.generator import generate
 
 AS_OF_END = pd.Timestamp("2027-01-01", tz="Asia/Shanghai")  # nothing at or after this instant
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from orchestration.cli import main
-from orchestration.config import scheme as sch
-from orchestration.config.scheme import SchemeError, load_scheme, parse_scheme, read_scheme_yaml
+from orchestration.scheme import file as sch
+from orchestration.scheme.file import SchemeError, load_scheme, parse_scheme, read_scheme_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "config" / "scorecard.yml"

@@ -15,19 +15,19 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, Failure
+from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, Definitions, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from ..config.scheme import dbt_vars
-from ..dbt_child import PARENT_ENV
-from ..faults import maybe_kill
-from ..periods import period_partitions, window_vars
-from ..resources import DBT_PROJECT_DIR, ScorecardSettings
-from ..reviews import record_review_outcomes, widen_for_decisions
-from ..validation.dbt_results import record_dbt_results
-from ..warehouse import connect, ensure_audit_tables
-from ..writer_lock import WRITER_POOL
+from orchestration.periods import period_partitions, window_vars
+from orchestration.publish.writer_lock import WRITER_POOL
+from orchestration.resources import FaultInjection, ScorecardSettings
+from orchestration.reviews import record_review_outcomes, widen_for_decisions
+from orchestration.scheme.file import dbt_vars
+from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.transform.dbt_child import PARENT_ENV
+from orchestration.validate.dbt_results import record_dbt_results
+from orchestration.warehouse import connect, ensure_audit_tables
 
 DBT_GROUPS = ("staging", "intermediate", "marts", "audit")
 
@@ -95,7 +95,9 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
         backfill_policy=BackfillPolicy.single_run(),  # a backfill of a range is one dbt build
         pool=WRITER_POOL,
     )
-    def scorecard_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: ScorecardSettings):
+    def scorecard_dbt_models(
+        context: AssetExecutionContext, dbt: DbtCliResource, settings: ScorecardSettings, faults: FaultInjection
+    ):
         """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check.
 
         Test results and failing rows go to the audit ledger; a failing error-severity test (or a
@@ -127,7 +129,7 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
-        maybe_kill("during_dbt")  # the dbt process is running
+        faults.reached("during_dbt")  # the dbt process is running
         try:
             # dagster-dbt echoes every dbt event to stdout: into the run's log instead (DEBUG; the
             # closing summary at INFO), so that the screen keeps one line per step
@@ -211,3 +213,8 @@ def dbt_resource() -> DbtCliResource:
     return ScorecardDbtCliResource(
         project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
     )
+
+
+def transform_defs(grain: str = "quarter", first_period: str | None = None) -> Definitions:
+    """The dbt models of the scheme's grain (their tests are asset checks)."""
+    return Definitions(assets=[scorecard_dbt_assets(grain, first_period)])

@@ -32,14 +32,14 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from .faults import maybe_kill
-from .warehouse import connect, ensure_audit_tables, ident, sql_str
+from orchestration.warehouse import connect, ensure_audit_tables, ident, sql_str
 
 log = logging.getLogger(__name__)
 
@@ -340,15 +340,16 @@ def start_build(published: str | Path, run_id: str | None = None, stale_holder=N
     return build
 
 
-def publish(published: str | Path) -> Path:
-    """Replace the published warehouse with the build copy, then move the staged reports into place."""
+def publish(published: str | Path, checkpoint: Callable[[str], None] = lambda point: None) -> Path:
+    """Replace the published warehouse with the build copy, then move the staged reports into place.
+    `checkpoint` is told each point it passes (the recovery tests' fault injection)."""
     published = Path(published).resolve()
     build = build_path(published)
     with connect(build) as con:
         con.execute("checkpoint")
-    maybe_kill("during_publish")
+    checkpoint("during_publish")
     _replace(build, published)
-    maybe_kill("after_publish")
+    checkpoint("after_publish")
     _move_staged_reports(published)
     _remove_empty_build_dirs(published)
     return published

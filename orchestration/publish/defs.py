@@ -23,14 +23,13 @@ from dagster import (
     asset,
 )
 
-from ..faults import maybe_kill
-from ..publish import publish, staged_reports_dir
-from ..reports.auditor import build_auditor_report
-from ..reports.failures import record_report_failure, report_failure_text
-from ..resources import ScorecardSettings
-from ..run_records import record_run
-from ..warehouse import connect
-from ..writer_lock import WRITER_POOL, release
+from orchestration.publish.build_copy import publish, staged_reports_dir
+from orchestration.publish.run_records import record_run
+from orchestration.publish.writer_lock import WRITER_POOL, release
+from orchestration.report.auditor import build_auditor_report
+from orchestration.report.failures import record_report_failure, report_failure_text
+from orchestration.resources import FaultInjection, ScorecardSettings
+from orchestration.warehouse import connect
 
 AUDITOR_CHECK = "auditor_report_rendered"
 
@@ -54,8 +53,8 @@ AUDITOR_CHECK = "auditor_report_rendered"
     "file in one atomic rename (write-audit-publish); analysts never see a half-built run. The auditor's "
     "report of the run is published with it.",
 )
-def published_warehouse(context: AssetExecutionContext, settings: ScorecardSettings):
-    maybe_kill("after_reports")  # the directors' reports are staged, nothing is published yet
+def published_warehouse(context: AssetExecutionContext, settings: ScorecardSettings, faults: FaultInjection):
+    faults.reached("after_reports")  # the directors' reports are staged, nothing is published yet
     scheme = settings.scheme()
     stats = context.instance.get_run_stats(context.run_id)
     record = dict(
@@ -86,7 +85,7 @@ def published_warehouse(context: AssetExecutionContext, settings: ScorecardSetti
             record_report_failure(con, context.run_id, "auditor_report", report_error)
     # the run's row again: its check counts now include the report's
     passed, failed = record_run(settings.build, context.run_id, finished_at=datetime.now(UTC), **record)
-    path = publish(settings.warehouse)
+    path = publish(settings.warehouse, checkpoint=faults.reached)
     release(settings.warehouse, context.run_id, force=True)
     context.log.info(f"published {path}")
     yield MaterializeResult(

@@ -2,12 +2,12 @@
 
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, MaterializeResult, multi_asset
 
-from ..closed_periods import CLOSED_PERIODS_DDL, write_period_status
-from ..config.scheme import cfg_rows
-from ..publish import start_build
-from ..resources import ScorecardSettings
-from ..warehouse import connect, ensure_audit_tables
-from ..writer_lock import WRITER_POOL, acquire
+from orchestration.closed_periods import CLOSED_PERIODS_DDL, write_period_status
+from orchestration.publish.build_copy import start_build
+from orchestration.publish.writer_lock import WRITER_POOL, acquire
+from orchestration.resources import ScorecardSettings
+from orchestration.scheme.file import cfg_rows
+from orchestration.warehouse import connect, ensure_audit_tables
 
 CFG_TABLES = {
     "cfg_scheme_weights": (

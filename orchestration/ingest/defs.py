@@ -1,15 +1,22 @@
 """Ingestion assets: one per entity of the landing folder (CONTRACT.md)."""
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, BackfillPolicy, MaterializeResult, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    Definitions,
+    MaterializeResult,
+    asset,
+)
 
-from ..closed_periods import closed_periods, report_late_rows
-from ..contract.spec import EntitySpec, entity_specs
-from ..faults import maybe_kill
-from ..ingest import full_refresh_requested, ingest_entity
-from ..resources import ScorecardSettings
-from ..warehouse import connect
-from ..writer_lock import WRITER_POOL
-from .config import CFG_TABLES
+from orchestration.closed_periods import closed_periods, report_late_rows
+from orchestration.contract.spec import EntitySpec, entity_specs
+from orchestration.ingest.entity import ingest_entity
+from orchestration.ingest.scheme_tables import CFG_TABLES, scheme_config
+from orchestration.publish.writer_lock import WRITER_POOL
+from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
+from orchestration.warehouse import connect
 
 
 def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
@@ -23,7 +30,9 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
         kinds={"duckdb", "pandera"},
         pool=WRITER_POOL,
     )
-    def _asset(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
+    def _asset(
+        context: AssetExecutionContext, settings: ScorecardSettings, run_options: RunOptions, faults: FaultInjection
+    ) -> MaterializeResult:
         scheme = settings.scheme()
         with connect(settings.build) as con:
             counts = ingest_entity(
@@ -36,7 +45,7 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
                 scheme.currency.base,
                 list(scheme.currency.rates),
                 encoding=scheme.encodings.get(spec.entity),
-                incremental=not full_refresh_requested(),
+                incremental=not run_options.full_refresh,
             )
             closed = closed_periods(list(scheme.closed_periods), settings.warehouse)
             late = report_late_rows(con, spec, context.run_id, closed, scheme.grain)
@@ -67,7 +76,7 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
         for path in counts.files_deleted:
             context.log.warning(f"{spec.entity}: file {path} was deleted from the landing folder; its rows are removed")
         if spec.entity == entity_specs()[-1].entity:
-            maybe_kill("after_ingest")  # the last entity is in the build copy
+            faults.reached("after_ingest")  # the last entity is in the build copy
         return MaterializeResult(
             metadata={k: v for k, v in counts.as_dict().items() if k not in ("entity", "files_deleted")}
             | {"files_deleted": ", ".join(counts.files_deleted) or "none", "empty_input": empty, "late_rows": late}
@@ -77,3 +86,5 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
 
 
 ingest_assets = [_ingest_asset(s) for s in entity_specs()]
+
+defs = Definitions(assets=[scheme_config, *ingest_assets])

@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ..warehouse import connect, reports_dir
-from .files import file_name, write_atomic
+from orchestration.report.files import file_name, write_atomic
+from orchestration.warehouse import connect, reports_dir
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -326,7 +326,7 @@ def _codec_name(name: str) -> str | None:
 def _encoding_errors(encodings: dict[str, str]) -> list[str]:
     if not encodings:
         return []
-    from ..contract.spec import entity_specs  # pandera models: imported only when encodings are declared
+    from orchestration.contract.spec import entity_specs  # pandera models: imported only when encodings are declared
 
     known = [s.entity for s in entity_specs()]
     errors = []
@@ -458,7 +458,7 @@ def _anomaly_errors(anomalies: dict[str, Any]) -> list[str]:
 
 
 def _semantic_errors(s: Scheme) -> list[str]:
-    from ..periods import label_error
+    from orchestration.periods import label_error
 
     errors: list[str] = _anomaly_errors(s.anomalies) + _encoding_errors(s.encodings)
     for i, label in enumerate(s.closed_periods):
@@ -764,3 +764,13 @@ def cfg_rows(s: Scheme) -> dict[str, list[tuple]]:
         "cfg_grade_bands": bands,
         "cfg_anomaly_policy": policy,
     }
+
+
+def scheme_partitioning(path: str | Path) -> tuple[str, str | None]:
+    """Grain and first period of the scheme file at `path`; quarterly from 2020 when it cannot be read
+    (a run then stops at scheme_config with the file's errors)."""
+    try:
+        scheme = load_scheme(path)
+    except (SchemeError, OSError):
+        return "quarter", None
+    return scheme.grain, scheme.first_period

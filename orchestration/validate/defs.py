@@ -1,12 +1,10 @@
 """Validate stage: one Great Expectations suite per raw entity, run as a blocking asset check.
 
 GE is called directly inside each `@asset_check` (STYLE habit 8); the suite files live in
-`expectations/`, the chunked runner in `orchestration.validation.great_expectations`. A failing
+`expectations/`, the chunked runner in `orchestration.validate.great_expectations`. A failing
 error-severity expectation fails the check, and, the check being blocking, nothing downstream of
 the entity runs; warn-only failures pass with severity WARN.
 """
-
-import os
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -19,10 +17,10 @@ from dagster import (
     asset_check,
 )
 
-from ..contract.spec import EntitySpec, entity_specs
-from ..resources import ScorecardSettings
-from ..validation.great_expectations import CHECK_KIND, run_suite, suite_path
-from ..warehouse import connect
+from orchestration.contract.spec import EntitySpec, entity_specs
+from orchestration.resources import RunOptions, ScorecardSettings
+from orchestration.validate.great_expectations import CHECK_KIND, run_suite, suite_path
+from orchestration.warehouse import connect
 
 
 def _ge_check(spec: EntitySpec) -> AssetChecksDefinition:
@@ -33,20 +31,22 @@ def _ge_check(spec: EntitySpec) -> AssetChecksDefinition:
         description=f"Dataset-level expectations of {spec.entity} ({suite_path(spec).name}): volume, "
         "distributions, freshness, key uniqueness, enumerations and required values of the current rows.",
     )
-    def _check(context: AssetCheckExecutionContext, settings: ScorecardSettings) -> AssetCheckResult:
+    def _check(
+        context: AssetCheckExecutionContext, settings: ScorecardSettings, run_options: RunOptions
+    ) -> AssetCheckResult:
         scheme = settings.scheme()
         as_of = settings.as_of_time(scheme)
         # the run writes and checks the build copy (write, audit, publish); the HTML goes beside the
         # published warehouse, where the auditor finds it whatever the run's outcome
         with connect(settings.build) as con:
-            # SCORECARD_GE_DATA_DOCS=0 skips the HTML pages (about a second per suite), not the checks
+            # run_options.data_docs=false skips the HTML pages (about a second per suite), not the checks
             outcome = run_suite(
                 con,
                 spec,
                 context.run.run_id,
                 as_of,
                 settings.warehouse,
-                data_docs=os.environ.get("SCORECARD_GE_DATA_DOCS", "1") != "0",
+                data_docs=run_options.data_docs,
             )
         failed = outcome.failed
         for o in failed:

@@ -1,25 +1,25 @@
-"""The PostgreSQL warehouse as the last step of a run (active only when SCORECARD_TARGET=postgres).
+"""The PostgreSQL warehouse as the last step of a run (does its work only when the run's
+`run_options.target` is postgres; `scorecard run --target postgres`).
 
 Ingestion, validation and the DuckDB build stay the quality gate (write-audit-publish on the DuckDB
 file); once the run is published, `postgres_warehouse` copies the raw layer into PostgreSQL schema
 `raw`, runs `dbt build --target postgres` there with the same --vars (same as-of, same run id) and
 copies the audit ledger, so the PostgreSQL marts equal the published DuckDB marts row for row.
-Merge into definitions.py: `Definitions.merge(..., engines.defs)`; with any other setting `defs` is
-empty and the asset graph is unchanged.
+The asset is in the graph of every code location (the graph is the same in every shell); in a run whose
+target is duckdb it materialises nothing and says so.
 """
 
 import time
 
 from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Definitions, Failure, MaterializeResult, asset
 
-from ..engines import selected_engine
-from ..engines.postgres import PostgresTarget, build_dbt, load_audit, load_raw
-from ..periods import partition_keys, window_vars
-from ..resources import ScorecardSettings
-from ..reviews import widen_for_decisions
-from ..warehouse import connect
-from ..writer_lock import WRITER_POOL
-from .dbt import dbt_run_vars
+from orchestration.engines.postgres import PostgresTarget, build_dbt, load_audit, load_raw
+from orchestration.periods import partition_keys, window_vars
+from orchestration.publish.writer_lock import WRITER_POOL
+from orchestration.resources import RunOptions, ScorecardSettings
+from orchestration.reviews import widen_for_decisions
+from orchestration.transform.defs import dbt_run_vars
+from orchestration.warehouse import connect
 
 
 @asset(
@@ -28,11 +28,15 @@ from .dbt import dbt_run_vars
     group_name="publish",
     deps=[AssetKey(["published_warehouse"])],
     kinds={"postgres", "dbt"},
+    output_required=False,  # nothing to materialise in a run whose target is duckdb
     pool=WRITER_POOL,
     description="The published run's raw layer, marts (dbt build --target postgres) and audit ledger in "
     "PostgreSQL (SCORECARD_PG_* settings).",
 )
-def postgres_warehouse(context: AssetExecutionContext, settings: ScorecardSettings) -> MaterializeResult:
+def postgres_warehouse(context: AssetExecutionContext, settings: ScorecardSettings, run_options: RunOptions):
+    if run_options.engine() != "postgres":
+        context.log.info(f"target {run_options.engine()}: no PostgreSQL copy in this run")
+        return
     target = PostgresTarget.from_env()
     scheme = settings.scheme()  # the DuckDB build's refresh window (the run's partition range)
     window = window_vars(context, partition_keys(scheme.grain, scheme.first_period))
@@ -53,7 +57,7 @@ def postgres_warehouse(context: AssetExecutionContext, settings: ScorecardSettin
         f"PostgreSQL {target.host}:{target.port}/{target.database}: raw {sum(raw.values()):,} rows in "
         f"{loaded - started:.1f} s, dbt build {built - loaded:.1f} s, audit {sum(audit.values()):,} rows"
     )
-    return MaterializeResult(
+    yield MaterializeResult(
         metadata={
             "raw_rows": sum(raw.values()),
             "audit_rows": sum(audit.values()),
@@ -64,12 +68,4 @@ def postgres_warehouse(context: AssetExecutionContext, settings: ScorecardSettin
     )
 
 
-def engine_defs(engine: str | None = None) -> Definitions:
-    """The engine's assets: `postgres_warehouse` for postgres, nothing for duckdb (spark is run by
-    `make test-engines` and by hand, see docs/running_at_scale.md)."""
-    if (engine or selected_engine()) == "postgres":
-        return Definitions(assets=[postgres_warehouse])
-    return Definitions()
-
-
-defs = engine_defs()
+defs = Definitions(assets=[postgres_warehouse])

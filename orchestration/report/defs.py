@@ -20,13 +20,13 @@ from dagster import (
     asset,
 )
 
-from ..periods import partition_keys, window_vars
-from ..publish import stage_reports
-from ..reports.director import render_all_periods
-from ..reports.failures import record_report_failure, record_report_success, report_failure_text
-from ..resources import ScorecardSettings
-from ..warehouse import connect, reports_dir
-from ..writer_lock import WRITER_POOL
+from orchestration.periods import partition_keys, window_vars
+from orchestration.publish.build_copy import stage_reports
+from orchestration.publish.writer_lock import WRITER_POOL
+from orchestration.report.director import render_all_periods
+from orchestration.report.failures import record_report_failure, record_report_success, report_failure_text
+from orchestration.resources import ScorecardSettings
+from orchestration.warehouse import connect, reports_dir
 
 REPORT_CHECK = "director_reports_rendered"
 

@@ -32,9 +32,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 
-from ..config.scheme import INDICATORS
-from ..warehouse import connect, reports_dir
-from .files import file_name, write_atomic
+from orchestration.report.files import file_name, write_atomic
+from orchestration.scheme.file import INDICATORS
+from orchestration.warehouse import connect, reports_dir
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -50,10 +50,11 @@ import duckdb
 import pandera.pandas as pa
 import pyarrow
 
-from .contract.layout import data_files
-from .contract.spec import EntitySpec
-from .contract.sql import DECIMAL_KINDS, OLDEST_DATE, typed_select
-from .warehouse import ensure_audit_tables, ident, sql_str
+from orchestration.contract.layout import data_files
+from orchestration.contract.spec import EntitySpec
+from orchestration.contract.sql import DECIMAL_KINDS, OLDEST_DATE, typed_select
+from orchestration.settings import ingest_memory_limit
+from orchestration.warehouse import ensure_audit_tables, ident, sql_str
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,6 @@ PANDERA_CHUNK_ROWS = 100_000
 # DuckDB's memory limit while an entity is ingested (its default is 80 % of the machine): the
 # temporary landing/typed tables and the key-rule window spill to <warehouse>.tmp beyond it. At
 # 10 M input rows the step's resident set fell from 2.9-3.2 GB to 1.7 GB, no slower (docs/benchmarks.md).
-INGEST_MEMORY_LIMIT = os.environ.get("SCORECARD_INGEST_MEMORY_LIMIT", "1500MB")
 MAX_LEDGER_ROWS = 1000
 NOW_UTC = "timezone('UTC', current_timestamp)"  # audit times are stored in UTC
 _READ_BLOCK = 1 << 20
@@ -804,10 +804,6 @@ def read_settings_fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def full_refresh_requested() -> bool:
-    return os.environ.get("SCORECARD_FULL_REFRESH", "").strip().lower() in ("1", "true", "yes")
-
-
 def _plan_files(
     con, spec: EntitySpec, landing: Path, files: list[Path], run_id: str, settings: str
 ) -> tuple[list[FileState], list[FileState]]:
@@ -909,7 +905,8 @@ def _update_manifest(
 
 
 def _under_ingest_memory_limit(fn):
-    """Run `fn(con, ...)` with DuckDB's memory limit at INGEST_MEMORY_LIMIT, then back to what it was.
+    """Run `fn(con, ...)` with DuckDB's memory limit at SCORECARD_INGEST_MEMORY_LIMIT (default 1500MB), then back
+    to what it was.
     When `fn` fails, its error is the one raised: a failure to restore the limit (DuckDB refuses a
     `set` while a result is pending) is only logged, never raised in its place."""
 
@@ -923,8 +920,8 @@ def _under_ingest_memory_limit(fn):
     @functools.wraps(fn)
     def wrapper(con: duckdb.DuckDBPyConnection, *args, **kwargs):
         previous = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
-        if INGEST_MEMORY_LIMIT:
-            con.execute(f"set memory_limit = {sql_str(INGEST_MEMORY_LIMIT)}")
+        if limit := ingest_memory_limit():
+            con.execute(f"set memory_limit = {sql_str(limit)}")
         try:
             result = fn(con, *args, **kwargs)
         except BaseException:
@@ -968,8 +965,8 @@ def ingest_entity(
     changed and deleted files are replaced there, then raw.<entity> is recomputed from it with the
     key rule, so it is identical to a full re-ingestion (an entity with no new, changed or deleted
     file keeps its raw table as it is: recomputing it would give the same rows). DuckDB's memory
-    limit is INGEST_MEMORY_LIMIT meanwhile, then back to what it was. Without `incremental` (the nightly asset
-    sets it unless SCORECARD_FULL_REFRESH=1) every file is re-read, and the manifest still records
+    limit is SCORECARD_INGEST_MEMORY_LIMIT meanwhile, then back to what it was. Without `incremental` (the
+    nightly asset sets it unless run_options.full_refresh) every file is re-read, and the manifest still records
     what it found. `as_of` is timezone-aware. Idempotent per run. `encoding` is the codec the scheme
     file declares for the entity (None: detected per file)."""
     ensure_audit_tables(con)

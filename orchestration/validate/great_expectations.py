@@ -24,7 +24,7 @@ acceptable. Results go to `audit.check_results` (one row per expectation) and
 
 The suites live in `expectations/<source>__<entity>.json`. Their contract part (primary key,
 required columns, enumerations, ranges and patterns) is generated from the pandera contract by
-`sync_suite_files()` (`python -m orchestration.validation.great_expectations sync`); the
+`sync_suite_files()` (`python -m orchestration.validate.great_expectations sync`); the
 dataset-level part (volumes, distributions, freshness) is written by hand and kept as is.
 """
 
@@ -47,9 +47,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..contract.spec import EntitySpec, entity_specs
-from ..resources import PROJECT_ROOT
-from ..warehouse import ensure_audit_tables, ident, reports_dir, sql_str
+from orchestration.contract.spec import EntitySpec, entity_specs
+from orchestration.settings import PROJECT_ROOT
+from orchestration.warehouse import ensure_audit_tables, ident, reports_dir, sql_str
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
 CHECK_KIND = "great_expectations"
@@ -1111,8 +1111,8 @@ def run_suite(
     return outcome
 
 
-if __name__ == "__main__":  # python -m orchestration.validation.great_expectations sync
+if __name__ == "__main__":  # python -m orchestration.validate.great_expectations sync
     if sys.argv[1:] != ["sync"]:
-        sys.exit("usage: python -m orchestration.validation.great_expectations sync")
+        sys.exit("usage: python -m orchestration.validate.great_expectations sync")
     for p in sync_suite_files():
         print(p)

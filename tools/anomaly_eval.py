@@ -1,8 +1,8 @@
 """Precision and recall of the anomaly rules against the sample generator's ground truth.
 
-    python -m orchestration.anomaly_eval --seeds 1 2 3 --out docs/anomalies.md
+    python -m tools.anomaly_eval --seeds 1 2 3 --out docs/anomalies.md
 
-For each seed: generate a sample landing folder (``orchestration.sample.generator``) in a temporary
+For each seed: generate a sample landing folder (``tools.sample.generator``) in a temporary
 folder, run the whole pipeline on it (``scorecard run`` in a subprocess: one fresh Dagster instance and
 DuckDB writer per seed), read ``marts.anomaly_flags`` and compare the distinct (rep_id, period,
 rule_id) of the flags with ``ground_truth.csv``. Per rule: TP, FP, FN, precision, recall, and the share
@@ -22,12 +22,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .cli import SCALES
-from .sample.generator import RULES, generate
+from orchestration.cli import SCALES
+from tools.sample.generator import RULES, generate
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-12-31T23:59:59+08:00"
-BEGIN = "<!-- anomaly-eval:begin (written by python -m orchestration.anomaly_eval; do not edit by hand) -->"
+BEGIN = "<!-- anomaly-eval:begin (written by python -m tools.anomaly_eval; do not edit by hand) -->"
 END = "<!-- anomaly-eval:end -->"
 TARGETS = {"precision": 0.9, "recall": 0.8, "honest_share": 0.02}
 
@@ -195,7 +195,7 @@ def write_section(doc: Path, table: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m orchestration.anomaly_eval", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m tools.anomaly_eval", description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--scale", choices=sorted(SCALES), default="default")
     p.add_argument("--as-of", dest="as_of", default=AS_OF)

@@ -38,14 +38,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC
 from pathlib import Path
 
-from .config.scheme import load_scheme
-from .periods import nightly_window
-from .resources import PROJECT_ROOT, parse_as_of
+from orchestration.periods import nightly_window
+from orchestration.scheme.file import load_scheme
+from orchestration.settings import PROJECT_ROOT, parse_as_of
 
 REFERENCE_SQL = PROJECT_ROOT / "benchmarks" / "reference_indicators.sql"
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "scorecard.yml"
 AS_OF = "2026-12-31T23:59:59+08:00"
-# name -> (reps, rows_scale) of orchestration.sample.generator.generate; ~1,290 rows per rep and
+# name -> (reps, rows_scale) of tools.sample.generator.generate; ~1,290 rows per rep and
 # unit of rows_scale (plus customers, per rep): tuned to land near the nominal totals
 SCALES: dict[str, tuple[int, float]] = {
     "10k": (26, 0.3),
@@ -138,12 +138,12 @@ LAST_LOADS: dict[str, list[float]] = {}
 
 
 def run_child(args: list[str], log: Path, env: dict | None = None) -> tuple[float, list[tuple[float, int]], float]:
-    """Run `python -m orchestration.bench <args>`; return (seconds, RSS samples, start time). The
+    """Run `python -m tools.bench <args>`; return (seconds, RSS samples, start time). The
     load averages sampled meanwhile are left in LAST_LOADS[args[0]]."""
     started = time.time()
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.bench", *args],
+            [sys.executable, "-m", "tools.bench", *args],
             cwd=PROJECT_ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -163,8 +163,8 @@ def run_child(args: list[str], log: Path, env: dict | None = None) -> tuple[floa
 # --------------------------------------------------------------------------------------------
 # child: the reference script
 def reference_sql(landing: Path, config: Path, as_of: str) -> str:
-    from .config.scheme import dbt_vars, load_scheme
-    from .resources import parse_as_of
+    from orchestration.scheme.file import dbt_vars, load_scheme
+    from orchestration.settings import parse_as_of
 
     scheme = load_scheme(config)
     if scheme.grain != "quarter":
@@ -214,8 +214,8 @@ def _child_pipeline(a: argparse.Namespace) -> None:
     job_started = time.time()
     from dagster import DagsterInstance
 
-    from . import publish
-    from .runner import run_pipeline
+    from orchestration.publish import build_copy as publish
+    from orchestration.runner import run_pipeline
 
     copy_seconds: list[float] = []
     start_build = publish.start_build
@@ -228,7 +228,7 @@ def _child_pipeline(a: argparse.Namespace) -> None:
             copy_seconds.append(time.time() - t0)
 
     publish.start_build = timed_start_build
-    from .assets import config as config_assets  # it imported `start_build` by name
+    from orchestration.ingest import scheme_tables as config_assets  # it imported `start_build` by name
 
     config_assets.start_build = timed_start_build
     outcome = run_pipeline(echo=lambda _: None, log_level="WARNING", period_from=a.period_from, period_to=a.period_to)
@@ -275,7 +275,7 @@ def _child_pipeline(a: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------
 # child: generation and the nightly delta
 def _child_generate(a: argparse.Namespace) -> None:
-    from .sample.generator import generate
+    from tools.sample.generator import generate
 
     counts = generate(Path(a.out), seed=a.seed, reps=a.reps, rows_scale=a.rows_scale)
     Path(a.counts).write_text(json.dumps(counts))
@@ -796,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _child_main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="python -m orchestration.bench")
+    p = argparse.ArgumentParser(prog="python -m tools.bench")
     sub = p.add_subparsers(dest="cmd", required=True)
     g = sub.add_parser("generate")
     g.add_argument("--out", required=True)

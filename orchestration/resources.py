@@ -11,7 +11,7 @@ from pathlib import Path
 from dagster import ConfigurableResource, EnvVar
 
 from orchestration.scheme.file import Scheme, load_scheme
-from orchestration.settings import ENGINES, apply_env_defaults, parse_as_of
+from orchestration.settings import ENGINES, apply_env_defaults, parse_as_of, run_choices
 
 
 class ScorecardSettings(ConfigurableResource):
@@ -69,6 +69,20 @@ class FaultInjection(ConfigurableResource):
     def reached(self, point: str) -> None:
         if self.kill_at and self.kill_at == point:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+def run_choice_config(
+    full_refresh: bool | None = None, data_docs: bool | None = None, target: str | None = None
+) -> dict:
+    """The `resources` run config of a run's choices: the arguments given, else the environment's defaults
+    (settings.run_choices: what `scorecard run`, the schedule and the sensor start with)."""
+    defaults = run_choices()
+    options = {
+        "full_refresh": defaults.full_refresh if full_refresh is None else full_refresh,
+        "data_docs": defaults.data_docs if data_docs is None else data_docs,
+        "target": defaults.target if target is None else target,
+    }
+    return {"run_options": {"config": options}, "faults": {"config": {"kill_at": defaults.kill_at}}}
 
 
 def settings_from_env() -> ScorecardSettings:

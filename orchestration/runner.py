@@ -130,19 +130,16 @@ def run_pipeline(
     goes to `<warehouse dir>/logs/<run id>.log`; the screen gets one line per message (`verbose`: whole)."""
     from orchestration.definitions import build_defs
     from orchestration.periods import RANGE_END, RANGE_START
+    from orchestration.resources import run_choice_config
     from orchestration.scheme.file import load_scheme
-    from orchestration.settings import dagster_home, parse_as_of, postgres_settings, run_choices
+    from orchestration.settings import dagster_home, parse_as_of, postgres_settings
 
     started = datetime.now(UTC)
     warehouse = path_setting("SCORECARD_WAREHOUSE")
     as_of_text = path_setting("SCORECARD_AS_OF")
     run_id = str(uuid.uuid4())
-    defaults = run_choices()
-    options = {
-        "full_refresh": defaults.full_refresh if full_refresh is None else full_refresh,
-        "data_docs": defaults.data_docs if data_docs is None else data_docs,
-        "target": defaults.target if target is None else target,
-    }
+    resources = run_choice_config(full_refresh, data_docs, target)
+    options = resources["run_options"]["config"]
     echo(f"landing   {path_setting('SCORECARD_LANDING')}")
     echo(f"config    {path_setting('SCORECARD_CONFIG')}")
     echo(f"warehouse {warehouse}")
@@ -169,10 +166,7 @@ def run_pipeline(
                 "console": {"config": {"log_level": log_level, "verbose": verbose}},
                 "run_file": {"config": {"path": str(log_file)}},
             },
-            "resources": {
-                "run_options": {"config": options},
-                "faults": {"config": {"kill_at": defaults.kill_at}},
-            },
+            "resources": resources,
         }
         result = job.execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False, tags=tags, run_id=run_id

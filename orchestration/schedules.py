@@ -16,7 +16,7 @@ from dagster import (
 )
 
 from orchestration.periods import RANGE_END, RANGE_START, nightly_window
-from orchestration.resources import ScorecardSettings
+from orchestration.resources import ScorecardSettings, run_choice_config
 
 nightly_scorecard_job = define_asset_job(
     "nightly_scorecard",
@@ -27,11 +27,12 @@ nightly_scorecard_job = define_asset_job(
 
 
 def nightly_run_request(settings: ScorecardSettings, moment: datetime, **kwargs) -> RunRequest:
-    """A run of the nightly job over the previous and the open period of `moment` (local date)."""
+    """A run of the nightly job over the previous and the open period of `moment` (local date), with the
+    run choices of the daemon's environment as run config (settings.run_choices)."""
     scheme = settings.scheme()
     start, end = nightly_window(moment, scheme.timezone, scheme.grain)
     tags = {RANGE_START: start, RANGE_END: end, **kwargs.pop("tags", {})}
-    return RunRequest(tags=tags, **kwargs)
+    return RunRequest(tags=tags, run_config={"resources": run_choice_config()}, **kwargs)
 
 
 @schedule(

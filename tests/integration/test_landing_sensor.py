@@ -82,3 +82,28 @@ def test_nightly_schedule_refreshes_the_open_and_the_previous_period(tmp_path):
         request = nightly_schedule(ctx)
         assert tuple(request.tags[k] for k in RANGE) == window
         assert request.tags["scorecard/trigger"] == "schedule"
+
+
+def test_scheduled_runs_carry_the_run_choices_as_run_config(tmp_path, monkeypatch):
+    """The schedule's run request holds the run's choices as run config: the nightly defaults, or what the
+    daemon's environment sets (SCORECARD_FULL_REFRESH=1, SCORECARD_TARGET=postgres)."""
+    settings = ScorecardSettings(landing=str(tmp_path), config=CONFIG, warehouse=str(tmp_path / "w.duckdb"))
+    moment = datetime(2026, 12, 4, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for name in ("SCORECARD_FULL_REFRESH", "SCORECARD_TARGET", "SCORECARD_GE_DATA_DOCS", "SCORECARD_KILL_AT"):
+        monkeypatch.delenv(name, raising=False)
+
+    def request():
+        ctx = build_schedule_context(scheduled_execution_time=moment, resources={"settings": settings})
+        (run,) = [nightly_schedule(ctx)]
+        return run
+
+    nightly = request()
+    assert tuple(nightly.tags[k] for k in RANGE) == ("2026-Q3", "2026-Q4")
+    assert nightly.run_config["resources"] == {
+        "run_options": {"config": {"full_refresh": False, "data_docs": True, "target": "duckdb"}},
+        "faults": {"config": {"kill_at": ""}},
+    }
+    monkeypatch.setenv("SCORECARD_FULL_REFRESH", "1")
+    monkeypatch.setenv("SCORECARD_TARGET", "postgres")
+    options = request().run_config["resources"]["run_options"]["config"]
+    assert options == {"full_refresh": True, "data_docs": True, "target": "postgres"}

@@ -14,7 +14,8 @@ from dagster import AssetCheckSeverity, AssetKey, asset, materialize
 
 from orchestration.contract.spec import entity_specs, spec_for
 from orchestration.ingest.entity import create_empty_raw, ingest_entity
-from orchestration.resources import PROJECT_ROOT, ScorecardSettings
+from orchestration.resources import ScorecardSettings
+from orchestration.settings import PROJECT_ROOT
 from orchestration.validate.defs import great_expectations_checks
 from orchestration.validate.great_expectations import (
     SUITES_DIR,

@@ -14,7 +14,7 @@ from dagster import AssetCheckSeverity, AssetKey, asset, materialize
 
 from orchestration.contract.spec import entity_specs, spec_for
 from orchestration.ingest.entity import create_empty_raw, ingest_entity
-from orchestration.resources import ScorecardSettings
+from orchestration.resources import RunOptions, ScorecardSettings
 from orchestration.settings import PROJECT_ROOT
 from orchestration.validate.defs import great_expectations_checks
 from orchestration.validate.great_expectations import (
@@ -446,7 +446,7 @@ def test_asset_checks_block_on_error_and_warn_without_blocking(planted):
     tables = ["crm__deals", "tickets__tickets"]
     result = materialize(
         [*(raw(t) for t in tables), *(downstream(t) for t in tables), *(checks[t] for t in tables)],
-        resources={"settings": planted},
+        resources={"settings": planted, "run_options": RunOptions()},
         raise_on_error=False,
     )
     evaluations = {e.asset_key.path[1]: e for e in result.get_asset_check_evaluations()}

@@ -16,16 +16,15 @@ from orchestration.contract.spec import entity_specs, spec_for
 from orchestration.ingest.entity import create_empty_raw, ingest_entity
 from orchestration.resources import RunOptions, ScorecardSettings
 from orchestration.settings import PROJECT_ROOT
+from orchestration.validate.data_docs import data_docs_dir
 from orchestration.validate.defs import great_expectations_checks
-from orchestration.validate.great_expectations import (
+from orchestration.validate.ge_runner import run_suite, validate_entity
+from orchestration.validate.ge_suites import (
     SUITES_DIR,
     SuiteError,
     check_suite,
     contract_expectations,
-    data_docs_dir,
     load_suite_file,
-    run_suite,
-    validate_entity,
 )
 from orchestration.warehouse import connect, ensure_audit_tables
 from tools.sample.generator import generate

@@ -1,7 +1,7 @@
 """Validate stage: one Great Expectations suite per raw entity, run as a blocking asset check.
 
 GE is called directly inside each `@asset_check` (STYLE habit 8); the suite files live in
-`expectations/`, the chunked runner in `orchestration.validate.great_expectations`. A failing
+`expectations/`, the chunked runner in `orchestration.validate.ge_runner`. A failing
 error-severity expectation fails the check, and, the check being blocking, nothing downstream of
 the entity runs; warn-only failures pass with severity WARN.
 """
@@ -19,7 +19,9 @@ from dagster import (
 
 from orchestration.contract.spec import EntitySpec, entity_specs
 from orchestration.resources import RunOptions, ScorecardSettings
-from orchestration.validate.great_expectations import CHECK_KIND, run_suite, suite_path
+from orchestration.validate.ge_ledger import CHECK_KIND
+from orchestration.validate.ge_runner import run_suite
+from orchestration.validate.ge_suites import suite_path
 from orchestration.warehouse import connect
 
 

@@ -14,17 +14,17 @@ from dagster import AssetCheckSeverity, AssetKey, asset, materialize
 
 from orchestration.contract.spec import entity_specs, spec_for
 from orchestration.ingest.entity import create_empty_raw, ingest_entity
-from orchestration.resources import PROJECT_ROOT, ScorecardSettings
+from orchestration.resources import RunOptions, ScorecardSettings
+from orchestration.settings import PROJECT_ROOT
+from orchestration.validate.data_docs import data_docs_dir
 from orchestration.validate.defs import great_expectations_checks
-from orchestration.validate.great_expectations import (
+from orchestration.validate.ge_runner import run_suite, validate_entity
+from orchestration.validate.ge_suites import (
     SUITES_DIR,
     SuiteError,
     check_suite,
     contract_expectations,
-    data_docs_dir,
     load_suite_file,
-    run_suite,
-    validate_entity,
 )
 from orchestration.warehouse import connect, ensure_audit_tables
 from tools.sample.generator import generate
@@ -445,7 +445,7 @@ def test_asset_checks_block_on_error_and_warn_without_blocking(planted):
     tables = ["crm__deals", "tickets__tickets"]
     result = materialize(
         [*(raw(t) for t in tables), *(downstream(t) for t in tables), *(checks[t] for t in tables)],
-        resources={"settings": planted},
+        resources={"settings": planted, "run_options": RunOptions()},
         raise_on_error=False,
     )
     evaluations = {e.asset_key.path[1]: e for e in result.get_asset_check_evaluations()}

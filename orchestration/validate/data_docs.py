@@ -1,0 +1,214 @@
+"""The HTML of the Great Expectations suite runs, beside the warehouse in `reports/data_docs/`:
+
+- GE's own Data Docs site in `ge/` (one page per validation, rendered from the combined result;
+  the GE project holding the stored results is `reports/great_expectations/`);
+- the auditor's pages, plain static HTML without scripts or network (templates/ge_*.html.j2):
+  `runs/<run>.html` (every suite, expectation, result, observed value and sample of failing rows)
+  and `index.html` (the latest runs); `runs/<run>.json` collects the suites of a run as their
+  checks finish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from orchestration.contract.spec import entity_specs
+from orchestration.validate.ge_combine import SuiteOutcome
+from orchestration.validate.ge_suites import build_ge_suite
+from orchestration.warehouse import reports_dir
+
+TEMPLATES = Path(__file__).parent / "templates"
+DATA_DOCS_RUNS_IN_INDEX = 30  # the Data Docs index lists the suites of the latest N runs
+SAMPLE_ROWS_IN_PAGE = 20
+
+
+def data_docs_dir(warehouse: str | Path) -> Path:
+    return reports_dir(warehouse) / "data_docs"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+# --------------------------------------------------------------------------------------------
+# GE's Data Docs site
+# --------------------------------------------------------------------------------------------
+
+
+def write_ge_data_docs(warehouse: str | Path, suite: dict, ge_result, run_id: str, checked_at: datetime) -> Path:
+    """Store the combined result in a GE project beside the warehouse (`reports/great_expectations`)
+    and render GE's Data Docs page for it into `reports/data_docs/ge/`. Returns the page."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    site_dir = data_docs_dir(warehouse) / "ge"
+    ctx = gx.get_context(mode="file", project_root_dir=str(reports_dir(warehouse) / "great_expectations"))
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
+        # GE's index lists the latest validations only: it reads each one it lists at every build
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "validation_results_limit": DATA_DOCS_RUNS_IN_INDEX * len(entity_specs()),
+        },
+    }
+    sites = ctx.get_config().data_docs_sites or {}
+    if "local_site" in sites:
+        ctx.delete_data_docs_site("local_site")
+    if sites.get("scorecard") != site:
+        if "scorecard" in sites:
+            ctx.delete_data_docs_site("scorecard")
+        ctx.add_data_docs_site("scorecard", site)
+    suite_key = ExpectationSuiteIdentifier(name=suite["name"])
+    resources: list = []
+    # the suite's page is rendered again only when the suite file changed
+    marker = site_dir / "expectations" / f".{suite['name']}.sha"
+    digest = _sha(suite)
+    if not marker.is_file() or marker.read_text() != digest:
+        ctx.suites.add_or_update(build_ge_suite(suite))
+        resources.append(suite_key)
+    run = RunIdentifier(run_name=run_id, run_time=checked_at.astimezone(UTC))
+    key = ValidationResultIdentifier(expectation_suite_identifier=suite_key, run_id=run, batch_identifier=suite["name"])
+    ge_result.meta["run_id"] = run
+    ctx.validation_results_store.set(key, ge_result)
+    ctx.build_data_docs(site_names=["scorecard"], resource_identifiers=[key, *resources])
+    if resources:
+        marker.write_text(digest)
+    return site_dir / "validations" / Path(*key.to_tuple()).with_suffix(".html")
+
+
+def _sha(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The run pages
+# --------------------------------------------------------------------------------------------
+
+
+def write_run_pages(
+    warehouse: str | Path,
+    outcome: SuiteOutcome,
+    run_id: str,
+    checked_at: datetime,
+    as_of: datetime,
+    ge_page: Path | None,
+) -> tuple[Path, Path]:
+    """The auditor's pages: plain static HTML without scripts or network (opens from disk anywhere).
+
+    `data_docs/runs/<run>.json` collects the suites of a run as their checks finish;
+    `data_docs/runs/<run>.html` shows every suite, expectation, result, observed value and sample of
+    failing values; `data_docs/index.html` lists the latest runs. Returns (index, run page)."""
+    site = data_docs_dir(warehouse)
+    runs = site / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    manifest_path = runs / f"{_safe(run_id)}.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {"run_id": run_id, "suites": {}}
+    manifest["as_of"] = as_of.isoformat()
+    manifest["suites"][outcome.entity] = {
+        "suite": outcome.suite_name,
+        "checked_at": checked_at.astimezone(UTC).isoformat(timespec="seconds"),
+        "rows_validated": outcome.rows_validated,
+        "chunks": outcome.chunks,
+        "seconds": round(outcome.seconds, 2),
+        "passed": outcome.passed,
+        "evaluated": outcome.evaluated,
+        "successful": outcome.successful,
+        "failed_error": outcome.failed_error,
+        "failed_warn": outcome.failed_warn,
+        "ge_page": ge_page.relative_to(site).as_posix() if ge_page else None,
+        "expectations": [
+            {
+                "check_name": o.check_name,
+                "severity": o.severity,
+                "success": o.success,
+                "not_measured": o.not_measured,
+                "message": o.message,
+                "why": o.why,
+                "unexpected_count": o.unexpected_count,
+                "failing_rows": o.failing_rows[:SAMPLE_ROWS_IN_PAGE],
+            }
+            for o in outcome.outcomes
+        ],
+    }
+    manifest["started_at"] = min(s["checked_at"] for s in manifest["suites"].values())
+    manifest_path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False, default=str))
+    run_page = runs / f"{_safe(run_id)}.html"
+    run_page.write_text(_run_html(manifest, link_prefix="../"), encoding="utf-8")
+    manifests = []
+    latest = sorted(runs.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)[:DATA_DOCS_RUNS_IN_INDEX]
+    for p in latest:
+        try:
+            manifests.append(json.loads(p.read_text()))
+        except (OSError, json.JSONDecodeError):
+            continue
+    manifests.sort(key=lambda m: m.get("started_at", ""), reverse=True)
+    index = site / "index.html"
+    index.write_text(_index_html(manifests[:DATA_DOCS_RUNS_IN_INDEX]), encoding="utf-8")
+    return index, run_page
+
+
+def _escape(v: Any) -> Markup:
+    """Every value printed by the templates, escaped as `html.escape` does (None prints nothing)."""
+    if isinstance(v, Markup):
+        return v
+    return Markup(html.escape("" if v is None else str(v)))
+
+
+def _observed(e: dict) -> str:
+    return e["message"].removeprefix(e["check_name"] + ": ")
+
+
+@cache
+def template_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        finalize=_escape,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["thousands"] = lambda v: f"{v:,}"
+    env.filters["file_stem"] = _safe
+    env.filters["observed"] = _observed
+    return env
+
+
+def _run_html(m: dict, link_prefix: str) -> str:
+    return (
+        template_environment()
+        .get_template("ge_run.html.j2")
+        .render(m=m, suites=sorted(m["suites"].items()), link_prefix=link_prefix)
+    )
+
+
+def _index_html(manifests: list[dict]) -> str:
+    latest = manifests[0]["suites"] if manifests else {}
+    return (
+        template_environment()
+        .get_template("ge_index.html.j2")
+        .render(
+            runs=manifests,
+            latest_suites=sorted(latest.items()),
+            failing=[
+                (entity, e) for entity, s in sorted(latest.items()) for e in s["expectations"] if not e["success"]
+            ],
+        )
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.report import auditor
+from orchestration.report import auditor_data
 from orchestration.report.auditor import build_auditor_report, render_auditor_report
 from orchestration.settings import PROJECT_ROOT
 from orchestration.warehouse import connect, ensure_audit_tables, reports_dir
@@ -243,7 +243,7 @@ def test_older_run_keeps_latest_and_is_scoped(warehouse: Path, tmp_path: Path):
 
 
 def test_failing_rows_are_capped(warehouse: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(auditor, "FAILING_ROWS_PER_CHECK", 2)
+    monkeypatch.setattr(auditor_data, "FAILING_ROWS_PER_CHECK", 2)
     html = render_auditor_report(warehouse).read_text(encoding="utf-8")
     assert "Showing 2 by row key; <strong>1 more not shown</strong>" in html
     assert "2026-Q1|rep|R003" not in html  # the rows are taken in row-key order
@@ -272,8 +272,8 @@ def test_missing_tables_and_run_in_progress(tmp_path: Path):
 
 def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None = None):
     from dagster import materialize
-    from orchestration.publish import defs as publish_assets
 
+    from orchestration.publish import defs as publish_assets
     from orchestration.publish.build_copy import start_build
     from orchestration.resources import ScorecardSettings
 

@@ -275,7 +275,7 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
 
     from orchestration.publish import defs as publish_assets
     from orchestration.publish.build_copy import start_build
-    from orchestration.resources import ScorecardSettings
+    from orchestration.resources import FaultInjection, ScorecardSettings
 
     settings = ScorecardSettings(
         landing=str(warehouse.parent), config=str(PROJECT_ROOT / "config" / "scorecard.yml"), warehouse=str(warehouse)
@@ -287,7 +287,9 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
 
         monkeypatch.setattr(publish_assets, "build_auditor_report", broken)
     start_build(warehouse)  # a run builds in its copy of the warehouse (write-audit-publish)
-    result = materialize([publish_assets.published_warehouse], resources={"settings": settings})
+    result = materialize(
+        [publish_assets.published_warehouse], resources={"settings": settings, "faults": FaultInjection()}
+    )
     assert result.success
     [check] = result.get_asset_check_evaluations()
     return result, check

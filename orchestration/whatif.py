@@ -37,7 +37,8 @@ from typing import Any
 from scipy.stats import kendalltau
 
 from orchestration.ingest.scheme_tables import write_cfg_tables
-from orchestration.report.director import render_director_report, scorecard_fingerprint, template_environment
+from orchestration.report.director import render_director_report, template_environment
+from orchestration.report.director_reader import scorecard_fingerprint
 from orchestration.report.files import file_name, write_atomic
 from orchestration.scheme.file import Scheme, SchemeError, dbt_vars, load_scheme
 from orchestration.settings import DBT_PROJECT_DIR, child_environment

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.report import auditor
+from orchestration.report import auditor_data
 from orchestration.report.auditor import build_auditor_report, render_auditor_report
 from orchestration.settings import PROJECT_ROOT
 from orchestration.warehouse import connect, ensure_audit_tables, reports_dir
@@ -243,7 +243,7 @@ def test_older_run_keeps_latest_and_is_scoped(warehouse: Path, tmp_path: Path):
 
 
 def test_failing_rows_are_capped(warehouse: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(auditor, "FAILING_ROWS_PER_CHECK", 2)
+    monkeypatch.setattr(auditor_data, "FAILING_ROWS_PER_CHECK", 2)
     html = render_auditor_report(warehouse).read_text(encoding="utf-8")
     assert "Showing 2 by row key; <strong>1 more not shown</strong>" in html
     assert "2026-Q1|rep|R003" not in html  # the rows are taken in row-key order
@@ -275,7 +275,7 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
 
     from orchestration.publish import defs as publish_assets
     from orchestration.publish.build_copy import start_build
-    from orchestration.resources import ScorecardSettings
+    from orchestration.resources import FaultInjection, ScorecardSettings
 
     settings = ScorecardSettings(
         landing=str(warehouse.parent), config=str(PROJECT_ROOT / "config" / "scorecard.yml"), warehouse=str(warehouse)
@@ -287,7 +287,9 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
 
         monkeypatch.setattr(publish_assets, "build_auditor_report", broken)
     start_build(warehouse)  # a run builds in its copy of the warehouse (write-audit-publish)
-    result = materialize([publish_assets.published_warehouse], resources={"settings": settings})
+    result = materialize(
+        [publish_assets.published_warehouse], resources={"settings": settings, "faults": FaultInjection()}
+    )
     assert result.success
     [check] = result.get_asset_check_evaluations()
     return result, check

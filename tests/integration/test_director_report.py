@@ -109,11 +109,11 @@ def test_no_hidden_survey_figure_leaks(report):
 def test_charts_draw_data_text_literally(team):
     """A team id that is mathtext, markup, a format field or holds a newline is drawn as it is (with
     matplotlib's defaults `T$^$` raises ParseSyntaxException while the figure is saved)."""
-    from orchestration.report.director import _chart_grades, _chart_heatmap
+    from orchestration.report.director_charts import chart_grades, chart_heatmap
 
-    svg = _chart_grades(["good"], [team], {team: {"good": 2}, "all": {"good": 2}})
+    svg = chart_grades(["good"], [team], {team: {"good": 2}, "all": {"good": 2}})
     row = {"indicator": "nps", "reference": 10.0, "lower_is_better": False, "cells": [{"value": 12.5, "state": "ok"}]}
-    svg += _chart_heatmap([team], [row])
+    svg += chart_heatmap([team], [row])
     drawn = html.unescape(svg)
     for part in team.split("\n"):
         assert part in drawn, (team, part)

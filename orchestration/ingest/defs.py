@@ -12,7 +12,7 @@ from dagster import (
 
 from orchestration.closed_periods import closed_periods, report_late_rows
 from orchestration.contract.spec import EntitySpec, entity_specs
-from orchestration.ingest.entity import ingest_entity
+from orchestration.ingest.entity import IngestRun, ingest_entity
 from orchestration.ingest.scheme_tables import CFG_TABLES, scheme_config
 from orchestration.publish.writer_lock import WRITER_POOL
 from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
@@ -35,18 +35,16 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
     ) -> MaterializeResult:
         scheme = settings.scheme()
         with connect(settings.build) as con:
-            counts = ingest_entity(
-                con,
-                spec,
-                settings.landing_path,
-                context.run_id,
-                settings.as_of_time(scheme),
-                scheme.timezone,
-                scheme.currency.base,
-                list(scheme.currency.rates),
-                encoding=scheme.encodings.get(spec.entity),
+            run = IngestRun(
+                run_id=context.run_id,
+                as_of=settings.as_of_time(scheme),
+                timezone=scheme.timezone,
+                base_currency=scheme.currency.base,
+                currencies=tuple(scheme.currency.rates),
+                encodings=dict(scheme.encodings),
                 incremental=not run_options.full_refresh,
             )
+            counts = ingest_entity(con, spec, settings.landing_path, run)
             closed = closed_periods(list(scheme.closed_periods), settings.warehouse)
             late = report_late_rows(con, spec, context.run_id, closed, scheme.grain)
         if late:

@@ -13,7 +13,8 @@ import pytest
 from dagster import AssetCheckSeverity, AssetKey, asset, materialize
 
 from orchestration.contract.spec import entity_specs, spec_for
-from orchestration.ingest.entity import create_empty_raw, ingest_entity
+from orchestration.ingest.entity import IngestRun, ingest_entity
+from orchestration.ingest.raw_table import create_empty_raw
 from orchestration.resources import RunOptions, ScorecardSettings
 from orchestration.settings import PROJECT_ROOT
 from orchestration.validate.data_docs import data_docs_dir
@@ -197,7 +198,7 @@ def sample_warehouse(tmp_path_factory) -> Path:
     warehouse = tmp / "w.duckdb"
     with connect(warehouse) as con:
         for spec in entity_specs():
-            ingest_entity(con, spec, tmp / "sample" / "landing", "ingest", AS_OF, TZ, "CNY", ["USD"])
+            ingest_entity(con, spec, tmp / "sample" / "landing", IngestRun("ingest", AS_OF, TZ, "CNY", ("USD",)))
     return warehouse
 
 

@@ -11,18 +11,14 @@ import pytest
 
 from orchestration.cli import main as cli_main
 from orchestration.contract.spec import entity_specs
-from orchestration.ingest.entity import ingest_entity
+from orchestration.ingest.entity import IngestRun, ingest_entity
 
 AS_OF = datetime(2026, 12, 31, 23, 59, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def ingest_all(con, landing: Path, run_id: str, incremental: bool) -> dict:
-    return {
-        s.entity: ingest_entity(
-            con, s, landing, run_id, AS_OF, "Asia/Shanghai", "CNY", ["USD"], incremental=incremental
-        )
-        for s in entity_specs()
-    }
+    run = IngestRun(run_id, AS_OF, "Asia/Shanghai", "CNY", ("USD",), incremental=incremental)
+    return {s.entity: ingest_entity(con, s, landing, run) for s in entity_specs()}
 
 
 def raw_hashes(con) -> dict[str, tuple]:

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.contract.spec import entity_specs, spec_for
-from orchestration.ingest.entity import IngestError, ingest_entity
+from orchestration.ingest.entity import IngestRun, ingest_entity
+from orchestration.ingest.errors import IngestError
 
 AS_OF = datetime(2026, 6, 30, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
 TZ = "Asia/Shanghai"
@@ -43,7 +44,8 @@ def base_folder(root: Path) -> None:
 
 
 def ingest_all(con, root: Path, run_id: str = "run-1") -> dict:
-    return {s.entity: ingest_entity(con, s, root, run_id, AS_OF, TZ, "CNY", ["USD"]) for s in entity_specs()}
+    run = IngestRun(run_id, AS_OF, TZ, "CNY", ("USD",))
+    return {s.entity: ingest_entity(con, s, root, run) for s in entity_specs()}
 
 
 @pytest.fixture
@@ -242,7 +244,7 @@ def test_missing_required_column_stops_with_file_and_column(tmp_path):
     write(root, "crm/deals/x.csv", "deal_id,customer_id,rep_id,product_line,stage\nD1,C1,R1,p,open\n")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     with pytest.raises(IngestError, match=r"^crm/deals/x.csv: missing required column\(s\) amount for crm/deals$"):
-        ingest_entity(con, spec_for("crm/deals"), root, "r", AS_OF, TZ, "CNY", [])
+        ingest_entity(con, spec_for("crm/deals"), root, IngestRun("r", AS_OF, TZ, "CNY", ()))
 
 
 def test_unreadable_file_and_missing_required_entity_stop_the_run(tmp_path):
@@ -251,7 +253,7 @@ def test_unreadable_file_and_missing_required_entity_stop_the_run(tmp_path):
     write(root, "survey/responses/broken.parquet", "this is not parquet")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     with pytest.raises(IngestError, match="broken.parquet: cannot be read as Parquet"):
-        ingest_entity(con, spec_for("survey/responses"), root, "r", AS_OF, TZ, "CNY", [])
+        ingest_entity(con, spec_for("survey/responses"), root, IngestRun("r", AS_OF, TZ, "CNY", ()))
     (root / "crm/teams/teams.csv").unlink()
     with pytest.raises(IngestError, match="required entity crm/teams has no file"):
-        ingest_entity(con, spec_for("crm/teams"), root, "r", AS_OF, TZ, "CNY", [])
+        ingest_entity(con, spec_for("crm/teams"), root, IngestRun("r", AS_OF, TZ, "CNY", ()))

@@ -14,7 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.contract.spec import spec_for
-from orchestration.ingest.entity import IngestError, _under_ingest_memory_limit, ingest_entity
+from orchestration.ingest.entity import IngestRun, ingest_entity
+from orchestration.ingest.errors import IngestError
+from orchestration.ingest.memory_limit import _under_ingest_memory_limit
 
 AS_OF = datetime(2026, 6, 30, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
 TZ = "Asia/Shanghai"
@@ -32,7 +34,8 @@ def write(root: Path, rel: str, data: str | bytes, encoding: str = "utf-8") -> P
 
 
 def ingest(con, root: Path, entity: str, run_id: str = "run-1", encoding: str | None = None):
-    return ingest_entity(con, spec_for(entity), root, run_id, AS_OF, TZ, "CNY", ["USD"], encoding=encoding)
+    run = IngestRun(run_id, AS_OF, TZ, "CNY", ("USD",), encodings={entity: encoding} if encoding else {})
+    return ingest_entity(con, spec_for(entity), root, run)
 
 
 def reasons(con, entity: str) -> dict[str, str]:

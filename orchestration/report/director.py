@@ -33,7 +33,7 @@ from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 
 from orchestration.report.files import file_name, write_atomic
-from orchestration.scheme.file import INDICATORS
+from orchestration.scheme.model import INDICATORS
 from orchestration.warehouse import connect, reports_dir
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

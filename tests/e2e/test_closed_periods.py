@@ -16,7 +16,8 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
-from orchestration.scheme.file import SchemeError, parse_scheme
+from orchestration.scheme.errors import SchemeError
+from orchestration.scheme.model import parse_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-12-31T23:59:59+08:00"

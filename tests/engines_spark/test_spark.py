@@ -13,7 +13,8 @@ from orchestration.cli import main
 from orchestration.engines.common import MART_TABLES
 from orchestration.engines.compare import Table, compare_tables, read_duckdb, summarise
 from orchestration.engines.spark import build_on_spark
-from orchestration.scheme.file import dbt_vars, load_scheme
+from orchestration.scheme.dbt_vars import dbt_vars
+from orchestration.scheme.file import load_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-12-31T23:59:59+08:00"

@@ -7,7 +7,10 @@ import pytest
 import yaml
 
 from orchestration.cli import main
-from orchestration.scheme.file import INDICATORS, SchemeError, cfg_rows, dbt_vars, load_scheme, parse_scheme
+from orchestration.scheme.dbt_vars import cfg_rows, dbt_vars
+from orchestration.scheme.errors import SchemeError
+from orchestration.scheme.file import load_scheme
+from orchestration.scheme.model import INDICATORS, parse_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "config" / "scorecard.yml"
@@ -201,7 +204,7 @@ def test_timezone_must_be_accepted_by_the_warehouse_and_by_zoneinfo(zone, messag
 def test_the_zones_the_scheme_accepts_are_the_ones_duckdb_sets(tmp_path):
     import duckdb
 
-    from orchestration.scheme.file import timezone_error, warehouse_time_zones
+    from orchestration.scheme.model import timezone_error, warehouse_time_zones
 
     con = duckdb.connect()
     with pytest.raises(duckdb.Error, match="Unknown TimeZone 'posix/Asia/Shanghai'"):

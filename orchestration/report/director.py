@@ -32,14 +32,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 
+from orchestration.catalogue import INDICATOR_IDS, LOWER_IS_BETTER, SURVEY_INDICATORS, UNITS
 from orchestration.report.files import file_name, write_atomic
-from orchestration.scheme.model import INDICATORS
 from orchestration.warehouse import connect, reports_dir
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-LOWER_IS_BETTER = {"complaint_rate", "median_response_hours"}
-UNITS = {"nps": "points", "key_account_nps": "points", "median_response_hours": "h", "new_customers": "count"}
 GRADE_COLOURS = {
     "excellent": "#1e7a3c",
     "good": "#2f6fbd",
@@ -47,16 +45,6 @@ GRADE_COLOURS = {
     "insufficient_data": "#9aa1ad",
 }
 OTHER_GRADE_COLOURS = ["#7b4fa0", "#b8446a", "#3d8f8f", "#6b6b2f"]
-MARTS = (
-    "scorecard",
-    "indicator_values",
-    "team_shortfalls",
-    "rep_feedback",
-    "complaint_pareto",
-    "improvement_tracking",
-    "sales_breakdown",
-    "score_statement",
-)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -260,13 +248,12 @@ def _indicator_values(r: _Reader, period: str) -> dict[tuple[str, str, str], dic
     if not r.has("marts.indicator_values"):
         return {}
     # a warehouse built before the disclosure column existed: hidden cells are NULL there all the same
+    survey = ", ".join(f"'{i}'" for i in SURVEY_INDICATORS)
     disclosure = (
         "coalesce(disclosure, 'published')"
         if r.has_column("marts.indicator_values", "disclosure")
-        else (
-            "case when value is null and sample_size > 0 and indicator in ('nps', 'csat', 'key_account_nps') "
-            "then 'small_sample' else 'published' end"
-        )
+        else f"case when value is null and sample_size > 0 and indicator in ({survey}) then 'small_sample' "
+        "else 'published' end"
     )
     rows = r.rows(
         "select level, subject_id, indicator, value, sample_size, is_sufficient, nps_ci_low, nps_ci_high, "
@@ -309,7 +296,7 @@ def _grade_order(found: set[str]) -> list[str]:
 def _team_comparison(values: dict, teams: list[dict]) -> dict[str, Any]:
     team_ids = [t["team_id"] for t in teams]
     rows = []
-    for ind in INDICATORS:
+    for ind in INDICATOR_IDS:
         company = values.get(("company", "company", ind))
         cells = []
         for t in team_ids:
@@ -321,7 +308,7 @@ def _team_comparison(values: dict, teams: list[dict]) -> dict[str, Any]:
         rows.append(
             {
                 "indicator": ind,
-                "unit": UNITS.get(ind, "%"),
+                "unit": UNITS[ind],
                 "lower_is_better": ind in LOWER_IS_BETTER,
                 "company": _cell(company),
                 "reference": ref,

@@ -1,30 +1,16 @@
 """The `anomalies:` section of the scheme file: each rule's settings and its review policy
-(SCORING.md "Anomaly rules", "From flag to decision"). This module validates the section and resolves the
-policy the run writes as raw.cfg_anomaly_policy.
+(SCORING.md "Anomaly rules", "From flag to decision"). The rules, their settings with defaults and their
+default policy are the catalogue's (orchestration/catalogue.py); this module validates the section and
+resolves the policy the run writes as raw.cfg_anomaly_policy.
 """
 
 from __future__ import annotations
 
-import ast
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
+from orchestration.catalogue import ANOMALY_RULE_BY_ID, POLICY_DEFAULTS, RESPONSE_RULES
 from orchestration.scheme.errors import _k, _q
-
-ANOMALY_MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "anomaly_settings.sql"
-
-
-@cache
-def anomaly_rule_settings() -> dict[str, list[str]]:
-    """Rules and settings of the anomaly rules, read from the dbt macro that owns them
-    (`anomaly_rules()` in dbt_project/macros/anomaly_settings.sql), so the two cannot drift."""
-    text = ANOMALY_MACROS.read_text(encoding="utf-8")
-    body = text[text.index("macro anomaly_rules()") :]
-    literal = body[body.index("return(") + len("return(") : body.index(") }}")]
-    return ast.literal_eval(literal.strip())
-
 
 # Review policy per rule (SCORING.md "From flag to decision"): what an open flag does to its subject's
 # grade (`hold`: published with grade_status 'held' and no bonus coefficient; `note`: nothing) and what a
@@ -33,17 +19,6 @@ def anomaly_rule_settings() -> dict[str, list[str]]:
 POLICY_ON_OPEN = ("hold", "note")
 POLICY_ON_CONFIRM = ("exclude_responses", "penalty", "note")
 POLICY_KEYS = ("on_open", "on_confirm", "penalty_points")
-# only the rules whose flags are about given responses have responses to exclude
-RESPONSE_RULES = ("self_filled_survey", "speeder_burst")
-POLICY_DEFAULTS: dict[str, dict[str, Any]] = {
-    "hidden_complaint": {"on_open": "hold", "on_confirm": "note"},
-    "complaint_underreporting": {"on_open": "note", "on_confirm": "note"},
-    "inflated_self_report": {"on_open": "note", "on_confirm": "note"},
-    "channel_gap": {"on_open": "note", "on_confirm": "note"},
-    "self_filled_survey": {"on_open": "hold", "on_confirm": "exclude_responses"},
-    "speeder_burst": {"on_open": "hold", "on_confirm": "exclude_responses"},
-    "fabricated_contact": {"on_open": "hold", "on_confirm": "note"},
-}
 
 
 def anomaly_policy(anomalies: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -107,7 +82,7 @@ def _policy_errors(policy: Any) -> list[str]:
 
 def anomaly_errors(anomalies: dict[str, Any]) -> list[str]:
     """One message per wrong key of the scheme's `anomalies:` mapping (rules, settings, policy)."""
-    known = anomaly_rule_settings()
+    known = {rule: list(r.settings) for rule, r in ANOMALY_RULE_BY_ID.items()}
     errors = []
     for rule, values in anomalies.items():
         if rule == "policy":

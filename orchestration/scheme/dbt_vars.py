@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from orchestration.catalogue import INDICATOR_IDS
 from orchestration.scheme.anomalies import anomaly_policy
-from orchestration.scheme.model import INDICATORS, Scheme, Scoring
+from orchestration.scheme.model import Scheme, Scoring
 
 
 def dbt_vars(s: Scheme, as_of_utc: str) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def cfg_rows(s: Scheme) -> dict[str, list[tuple]]:
     weights, points = [], []
     for name in sorted(s.schemes):
         sch = s.schemes[name]
-        for ind in INDICATORS:
+        for ind in INDICATOR_IDS:
             sc = sch.scoring.get(ind, Scoring())
             weights.append(
                 (

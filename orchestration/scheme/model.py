@@ -15,42 +15,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from orchestration.catalogue import INDICATOR_IDS
 from orchestration.scheme.anomalies import anomaly_errors
 from orchestration.scheme.errors import SchemeError, _k, _q
 
-INDICATORS: tuple[str, ...] = (
-    "sales_attainment",
-    "collection_rate",
-    "new_customers",
-    "nps",
-    "csat",
-    "complaint_rate",
-    "complaint_resolution_24h",
-    "repeat_purchase_rate",
-    "key_account_nps",
-    "response_sla_rate",
-    "median_response_hours",
-    "requirement_accuracy",
-    "followup_completion",
-    "referral_rate",
-)
-# SCORING.md groups; an indicator needs these entities to have a value.
-INDICATOR_GROUPS: dict[str, str] = {
-    "sales_attainment": "performance",
-    "collection_rate": "performance",
-    "new_customers": "performance",
-    "nps": "customer_feedback",
-    "csat": "customer_feedback",
-    "complaint_rate": "customer_feedback",
-    "complaint_resolution_24h": "customer_feedback",
-    "repeat_purchase_rate": "customer_feedback",
-    "key_account_nps": "customer_feedback",
-    "response_sla_rate": "process_quality",
-    "median_response_hours": "process_quality",
-    "requirement_accuracy": "process_quality",
-    "followup_completion": "relationship",
-    "referral_rate": "relationship",
-}
 SURVEY_CHANNELS = ("third_party", "rep_distributed", "crm_auto")
 BUSINESS_STAGES = ("new_business", "mature")
 METHODS = ("value", "ratio_to_target", "penalty_above", "penalty_below", "piecewise")
@@ -293,8 +261,8 @@ def _semantic_errors(s: Scheme) -> list[str]:
     if len(set(s.closed_periods)) != len(s.closed_periods):
         errors.append("closed_periods: a period is listed twice")
     for key, n in s.min_sample.items():
-        if key != "default" and key not in INDICATORS:
-            errors.append(f"min_sample.{_k(key)}: unknown indicator (catalogue: {', '.join(INDICATORS)})")
+        if key != "default" and key not in INDICATOR_IDS:
+            errors.append(f"min_sample.{_k(key)}: unknown indicator (catalogue: {', '.join(INDICATOR_IDS)})")
         if n < 1:
             errors.append(f"min_sample.{_k(key)}: must be >= 1, got {_k(n)}")
     for stage in BUSINESS_STAGES:
@@ -306,9 +274,9 @@ def _semantic_errors(s: Scheme) -> list[str]:
         if not sch.weights:
             errors.append(f"schemes.{_k(name)}.weights: empty")
         for ind, w in sch.weights.items():
-            if ind not in INDICATORS:
+            if ind not in INDICATOR_IDS:
                 errors.append(
-                    f"schemes.{_k(name)}.weights.{_k(ind)}: unknown indicator (catalogue: {', '.join(INDICATORS)})"
+                    f"schemes.{_k(name)}.weights.{_k(ind)}: unknown indicator (catalogue: {', '.join(INDICATOR_IDS)})"
                 )
             if w <= 0:
                 errors.append(f"schemes.{_k(name)}.weights.{_k(ind)}: weight must be > 0, got {_k(w)}")
@@ -316,7 +284,7 @@ def _semantic_errors(s: Scheme) -> list[str]:
         if sch.weights and abs(total - 1) > WEIGHT_TOLERANCE:
             errors.append(f"schemes.{_k(name)}.weights: weights add up to {_k(total)}, not 1")
         for ind in sch.scoring:
-            if ind not in INDICATORS:
+            if ind not in INDICATOR_IDS:
                 errors.append(f"schemes.{_k(name)}.scoring.{_k(ind)}: unknown indicator")
     mins = [g.min for g in s.grades]
     if mins and mins[-1] is not None:

@@ -11,7 +11,7 @@ AS_OF    ?= 2026-12-31T23:59:59+08:00
 export SCORECARD_WAREHOUSE ?= $(CURDIR)/warehouse/scorecard.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test test-engines lint dev sample bench clean
+.PHONY: setup run test test-engines lint dev sample bench catalogue clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -46,6 +46,10 @@ test-engines: setup
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tools tests
+
+# dbt_project/macros/catalogue.sql from orchestration/catalogue.py (committed; tests/unit/test_catalogue.py)
+catalogue: $(STAMP)
+	$(PY) -m orchestration.catalogue --write
 
 dev: setup sample
 	SCORECARD_LANDING=$(CURDIR)/$(SAMPLE)/landing SCORECARD_AS_OF=$(AS_OF) $(BIN)/dagster dev -w workspace.yaml

@@ -13,7 +13,9 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.scheme.file import SchemeError, dbt_vars, load_scheme
+from orchestration.scheme.dbt_vars import dbt_vars
+from orchestration.scheme.errors import SchemeError
+from orchestration.scheme.file import load_scheme
 from orchestration.settings import DEFAULTS, PROJECT_ROOT, AsOfError, parse_as_of, path_setting, set_paths
 
 SCALES = {"tiny": (12, 0.25), "small": (30, 0.5), "default": (60, 1.0), "large": (200, 4.0)}
@@ -220,7 +222,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
         except SchemeError as exc:
             raise ReviewError(f"scheme file: {exc}") from None
         from orchestration.closed_periods import closed_periods
-        from orchestration.scheme.file import anomaly_policy
+        from orchestration.scheme.anomalies import anomaly_policy
 
         policy = anomaly_policy(scheme.anomalies)
         landing = args.landing or path_setting("SCORECARD_LANDING")

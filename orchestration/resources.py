@@ -10,7 +10,8 @@ from pathlib import Path
 
 from dagster import ConfigurableResource, EnvVar
 
-from orchestration.scheme.file import Scheme, load_scheme
+from orchestration.scheme.file import load_scheme
+from orchestration.scheme.model import Scheme
 from orchestration.settings import ENGINES, apply_env_defaults, parse_as_of, run_choices
 
 

@@ -40,7 +40,10 @@ from orchestration.ingest.scheme_tables import write_cfg_tables
 from orchestration.report.director import render_director_report, template_environment
 from orchestration.report.director_reader import scorecard_fingerprint
 from orchestration.report.files import file_name, write_atomic
-from orchestration.scheme.file import Scheme, SchemeError, dbt_vars, load_scheme
+from orchestration.scheme.dbt_vars import dbt_vars
+from orchestration.scheme.errors import SchemeError
+from orchestration.scheme.file import load_scheme
+from orchestration.scheme.model import Scheme
 from orchestration.settings import DBT_PROJECT_DIR, child_environment
 from orchestration.warehouse import connect, reports_dir
 

@@ -163,7 +163,8 @@ def run_child(args: list[str], log: Path, env: dict | None = None) -> tuple[floa
 # --------------------------------------------------------------------------------------------
 # child: the reference script
 def reference_sql(landing: Path, config: Path, as_of: str) -> str:
-    from orchestration.scheme.file import dbt_vars, load_scheme
+    from orchestration.scheme.dbt_vars import dbt_vars
+    from orchestration.scheme.file import load_scheme
     from orchestration.settings import parse_as_of
 
     scheme = load_scheme(config)

@@ -1,47 +1,57 @@
 {#- Helpers of the analysis marts (team_shortfalls, rep_feedback, score_statement, ...).
 
-    analysis_lower_is_better()            -> indicators where a lower value is better
     analysis_direction(indicator)         -> 1 when higher is better, -1 when lower is better
+                                             (lower_is_better_indicators(), macros/catalogue.sql)
     analysis_scale(indicator, team_max)   -> the width of an indicator's scale, to compare gaps across
                                              indicators: 100 for % rates, 200 for nps points (-100..100),
                                              and for the unbounded ones (new_customers, hours) 0 up to the
-                                             largest value in the team (abs(team_max))
+                                             largest value in the team (abs(team_max)); units from
+                                             indicator_units() (macros/catalogue.sql)
     analysis_value_unit(indicator)        -> the unit written after a value: ' %', ' points', ' h', ''
     analysis_gap_unit(indicator)          -> the unit of a difference: ' points' for % and nps, ' h', ''
     analysis_number(expression, places)   -> a number as text with `places` decimals (DECIMAL cast:
                                              half away from zero on DuckDB and PostgreSQL)
     analysis_ordinal(expression)          -> 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st, ...
-    analysis_catalogue_position(indicator)-> position of an indicator in the catalogue (1..14) -#}
-
-{% macro analysis_lower_is_better() -%}
-    {{ return(['complaint_rate', 'median_response_hours']) }}
-{%- endmacro %}
+    analysis_catalogue_position(indicator)-> position of an indicator in the catalogue (1..14)
+    analysis_in_units(indicator, units)   -> `indicator in (...)` (or `= '...'`): is it of one of the units -#}
 
 {% macro analysis_direction(indicator) -%}
-    case when {{ indicator }} in ('{{ analysis_lower_is_better() | join("', '") }}') then -1 else 1 end
+    case when {{ indicator }} in ('{{ lower_is_better_indicators() | join("', '") }}') then -1 else 1 end
+{%- endmacro %}
+
+{% macro analysis_in_units(indicator, units) -%}
+    {%- set ids = [] -%}
+    {%- for id, unit in indicator_units().items() if unit in units -%}
+        {%- do ids.append(id) -%}
+    {%- endfor -%}
+    {%- if ids | length == 1 -%}
+    {{ indicator }} = '{{ ids[0] }}'
+    {%- else -%}
+    {{ indicator }} in ('{{ ids | join("', '") }}')
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro analysis_scale(indicator, team_max) -%}
     case
-        when {{ indicator }} in ('nps', 'key_account_nps') then 200.0
-        when {{ indicator }} in ('new_customers', 'median_response_hours') then abs({{ team_max }})
+        when {{ analysis_in_units(indicator, ['points']) }} then 200.0
+        when {{ analysis_in_units(indicator, ['count', 'h']) }} then abs({{ team_max }})
         else 100.0
     end
 {%- endmacro %}
 
 {% macro analysis_value_unit(indicator) -%}
     case
-        when {{ indicator }} in ('nps', 'key_account_nps') then ' points'
-        when {{ indicator }} = 'median_response_hours' then ' h'
-        when {{ indicator }} = 'new_customers' then ''
+        when {{ analysis_in_units(indicator, ['points']) }} then ' points'
+        when {{ analysis_in_units(indicator, ['h']) }} then ' h'
+        when {{ analysis_in_units(indicator, ['count']) }} then ''
         else ' %'
     end
 {%- endmacro %}
 
 {% macro analysis_gap_unit(indicator) -%}
     case
-        when {{ indicator }} = 'median_response_hours' then ' h'
-        when {{ indicator }} = 'new_customers' then ''
+        when {{ analysis_in_units(indicator, ['h']) }} then ' h'
+        when {{ analysis_in_units(indicator, ['count']) }} then ''
         else ' points'
     end
 {%- endmacro %}

@@ -4,24 +4,13 @@
         anomalies:
           channel_gap: {confidence: 0.95, min_responses: 10}
           fabricated_contact: {window_days: 30}
-    anomaly_setting(rule, key, default) -> the configured value, else `default` (the documented
-    default, written at the point of use so that a reader of the model sees it).
+    anomaly_setting(rule, key) -> the configured value, else the documented default: anomaly_rules()
+    (macros/catalogue.sql, generated from orchestration/catalogue.py) holds each rule's settings with
+    their defaults.
     A rule or key that no model reads is a compile error naming it (a typo would otherwise fall back
     to the default without a word). -#}
 
-{% macro anomaly_rules() -%}
-    {{ return({
-        'hidden_complaint': ['window_days'],
-        'complaint_underreporting': ['min_tickets', 'confidence', 'max_ratio_to_peers'],
-        'inflated_self_report': ['min_gap', 'min_customers'],
-        'channel_gap': ['confidence', 'min_responses'],
-        'self_filled_survey': ['min_customers'],
-        'speeder_burst': ['top_nps', 'speeder_share_of_median', 'min_responses', 'burst_minutes', 'confidence'],
-        'fabricated_contact': ['window_days'],
-    }) }}
-{%- endmacro %}
-
-{% macro anomaly_setting(rule, key, default) -%}
+{% macro anomaly_setting(rule, key) -%}
     {%- set known = anomaly_rules() -%}
     {%- if rule not in known or key not in known[rule] -%}
         {{ exceptions.raise_compiler_error("anomaly_setting: unknown setting anomalies." ~ rule ~ "." ~ key) }}
@@ -44,7 +33,7 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- set rule_settings = settings.get(rule) or {} -%}
-    {%- set value = rule_settings.get(key, default) -%}
+    {%- set value = rule_settings.get(key, known[rule][key]) -%}
     {%- if value is none or value is string or value is mapping -%}
         {{ exceptions.raise_compiler_error("anomalies." ~ rule ~ "." ~ key ~ ": must be a number, got " ~ value) }}
     {%- endif -%}
@@ -58,8 +47,8 @@
 {%- endmacro %}
 
 {#- Significance level of a rule's one-sided test: 1 - confidence, as a literal (0.95 -> 0.05). -#}
-{% macro anomaly_alpha(rule, default_confidence) -%}
-    {{ return((1 - anomaly_setting(rule, 'confidence', default_confidence)) | round(10)) }}
+{% macro anomaly_alpha(rule) -%}
+    {{ return((1 - anomaly_setting(rule, 'confidence')) | round(10)) }}
 {%- endmacro %}
 
 {#- A number as text with a fixed number of decimals (4.1 -> '4.10'), rounded half away from zero by

@@ -128,23 +128,9 @@ final as (
 select * from final
 {%- endmacro %}
 
-{#- The indicators whose figures a flag of each rule is about (docs/anomalies.md "Reviews"): rep_feedback
-    names none of them as a strength of the rep while such a flag is open or confirmed. The survey rules
-    are about the survey figures; inflated_self_report compares claims with csat; the complaint rules
-    are about the complaint figures; fabricated_contact is about self-reports, which feed no indicator. -#}
-{% macro anomaly_rule_indicators() -%}
-    {{ return({
-        'hidden_complaint': ['complaint_rate', 'complaint_resolution_24h'],
-        'complaint_underreporting': ['complaint_rate', 'complaint_resolution_24h'],
-        'inflated_self_report': ['csat'],
-        'channel_gap': ['nps', 'csat', 'key_account_nps'],
-        'self_filled_survey': ['nps', 'csat', 'key_account_nps'],
-        'speeder_burst': ['nps', 'csat', 'key_account_nps'],
-        'fabricated_contact': [],
-    }) }}
-{%- endmacro %}
-
-{#- rows (rule_id, indicator) of anomaly_rule_indicators(), as a select -#}
+{#- rows (rule_id, indicator) of anomaly_rule_indicators() (macros/catalogue.sql: the indicators whose
+    figures a flag of each rule is about, docs/anomalies.md "Reviews"; rep_feedback names none of them as
+    a strength of the rep while such a flag is open or confirmed), as a select -#}
 {% macro anomaly_rule_indicator_rows() -%}
     {%- set rows = [] -%}
     {%- for rule, indicators in anomaly_rule_indicators().items() -%}

@@ -1,18 +1,3 @@
-{#- The indicator catalogue (SCORING.md), in catalogue order: one score column per entry in `scorecard`. -#}
-{% macro indicator_catalogue() -%}
-    {{ return([
-        'sales_attainment', 'collection_rate', 'new_customers',
-        'nps', 'csat', 'complaint_rate', 'complaint_resolution_24h', 'repeat_purchase_rate', 'key_account_nps',
-        'response_sla_rate', 'median_response_hours', 'requirement_accuracy',
-        'followup_completion', 'referral_rate',
-    ]) }}
-{%- endmacro %}
-
-{#- Survey-based indicators: masked at rep level when insufficient (anonymity of answers). -#}
-{% macro survey_indicators() -%}
-    {{ return(['nps', 'csat', 'key_account_nps']) }}
-{%- endmacro %}
-
 {#- Minimum sample of an indicator column, from the dict var('min_sample') ('default' for the rest). -#}
 {% macro min_sample_for(indicator_column) -%}
     {%- set min_sample = var('min_sample') -%}

@@ -13,18 +13,6 @@ import duckdb
 
 from orchestration.settings import DBT_PROJECT_DIR, child_environment
 
-MART_TABLES = (
-    "indicator_values",
-    "scorecard",
-    "anomaly_flags",
-    "team_shortfalls",
-    "rep_feedback",
-    "complaint_pareto",
-    "improvement_tracking",
-    "sales_breakdown",
-    "score_statement",
-)
-
 
 def duckdb_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
     """Base tables of one schema of the open DuckDB database, by name."""

@@ -6,7 +6,7 @@ from orchestration.closed_periods import CLOSED_PERIODS_DDL, write_period_status
 from orchestration.publish.build_copy import start_build
 from orchestration.publish.writer_lock import WRITER_POOL, acquire
 from orchestration.resources import ScorecardSettings
-from orchestration.scheme.file import cfg_rows
+from orchestration.scheme.dbt_vars import cfg_rows
 from orchestration.warehouse import connect, ensure_audit_tables
 
 CFG_TABLES = {

@@ -20,6 +20,7 @@ from dagster import (
     asset,
 )
 
+from orchestration.catalogue import MARTS
 from orchestration.periods import partition_keys, window_vars
 from orchestration.publish.build_copy import stage_reports
 from orchestration.publish.writer_lock import WRITER_POOL
@@ -30,17 +31,6 @@ from orchestration.warehouse import connect, reports_dir
 
 REPORT_CHECK = "director_reports_rendered"
 
-ANALYSIS_MARTS = (
-    "scorecard",
-    "indicator_values",
-    "score_statement",
-    "team_shortfalls",
-    "rep_feedback",
-    "complaint_pareto",
-    "improvement_tracking",
-    "sales_breakdown",
-    "anomaly_flags",  # held grades and flagged reps
-)
 
 
 @asset(
@@ -48,7 +38,7 @@ ANALYSIS_MARTS = (
     name="director_report",
     group_name="report",
     pool=WRITER_POOL,
-    deps=[AssetKey(["marts", name]) for name in ANALYSIS_MARTS],
+    deps=[AssetKey(["marts", name]) for name in MARTS],  # every published mart
     kinds={"html"},
     check_specs=[
         AssetCheckSpec(

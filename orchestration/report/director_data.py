@@ -10,23 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from orchestration.catalogue import INDICATOR_IDS, LOWER_IS_BETTER, SURVEY_INDICATORS, UNITS
 from orchestration.report.director_charts import chart_grades, chart_heatmap, chart_nps, chart_pareto, chart_tracking
 from orchestration.report.director_reader import Reader, scorecard_fingerprint
 from orchestration.report.files import file_name
-from orchestration.scheme.file import INDICATORS
-
-LOWER_IS_BETTER = {"complaint_rate", "median_response_hours"}
-UNITS = {"nps": "points", "key_account_nps": "points", "median_response_hours": "h", "new_customers": "count"}
-MARTS = (
-    "scorecard",
-    "indicator_values",
-    "team_shortfalls",
-    "rep_feedback",
-    "complaint_pareto",
-    "improvement_tracking",
-    "sales_breakdown",
-    "score_statement",
-)
 
 
 def collect(
@@ -97,13 +84,12 @@ def _indicator_values(r: Reader, period: str) -> dict[tuple[str, str, str], dict
     if not r.has("marts.indicator_values"):
         return {}
     # a warehouse built before the disclosure column existed: hidden cells are NULL there all the same
+    survey = ", ".join(f"'{i}'" for i in SURVEY_INDICATORS)
     disclosure = (
         "coalesce(disclosure, 'published')"
         if r.has_column("marts.indicator_values", "disclosure")
-        else (
-            "case when value is null and sample_size > 0 and indicator in ('nps', 'csat', 'key_account_nps') "
-            "then 'small_sample' else 'published' end"
-        )
+        else f"case when value is null and sample_size > 0 and indicator in ({survey}) then 'small_sample' "
+        "else 'published' end"
     )
     rows = r.rows(
         "select level, subject_id, indicator, value, sample_size, is_sufficient, nps_ci_low, nps_ci_high, "
@@ -146,7 +132,7 @@ def _grade_order(found: set[str]) -> list[str]:
 def _team_comparison(values: dict, teams: list[dict]) -> dict[str, Any]:
     team_ids = [t["team_id"] for t in teams]
     rows = []
-    for ind in INDICATORS:
+    for ind in INDICATOR_IDS:
         company = values.get(("company", "company", ind))
         cells = []
         for t in team_ids:
@@ -158,7 +144,7 @@ def _team_comparison(values: dict, teams: list[dict]) -> dict[str, Any]:
         rows.append(
             {
                 "indicator": ind,
-                "unit": UNITS.get(ind, "%"),
+                "unit": UNITS[ind],
                 "lower_is_better": ind in LOWER_IS_BETTER,
                 "company": _cell(company),
                 "reference": ref,

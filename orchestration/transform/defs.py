@@ -23,7 +23,7 @@ from orchestration.periods import period_partitions, window_vars
 from orchestration.publish.writer_lock import WRITER_POOL
 from orchestration.resources import FaultInjection, ScorecardSettings
 from orchestration.reviews import record_review_outcomes, widen_for_decisions
-from orchestration.scheme.file import dbt_vars
+from orchestration.scheme.dbt_vars import dbt_vars
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.transform.dbt_child import PARENT_ENV
 from orchestration.validate.dbt_results import record_dbt_results

@@ -15,22 +15,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.catalogue import MARTS
 from orchestration.cli import main
-from orchestration.scheme.file import SchemeError, parse_scheme
+from orchestration.scheme.errors import SchemeError
+from orchestration.scheme.model import parse_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-12-31T23:59:59+08:00"
-PERIOD_MARTS = (
-    "scorecard",
-    "indicator_values",
-    "score_statement",
-    "team_shortfalls",
-    "rep_feedback",
-    "complaint_pareto",
-    "improvement_tracking",
-    "sales_breakdown",
-    "anomaly_flags",
-)
 LATE_AMOUNT = 9_000_000
 
 
@@ -44,7 +35,7 @@ def period_hashes(warehouse: Path) -> dict[tuple[str, str], tuple]:
     """(mart, period) -> (rows, order-free content hash); anomaly_flags without its clock columns."""
     out = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for table in PERIOD_MARTS:
+        for table in MARTS:
             drop = " exclude (first_run_id, first_seen_at)" if table == "anomaly_flags" else ""
             for period, n, h in con.execute(
                 f"select period, count(*), bit_xor(hash(t::varchar)) from (select *{drop} from marts.{table}) t "
@@ -99,7 +90,7 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
     run(landing, x)
     reference = period_hashes(x)
     assert {p for _, p in reference} == {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"}
-    assert len(of(reference, "2026-Q1")) == len(PERIOD_MARTS)
+    assert len(of(reference, "2026-Q1")) == len(MARTS)
     assert period_hashes(w) == reference
 
     # bad windows stop before anything runs

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance
 
+from orchestration.catalogue import MARTS
 from orchestration.cli import main
-from orchestration.engines.common import MART_TABLES
 from orchestration.engines.compare import compare_tables, read_dbapi, read_duckdb, summarise
 from orchestration.periods import RANGE_END, RANGE_START
 
@@ -81,7 +81,7 @@ def test_postgres_marts_equal_duckdb(tmp_path, monkeypatch, postgres):
                     _drop(read_duckdb(con, "marts", t), RUN_TIME_COLUMNS.get(t, set())),
                     _drop(read_dbapi(pg, "marts", t), RUN_TIME_COLUMNS.get(t, set())),
                 )
-                for t in MART_TABLES
+                for t in MARTS
             ]
             runs = con.execute("select count(*) from audit.runs").fetchone()[0]
         assert all(r.equal for r in results), summarise(results)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.catalogue import MARTS
 from orchestration.cli import main
-from orchestration.engines.common import MART_TABLES
 from orchestration.engines.compare import Table, compare_tables, read_duckdb, summarise
 from orchestration.engines.spark import build_on_spark
-from orchestration.scheme.file import dbt_vars, load_scheme
+from orchestration.scheme.dbt_vars import dbt_vars
+from orchestration.scheme.file import load_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-12-31T23:59:59+08:00"
@@ -47,7 +48,7 @@ def test_spark_marts_equal_duckdb(tmp_path, monkeypatch):
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             results = []
-            for t in MART_TABLES:
+            for t in MARTS:
                 frame = spark.table(f"marts.{t}")
                 right = Table(frame.columns, [tuple(r) for r in frame.collect()])
                 drop = RUN_TIME_COLUMNS.get(t, set())

@@ -44,7 +44,8 @@ import duckdb
 import pytest
 
 from orchestration.ingest.scheme_tables import write_cfg_tables
-from orchestration.scheme.file import dbt_vars, load_scheme
+from orchestration.scheme.dbt_vars import dbt_vars
+from orchestration.scheme.file import load_scheme
 from orchestration.warehouse import connect, ensure_audit_tables
 
 from .test_dbt_models import create_raw_tables, insert, local_noon_utc

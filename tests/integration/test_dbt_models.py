@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.catalogue import INDICATOR_IDS
+
 dbt_main = pytest.importorskip("dbt.cli.main")
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -61,22 +63,6 @@ TYPES = {
     "customer_confirmed": "boolean",
 }
 TECHNICAL = "_file varchar, _row bigint, _run_id varchar, _is_current boolean, _extra varchar"
-INDICATORS = [
-    "sales_attainment",
-    "collection_rate",
-    "new_customers",
-    "nps",
-    "csat",
-    "complaint_rate",
-    "complaint_resolution_24h",
-    "repeat_purchase_rate",
-    "key_account_nps",
-    "response_sla_rate",
-    "median_response_hours",
-    "requirement_accuracy",
-    "followup_completion",
-    "referral_rate",
-]
 WEIGHTS = {
     "mature": {
         "sales_attainment": 0.30,
@@ -148,7 +134,7 @@ def local_noon_utc(day: str) -> datetime:
 def build_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     create_raw_tables(con)
     for scheme, weights in WEIGHTS.items():
-        for indicator in INDICATORS:
+        for indicator in INDICATOR_IDS:
             method, threshold, per_unit, max_score, min_score = "value", None, None, None, None
             if scheme == "new_business" and indicator == "complaint_rate":
                 method, threshold, per_unit, max_score, min_score = "penalty_above", 5, 10, 100, 0

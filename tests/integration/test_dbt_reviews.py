@@ -28,7 +28,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from .test_dbt_models import INDICATORS, create_raw_tables, dbt_build, insert
+from orchestration.catalogue import INDICATOR_IDS
+
+from .test_dbt_models import create_raw_tables, dbt_build, insert
 
 AS_OF = "2026-06-30 04:00:00"
 SELECT = ["+scorecard", "+score_statement", "+anomaly_flags", "+audit_flag_reviews", "+audit_excluded_responses"]
@@ -43,7 +45,7 @@ def flag_id(rep: str) -> str:
 
 def build_raw_layer(con: duckdb.DuckDBPyConnection) -> None:
     create_raw_tables(con)
-    for indicator in INDICATORS:
+    for indicator in INDICATOR_IDS:
         con.execute(
             "insert into raw.cfg_scheme_weights values ('mature', ?, ?, 'value', null, null, null, null, null, null)",
             [indicator, 1.0 if indicator == "sales_attainment" else 0],

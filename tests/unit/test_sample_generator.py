@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from orchestration.catalogue import RULE_IDS
 from tools.sample.generator import generate
 
 AS_OF_END = pd.Timestamp("2027-01-01", tz="Asia/Shanghai")  # nothing at or after this instant
@@ -103,15 +104,7 @@ REQUIRED = {  # columns without "?" in the contract
     "survey/responses": ["response_id", "invitation_id", "responded_at", "nps"],
     "tickets/tickets": ["ticket_id", "customer_id", "type", "category", "severity", "opened_at"],
 }
-RULES = {
-    "hidden_complaint",
-    "complaint_underreporting",
-    "inflated_self_report",
-    "channel_gap",
-    "self_filled_survey",
-    "speeder_burst",
-    "fabricated_contact",
-}
+RULES = set(RULE_IDS)
 OFFSET_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$")
 PLAIN_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -6,8 +6,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from orchestration.catalogue import INDICATOR_IDS
 from orchestration.cli import main
-from orchestration.scheme.file import INDICATORS, SchemeError, cfg_rows, dbt_vars, load_scheme, parse_scheme
+from orchestration.scheme.dbt_vars import cfg_rows, dbt_vars
+from orchestration.scheme.errors import SchemeError
+from orchestration.scheme.file import load_scheme
+from orchestration.scheme.model import parse_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "config" / "scorecard.yml"
@@ -144,7 +148,7 @@ def test_piecewise_points_must_increase():
 def test_cfg_rows_cover_every_indicator_per_scheme():
     rows = cfg_rows(load_scheme(DEFAULT))
     weights = rows["cfg_scheme_weights"]
-    assert len(weights) == 2 * len(INDICATORS) == 28
+    assert len(weights) == 2 * len(INDICATOR_IDS) == 28
     by_key = {(r[0], r[1]): r for r in weights}
     assert by_key[("new_business", "complaint_rate")][2:4] == (Decimal("0.15"), "penalty_above")
     assert by_key[("mature", "csat")][2:4] == (Decimal(0), "value")
@@ -201,7 +205,7 @@ def test_timezone_must_be_accepted_by_the_warehouse_and_by_zoneinfo(zone, messag
 def test_the_zones_the_scheme_accepts_are_the_ones_duckdb_sets(tmp_path):
     import duckdb
 
-    from orchestration.scheme.file import timezone_error, warehouse_time_zones
+    from orchestration.scheme.model import timezone_error, warehouse_time_zones
 
     con = duckdb.connect()
     with pytest.raises(duckdb.Error, match="Unknown TimeZone 'posix/Asia/Shanghai'"):

@@ -11,8 +11,11 @@ import pytest
 import yaml
 
 from orchestration.cli import main
+from orchestration.scheme import errors as msg
 from orchestration.scheme import file as sch
-from orchestration.scheme.file import SchemeError, load_scheme, parse_scheme, read_scheme_yaml
+from orchestration.scheme.errors import SchemeError
+from orchestration.scheme.file import load_scheme, read_scheme_yaml
+from orchestration.scheme.model import parse_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "config" / "scorecard.yml"
@@ -198,7 +201,7 @@ def test_file_size_is_capped_before_parsing(tmp_path):
 
 
 def test_quoted_values_are_truncated_to_80_characters():
-    assert sch.MAX_VALUE_CHARS == 80
+    assert msg.MAX_VALUE_CHARS == 80
     d = _default()
     d["anomalies"] = {"channel_gap": {"confidence": "x" * 5000}}
     assert _parse_error(d).errors == [f"anomalies.channel_gap.confidence: must be a number, got '{'x' * 80}...'"]
@@ -219,7 +222,7 @@ def test_quoted_values_are_truncated_to_80_characters():
 
 
 def test_each_error_line_is_capped():
-    assert sch.MAX_ERROR_CHARS == 600
+    assert msg.MAX_ERROR_CHARS == 600
     d = _default()
     d["closed_periods"] = ["Q" * 5000]
     full = f"closed_periods[0]: {'Q' * 5000!r} is not a quarter label of the scheme's grain (like 2026-Q3)"
@@ -252,7 +255,7 @@ def test_a_1_mb_file_of_90000_unknown_keys_gives_a_short_message(tmp_path):
         load_scheme(_write(tmp_path, text))
     assert len(exc.value.errors) == 90_000
     assert str(exc.value).endswith("\n  - k49: unknown key\n  - ... 89950 more errors")
-    assert len(str(exc.value)) < sch.MAX_MESSAGE_CHARS
+    assert len(str(exc.value)) < msg.MAX_MESSAGE_CHARS
 
 
 # --- check-config: every failure is INVALID + exit 2, with a bounded message -------------------------
@@ -331,4 +334,4 @@ def test_check_config_says_invalid_and_exits_2(tmp_path, capsys, case):
     assert captured.out == ""
     assert captured.err.startswith(f"INVALID {p}: ")
     assert expected in captured.err
-    assert len(captured.err) < sch.MAX_MESSAGE_CHARS + 200
+    assert len(captured.err) < msg.MAX_MESSAGE_CHARS + 200

@@ -32,15 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-RULES = (
-    "hidden_complaint",
-    "complaint_underreporting",
-    "inflated_self_report",
-    "channel_gap",
-    "self_filled_survey",
-    "speeder_burst",
-    "fabricated_contact",
-)
+from orchestration.catalogue import RULE_IDS as RULES  # the anomaly rules the generator plants
 
 COLUMNS: dict[str, list[str]] = {
     "crm/teams": ["team_id", "team_name", "region", "business_stage", "updated_at"],

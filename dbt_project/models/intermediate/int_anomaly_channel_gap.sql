@@ -10,8 +10,8 @@
 --   strength: z
 --   severity: high p < 0.001, medium p < 0.01, else low. p-values are compared at 6 decimals
 --   (macros/compare_value.sql).
-{%- set min_responses = anomaly_setting('channel_gap', 'min_responses', 10) %}
-{%- set alpha = anomaly_alpha('channel_gap', 0.95) %}
+{%- set min_responses = anomaly_setting('channel_gap', 'min_responses') %}
+{%- set alpha = anomaly_alpha('channel_gap') %}
 
 with
 

@@ -13,9 +13,9 @@
 --   severity: high p < 0.001, medium p < 0.01, else low.
 -- p-value and ratio are compared at 6 decimals (macros/compare_value.sql): 2 reports of 10 tickets
 -- against 0.5 x a peer ratio of 0.4 is at the limit (2 <= 2), whatever the last bit of 0.5 x 0.4 x 10.
-{%- set min_tickets = anomaly_setting('complaint_underreporting', 'min_tickets', 5) %}
-{%- set alpha = anomaly_alpha('complaint_underreporting', 0.99) %}
-{%- set max_ratio = anomaly_setting('complaint_underreporting', 'max_ratio_to_peers', 0.5) %}
+{%- set min_tickets = anomaly_setting('complaint_underreporting', 'min_tickets') %}
+{%- set alpha = anomaly_alpha('complaint_underreporting') %}
+{%- set max_ratio = anomaly_setting('complaint_underreporting', 'max_ratio_to_peers') %}
 {%- set max_count = 10000 %}
 
 with

@@ -7,7 +7,7 @@
 --   strength: the number of the rep's unsupported self-reported contacts with that customer in the period
 --   severity: high when the rep has no recorded activity with the customer at any date and the
 --             customer is owned by another rep (or unknown); medium otherwise.
-{%- set window_days = anomaly_setting('fabricated_contact', 'window_days', 30) %}
+{%- set window_days = anomaly_setting('fabricated_contact', 'window_days') %}
 
 with
 

@@ -3,7 +3,7 @@
 -- top scores of the largest burst (from its first response, within burst_minutes, the window of
 -- int_anomaly_speeder_burst) when the burst criterion did. A confirmed flag whose rule's policy is
 -- exclude_responses takes exactly these out of the survey figures (int_excluded_responses).
-{%- set burst_minutes = anomaly_setting('speeder_burst', 'burst_minutes', 30) %}
+{%- set burst_minutes = anomaly_setting('speeder_burst', 'burst_minutes') %}
 
 with
 

@@ -8,7 +8,7 @@
 --   severity: low when the rep logged a `complaint` record for that customer within the window of
 --             every one of those tickets (nothing hidden from the CRM, but a positive record sits next
 --             to it); else high when a record is praise or claims 4-5, medium when only neutral.
-{%- set window_days = anomaly_setting('hidden_complaint', 'window_days', 14) %}
+{%- set window_days = anomaly_setting('hidden_complaint', 'window_days') %}
 
 with
 

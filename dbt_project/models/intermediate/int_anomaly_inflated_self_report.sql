@@ -9,8 +9,8 @@
 -- (compare_value, macros/compare_value.sql: 4.8 - 3.8 is 1.0, not 0.9999999999999996).
 --   strength: the gap in points
 --   severity: high when the gap reaches 2 x min_gap, else medium.
-{%- set min_gap = anomaly_setting('inflated_self_report', 'min_gap', 1.0) %}
-{%- set min_customers = anomaly_setting('inflated_self_report', 'min_customers', 5) %}
+{%- set min_gap = anomaly_setting('inflated_self_report', 'min_gap') %}
+{%- set min_customers = anomaly_setting('inflated_self_report', 'min_customers') %}
 
 with
 

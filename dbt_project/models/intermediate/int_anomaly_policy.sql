@@ -1,7 +1,7 @@
 -- The review policy of each anomaly rule (SCORING.md "From flag to decision"): what an open flag does
 -- (on_open: hold | note) and what a confirmed one does (on_confirm: exclude_responses | penalty | note,
 -- penalty_points), from raw.cfg_anomaly_policy, which the run writes from the scheme file's
--- anomalies.policy over the documented defaults (orchestration/config/scheme.py POLICY_DEFAULTS). A rule
+-- anomalies.policy over the documented defaults (orchestration/catalogue.py ANOMALY_RULES). A rule
 -- without a row there (a hand-made raw layer) is note / note: it changes no grade.
 {%- set rules = anomaly_rules().keys() | list %}
 

@@ -6,7 +6,7 @@
 -- One flag per response, in the period of that response.
 --   strength: the number of distinct customers of the rep answered from that fingerprint
 --   severity: high when the fingerprint is a registered device of the rep, medium otherwise.
-{%- set min_customers = anomaly_setting('self_filled_survey', 'min_customers', 3) %}
+{%- set min_customers = anomaly_setting('self_filled_survey', 'min_customers') %}
 
 with
 

@@ -17,11 +17,11 @@
 -- least min_responses (default 5) responses and an adjusted p < 1 - confidence.
 --   strength: the count that triggered (the larger of the two when both do)
 --   severity: high when both criteria trigger or adjusted p < 0.001, medium < 0.01, else low.
-{%- set share = anomaly_setting('speeder_burst', 'speeder_share_of_median', 0.3) %}
-{%- set min_responses = anomaly_setting('speeder_burst', 'min_responses', 5) %}
-{%- set burst_minutes = anomaly_setting('speeder_burst', 'burst_minutes', 30) %}
-{%- set top_nps = anomaly_setting('speeder_burst', 'top_nps', 9) %}
-{%- set alpha = anomaly_alpha('speeder_burst', 0.99) %}
+{%- set share = anomaly_setting('speeder_burst', 'speeder_share_of_median') %}
+{%- set min_responses = anomaly_setting('speeder_burst', 'min_responses') %}
+{%- set burst_minutes = anomaly_setting('speeder_burst', 'burst_minutes') %}
+{%- set top_nps = anomaly_setting('speeder_burst', 'top_nps') %}
+{%- set alpha = anomaly_alpha('speeder_burst') %}
 {%- set max_count = 10000 %}
 
 with

@@ -2,7 +2,7 @@
 -- whether it is timed and whether it is a speeder, faster than anomalies.speeder_burst.
 -- speeder_share_of_median (default 0.3) x the median duration of its channel (all responses with a
 -- duration). Its own model because int_anomaly_flag_responses names the speeders behind a flag too.
-{%- set share = anomaly_setting('speeder_burst', 'speeder_share_of_median', 0.3) %}
+{%- set share = anomaly_setting('speeder_burst', 'speeder_share_of_median') %}
 
 with
 

@@ -30,7 +30,7 @@ final as (
         assigned.csat,
         assigned.is_promoter,
         assigned.is_detractor,
-        assigned.nps >= {{ anomaly_setting('speeder_burst', 'top_nps', 9) }} as is_top_score,
+        assigned.nps >= {{ anomaly_setting('speeder_burst', 'top_nps') }} as is_top_score,
         responses.responded_at_utc,
         responses.responded_at_local,
         case

@@ -3,7 +3,7 @@
 --   Only published, sufficient figures take part (marts.indicator_values: a team figure hidden by
 --   complementary suppression, or below its minimum sample, is neither compared nor ranked).
 --   "Worse" follows the indicator's direction: below the company for most, above it for
---   complaint_rate and median_response_hours (analysis_lower_is_better).
+--   complaint_rate and median_response_hours (lower_is_better_indicators).
 --   reference_value is the company value; for new_customers, a count that grows with the size of the
 --   subject, it is the company count divided by the number of teams evaluated in the period.
 --   Comparisons are made at 6 decimals (SCORING.md "Precise readings"; macros/compare_value.sql): a team

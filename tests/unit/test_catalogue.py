@@ -1,0 +1,59 @@
+"""The catalogue (orchestration/catalogue.py) and what dbt receives of it (dbt_project/macros/catalogue.sql)."""
+
+from pathlib import Path
+
+import yaml
+
+from orchestration import catalogue
+from orchestration.scheme.anomalies import POLICY_ON_CONFIRM, POLICY_ON_OPEN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_committed_macro_file_is_the_generated_one():
+    # regenerate with `make catalogue` (python -m orchestration.catalogue --write)
+    assert catalogue.MACRO_FILE.read_text(encoding="utf-8") == catalogue.dbt_macros()
+    assert catalogue.main(["--check"]) == 0
+
+
+def test_indicators_are_whole():
+    ids = catalogue.INDICATOR_IDS
+    assert len(ids) == len(set(ids)) == 14
+    assert set(catalogue.INDICATOR_GROUPS.values()) == {
+        "performance",
+        "customer_feedback",
+        "process_quality",
+        "relationship",
+    }
+    assert catalogue.LOWER_IS_BETTER == ("complaint_rate", "median_response_hours")
+    assert catalogue.SURVEY_INDICATORS == ("nps", "csat", "key_account_nps")
+    for i in catalogue.INDICATORS:
+        assert i.label("en") == i.label_en and i.label("zh-CN") == i.label_zh and i.label_zh, i.id
+
+
+def test_anomaly_rules_are_whole():
+    for rule in catalogue.ANOMALY_RULES:
+        assert rule.settings, rule.id
+        assert rule.on_open in POLICY_ON_OPEN and rule.on_confirm in POLICY_ON_CONFIRM
+        assert rule.on_confirm != "exclude_responses" or rule.about_responses
+        assert set(rule.indicators) <= set(catalogue.INDICATOR_IDS)
+        assert all(0 < v < 1 for k, v in rule.settings.items() if k == "confidence")
+
+
+def _accepted_values(model: str, column: str) -> list[str]:
+    spec = yaml.safe_load((ROOT / "dbt_project" / "models" / "marts" / f"{model}.yml").read_text(encoding="utf-8"))
+    (columns,) = [m["columns"] for m in spec["models"] if m["name"] == model]
+    (tests,) = [c["data_tests"] for c in columns if c["name"] == column]
+    return next(t["accepted_values"]["arguments"]["values"] for t in tests if "accepted_values" in t)
+
+
+def test_accepted_values_of_the_marts_are_the_catalogue():
+    # listed in the YAML, not rendered from the catalogue macros: dbt names a generic test after its
+    # arguments, and the Dagster asset check keeps that name (tests/snapshots/definitions.json)
+    assert _accepted_values("indicator_values", "indicator") == list(catalogue.INDICATOR_IDS)
+    assert _accepted_values("anomaly_flags", "rule_id") == list(catalogue.RULE_IDS)
+
+
+def test_marts_are_the_models_of_the_marts_folder():
+    folder = ROOT / "dbt_project" / "models" / "marts"
+    assert sorted(catalogue.MARTS) == sorted(p.stem for p in folder.glob("*.sql"))

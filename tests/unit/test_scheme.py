@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from orchestration.cli import main
+from orchestration.contract.spec import entity_specs
 from orchestration.scheme.file import INDICATORS, SchemeError, cfg_rows, dbt_vars, load_scheme, parse_scheme
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,11 +219,7 @@ def test_the_zones_the_scheme_accepts_are_the_ones_duckdb_sets(tmp_path):
 
 # --- encodings: entity -> codec ------------------------------------------------------------------
 
-ENTITIES = (
-    "crm/teams, crm/reps, crm/customers, crm/deals, crm/targets, crm/proposals, crm/followups, crm/interactions, "
-    "crm/feedback_self_reported, crm/adjustments, crm/improvement_actions, crm/rep_devices, survey/invitations, "
-    "survey/responses, review/flag_decisions, tickets/tickets"
-)
+ENTITIES = ", ".join(spec.entity for spec in entity_specs())  # the contract's, in its order
 
 
 def test_encodings_unknown_entity_and_unknown_codec_are_named_by_key():

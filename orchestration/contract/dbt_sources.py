@@ -63,7 +63,7 @@ CFG_DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
         {
             "seq": "Order of the band (1 = highest).",
             "label": "Grade label.",
-            "min_score": "Lowest final score of the band (NULL for the last band).",
+            "min_score": "Lowest score of the band (NULL for the last band).",
             "bonus_coefficient": "Bonus coefficient of the grade.",
         },
     ),

@@ -1,4 +1,4 @@
-# Verbs people use: setup, run, test, lint, dev, sample, bench.
+# Verbs people use: setup, run, test, lint, dev, sample, bench, sources.
 VENV     ?= .venv
 PY       := $(VENV)/bin/python
 BIN      := $(VENV)/bin
@@ -11,7 +11,7 @@ AS_OF    ?= 2026-12-31T23:59:59+08:00
 export SCORECARD_WAREHOUSE ?= $(CURDIR)/warehouse/scorecard.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test test-engines lint dev sample bench catalogue clean
+.PHONY: setup run test test-engines lint dev sample bench catalogue sources clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -50,6 +50,10 @@ lint: $(STAMP)
 # dbt_project/macros/catalogue.sql from orchestration/catalogue.py (committed; tests/unit/test_catalogue.py)
 catalogue: $(STAMP)
 	$(PY) -m orchestration.catalogue --write
+
+# dbt's sources (dbt_project/models/staging/__sources.yml) from the input contract, after a contract change
+sources: $(STAMP)
+	$(PY) -m orchestration.contract.dbt_sources --write
 
 dev: setup sample
 	SCORECARD_LANDING=$(CURDIR)/$(SAMPLE)/landing SCORECARD_AS_OF=$(AS_OF) $(BIN)/dagster dev -w workspace.yaml

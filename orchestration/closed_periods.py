@@ -33,20 +33,6 @@ PERIOD_STATUS_DDL = """
 create table if not exists audit.period_status (
     period varchar, status varchar, source varchar, changed_at timestamp, changed_by varchar, reason varchar
 )"""
-# the column that places a row of an entity in a period (local date or timestamp), or the period itself
-EVENT_COLUMN = {
-    "crm/deals": "closed_on",
-    "crm/targets": "period",
-    "crm/adjustments": "period",
-    "crm/proposals": "submitted_at",
-    "crm/followups": "planned_on",
-    "crm/interactions": "customer_contacted_at",
-    "crm/feedback_self_reported": "contact_on",
-    "crm/improvement_actions": "due_on",
-    "survey/invitations": "sent_at",
-    "survey/responses": "responded_at",
-    "tickets/tickets": "opened_at",
-}
 
 
 def ledger_path(warehouse: str | Path) -> Path:
@@ -118,7 +104,7 @@ def report_late_rows(con, spec: EntitySpec, run_id: str, periods: list[str], gra
     """Rows of this run's new or changed files that fall in a closed period: kept in raw, reported to
     auditors (audit.validation_failures + audit.check_results, check late_row_for_closed_period).
     Uses the connection's TimeZone (the scheme's) to place timestamps in local periods."""
-    column = EVENT_COLUMN.get(spec.entity)
+    column = spec.event_column
     for table in ("validation_failures", "check_results"):
         con.execute(
             f"delete from audit.{table} where run_id = ? and source = ? and check_name = 'late_row_for_closed_period'",

@@ -26,6 +26,28 @@ SQL_TYPES = {
     "float": "DOUBLE",
     "bool": "BOOLEAN",
 }
+# the columns ingestion adds to every raw entity table, after the contract's (name, DuckDB type, what it holds)
+TECHNICAL_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("_file", "VARCHAR", "Landing file the row was read from, relative to the landing folder."),
+    (
+        "_row",
+        "BIGINT",
+        "Where the row is in its file: for CSV the line where the record starts (the header is line 1), "
+        "for JSON lines the object's ordinal, for Parquet the row's ordinal (1 = first row).",
+    ),
+    ("_run_id", "VARCHAR", "The run that read the row from its file."),
+    (
+        "_is_current",
+        "BOOLEAN",
+        "True for the current version of the key (latest updated_at, then the later file, then the later row); "
+        "false for superseded versions, kept for audit.",
+    ),
+    (
+        "_extra",
+        "VARCHAR",
+        "Columns of the file the contract does not know, as a JSON object (kept, ignored downstream).",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,7 @@ class ColumnSpec:
     le: float | None = None
     pattern: str | None = None
     plan: bool = False  # a plan date: may lie in the future
+    description: str = ""
 
     @property
     def sql_type(self) -> str:
@@ -52,6 +75,9 @@ class EntitySpec:
     columns: tuple[ColumnSpec, ...]
     key: tuple[str, ...]
     row_rules: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    # the column that places a row in a period (local date or timestamp, or the period itself), if any
+    event_column: str | None = None
 
     @property
     def table(self) -> str:
@@ -73,6 +99,11 @@ class EntitySpec:
     def column(self, name: str) -> ColumnSpec:
         return next(c for c in self.columns if c.name == name)
 
+    @property
+    def raw_columns(self) -> tuple[tuple[str, str], ...]:
+        """(name, DuckDB type) of every column of the raw table: the contract's, then the technical ones."""
+        return tuple((c.name, c.sql_type) for c in self.columns) + tuple((n, t) for n, t, _ in TECHNICAL_COLUMNS)
+
 
 def _column(name: str, col) -> ColumnSpec:
     kw: dict = {}
@@ -93,7 +124,14 @@ def _column(name: str, col) -> ColumnSpec:
         else:  # a check the SQL compiler does not know would silently not be enforced
             raise NotImplementedError(f"column {name}: check {check.name} has no SQL translation")
     meta = col.metadata or {}
-    return ColumnSpec(name=name, kind=meta["kind"], required=not col.nullable, plan=bool(meta.get("plan")), **kw)
+    return ColumnSpec(
+        name=name,
+        kind=meta["kind"],
+        required=not col.nullable,
+        plan=bool(meta.get("plan")),
+        description=col.description or "",
+        **kw,
+    )
 
 
 @cache
@@ -106,6 +144,9 @@ def entity_specs() -> tuple[EntitySpec, ...]:
         missing = set(schema.checks and [c.name for c in schema.checks]) - set(rules)
         if missing:
             raise NotImplementedError(f"{meta['entity']}: dataframe checks without SQL: {sorted(missing)}")
+        event = meta.get("event_column")
+        if event is not None and event not in schema.columns:
+            raise ValueError(f"{meta['entity']}: event_column {event} is not a column")
         specs.append(
             EntitySpec(
                 entity=meta["entity"],
@@ -113,6 +154,8 @@ def entity_specs() -> tuple[EntitySpec, ...]:
                 columns=tuple(_column(n, c) for n, c in schema.columns.items()),
                 key=tuple(meta["key"]),
                 row_rules=rules,
+                description=model.__config__.description or "",
+                event_column=event,
             )
         )
     return tuple(specs)

@@ -21,48 +21,16 @@ import duckdb
 import pytest
 
 from orchestration.catalogue import INDICATOR_IDS
+from orchestration.contract.spec import entity_specs
+from orchestration.ingest.scheme_tables import CFG_TABLES
 
 dbt_main = pytest.importorskip("dbt.cli.main")
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 AS_OF = "2026-06-30 12:00:00"
 
-ENTITIES = {
-    "crm__teams": "team_id team_name region business_stage updated_at",
-    "crm__reps": "rep_id rep_name team_id email hired_on left_on updated_at",
-    "crm__customers": "customer_id customer_name region segment industry acquired_on acquisition_channel "
-    "referred_by_customer_id owner_rep_id updated_at",
-    "crm__deals": "deal_id customer_id rep_id product_line stage amount currency closed_on collected_amount updated_at",
-    "crm__targets": "period rep_id sales_target updated_at",
-    "crm__proposals": "proposal_id customer_id rep_id deal_id submitted_at customer_verdict verdict_at updated_at",
-    "crm__followups": "followup_id rep_id customer_id planned_on completed_at channel",
-    "crm__interactions": "interaction_id rep_id customer_id channel customer_contacted_at rep_responded_at",
-    "crm__feedback_self_reported": "record_id rep_id customer_id contact_on reported_on kind claimed_satisfaction "
-    "complaint_resolved note",
-    "crm__adjustments": "adjustment_id period level subject_id points reason approved_by",
-    "crm__improvement_actions": "action_id rep_id customer_id ticket_id issue_type measure due_on completed_on "
-    "customer_confirmed confirmed_via",
-    "crm__rep_devices": "rep_id fingerprint",
-    "survey__invitations": "invitation_id customer_id rep_id deal_id channel sent_at",
-    "survey__responses": "response_id invitation_id responded_at nps csat comment respondent_fingerprint "
-    "duration_seconds",
-    "review__flag_decisions": "flag_id decision reviewer decided_at reason",
-    "tickets__tickets": "ticket_id customer_id rep_id type category severity opened_at first_response_at resolved_at "
-    "description",
-}
-TYPES = {
-    "amount": "decimal(18,4)",
-    "collected_amount": "decimal(18,4)",
-    "sales_target": "decimal(18,4)",
-    "points": "decimal(18,4)",
-    "nps": "integer",
-    "csat": "integer",
-    "claimed_satisfaction": "integer",
-    "duration_seconds": "double",
-    "complaint_resolved": "boolean",
-    "customer_confirmed": "boolean",
-}
-TECHNICAL = "_file varchar, _row bigint, _run_id varchar, _is_current boolean, _extra varchar"
+# the raw layer as the contract defines it: table -> contract columns (technical columns follow)
+ENTITIES = {spec.table: tuple(c.name for c in spec.columns) for spec in entity_specs()}
 WEIGHTS = {
     "mature": {
         "sales_attainment": 0.30,
@@ -75,44 +43,19 @@ WEIGHTS = {
 }
 
 
-def column_type(column: str) -> str:
-    if column in TYPES:
-        return TYPES[column]
-    if column.endswith("_at"):
-        return "timestamp"
-    if column.endswith("_on"):
-        return "date"
-    return "varchar"
-
-
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     """All 16 entity tables and the 5 cfg tables of schema raw, empty, typed as ingestion writes them."""
     con.execute("create schema if not exists raw")
-    for table, columns in ENTITIES.items():
-        defs = ", ".join(f"{c} {column_type(c)}" for c in columns.split())
-        con.execute(f"create table raw.{table} ({defs}, {TECHNICAL})")
-    con.execute(
-        "create table raw.cfg_scheme_weights (scheme_id varchar, indicator varchar, weight decimal(9,6), "
-        "method varchar, target double, cap double, threshold double, per_unit double, max_score double, "
-        "min_score double)"
-    )
-    con.execute(
-        "create table raw.cfg_scoring_points (scheme_id varchar, indicator varchar, seq integer, x double, y double)"
-    )
-    con.execute(
-        "create table raw.cfg_grade_bands (seq integer, label varchar, min_score decimal(9,2), "
-        "bonus_coefficient decimal(9,4))"
-    )
-    con.execute("create table raw.cfg_closed_periods (period varchar)")  # no closed period
-    con.execute(  # no row: every rule takes its default policy
-        "create table raw.cfg_anomaly_policy (rule_id varchar, on_open varchar, on_confirm varchar, "
-        "penalty_points decimal(9,2))"
-    )
+    for spec in entity_specs():
+        defs = ", ".join(f"{name} {sql_type}" for name, sql_type in spec.raw_columns)
+        con.execute(f"create table raw.{spec.table} ({defs})")
+    for table, ddl in CFG_TABLES.items():  # no row: no closed period, every rule takes its default policy
+        con.execute(f"create table raw.{table} ({ddl})")
 
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], current: bool = True) -> None:
     """Rows given as dicts (missing columns NULL), stamped with the technical columns."""
-    columns = ENTITIES[table].split()
+    columns = ENTITIES[table]
     for i, row in enumerate(rows):
         unknown = set(row) - set(columns)
         assert not unknown, f"{table}: unknown columns {unknown}"

@@ -8,6 +8,7 @@ import yaml
 
 from orchestration.catalogue import INDICATOR_IDS
 from orchestration.cli import main
+from orchestration.contract.spec import entity_specs
 from orchestration.scheme.dbt_vars import cfg_rows, dbt_vars
 from orchestration.scheme.errors import SchemeError
 from orchestration.scheme.file import load_scheme
@@ -222,11 +223,7 @@ def test_the_zones_the_scheme_accepts_are_the_ones_duckdb_sets(tmp_path):
 
 # --- encodings: entity -> codec ------------------------------------------------------------------
 
-ENTITIES = (
-    "crm/teams, crm/reps, crm/customers, crm/deals, crm/targets, crm/proposals, crm/followups, crm/interactions, "
-    "crm/feedback_self_reported, crm/adjustments, crm/improvement_actions, crm/rep_devices, survey/invitations, "
-    "survey/responses, review/flag_decisions, tickets/tickets"
-)
+ENTITIES = ", ".join(spec.entity for spec in entity_specs())  # the contract's, in its order
 
 
 def test_encodings_unknown_entity_and_unknown_codec_are_named_by_key():

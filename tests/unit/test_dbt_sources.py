@@ -36,7 +36,7 @@ def test_every_contract_column_and_table_is_described():
 
 
 def test_technical_columns_are_the_ones_ingestion_writes():
-    from orchestration.ingest.entity import create_empty_raw
+    from orchestration.ingest.raw_table import create_empty_raw
 
     con = duckdb.connect()
     con.execute("create schema raw")

@@ -272,8 +272,8 @@ def test_missing_tables_and_run_in_progress(tmp_path: Path):
 
 def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None = None):
     from dagster import materialize
-    from orchestration.publish import defs as publish_assets
 
+    from orchestration.publish import defs as publish_assets
     from orchestration.publish.build_copy import start_build
     from orchestration.resources import ScorecardSettings
 

@@ -8,13 +8,15 @@
     The window is every period
       - from var('period_from') to var('period_to') (labels of the grain; either null = open-ended;
         the orchestration passes the run's Dagster partition range, none = every period), and
-      - not closed: raw.cfg_closed_periods, written by the run from the scheme file's closed_periods
-        and the close-period / reopen-period ledger (orchestration/closed_periods.py).
+      - not closed: stg_cfg__closed_periods (raw.cfg_closed_periods, written by the run from the scheme
+        file's closed_periods and the close-period / reopen-period ledger, orchestration/closed_periods.py).
+        A model calling these macros only in incremental runs declares the dependency with
+        `-- depends_on: {{ ref('stg_cfg__closed_periods') }}` (dbt sees no ref in a first build).
     Labels of one grain sort as text in time order (2026-Q1 < 2026-Q2, 2026-02 < 2026-10), so the
     bounds are text comparisons. -#}
 
 {% macro in_refresh_window(column='period') -%}
-    ({{ column }} not in (select period from {{ source('raw', 'cfg_closed_periods') }})
+    ({{ column }} not in (select period from {{ ref('stg_cfg__closed_periods') }})
     {%- if var('period_from', none) %} and {{ column }} >= {{ dbt.string_literal(var('period_from')) }}{% endif %}
     {%- if var('period_to', none) %} and {{ column }} <= {{ dbt.string_literal(var('period_to')) }}{% endif %})
 {%- endmacro %}

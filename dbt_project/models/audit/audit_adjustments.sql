@@ -1,6 +1,7 @@
 {{ config(alias="adjustments") }}
 -- Every manager adjustment with its reason and approver, the evaluation period it counts in, the
 -- subject's raw sum of adjustments in that period, the sum after clamping and whether it was clamped.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 adjustments as (

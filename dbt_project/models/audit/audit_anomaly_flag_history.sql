@@ -9,6 +9,7 @@
 -- which it first appeared (var run_id, passed by the orchestration; 'manual' for a standalone dbt
 -- run). Incremental and never rebuilt by --full-refresh, so the history survives re-runs; a flag that
 -- later disappears (the data changed) keeps its row.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 flags as (

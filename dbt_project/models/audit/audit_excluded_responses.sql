@@ -4,6 +4,7 @@
 -- exclude_responses (int_excluded_responses), with the flag, the decision and the response's figures.
 -- Per period of the flag, rebuilt with the refresh window like the marts: a later dismissal puts the
 -- response back in the open periods; a closed period keeps what was published.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 excluded as (

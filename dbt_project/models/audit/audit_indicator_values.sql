@@ -1,6 +1,7 @@
 {{ config(alias="indicator_values") }}
 -- Auditors' copy of indicator_values without the masking of small survey samples, with the promoter
 -- and detractor counts behind nps and key_account_nps.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 indicator_values as (

@@ -3,6 +3,7 @@
 -- with the run in which the flag was first seen (audit.anomaly_flag_history) and its review
 -- (int_anomaly_flag_reviews: status from the latest accepted decision, the rule's policy, what it
 -- holds, excludes and takes off).
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 flags as (

@@ -4,6 +4,7 @@
 -- are ordered by count, ties by category name. The "vital few" are the categories, in that order, up
 -- to and including the one at which the cumulative share reaches 80 %: a category is vital when the
 -- categories before it cover less than 80 % (decided in integers: 100 x count before < 80 x total).
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 tickets as (

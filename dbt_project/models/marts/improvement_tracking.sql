@@ -9,6 +9,7 @@
 -- Rates along the funnel, in %: action_rate = with an action / complaints; overdue_rate and
 -- completion_rate = overdue / completed over the complaints with an action; confirmation_rate =
 -- confirmed / completed. At level complaint the counts are 0 or 1.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 complaints as (

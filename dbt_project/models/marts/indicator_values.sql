@@ -6,6 +6,7 @@
 -- hidden one back; `disclosure` says which rule hid a cell.
 -- pending: events of an indicator with a limit still running at as-of (int_indicator_values); never
 -- masked (no survey indicator has a limit).
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 indicator_values as (

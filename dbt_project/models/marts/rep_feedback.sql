@@ -21,6 +21,7 @@
 -- Flags (SCORING.md "From flag to decision"): an indicator whose figures are under an open or confirmed
 -- flag of the rep in the period (macros/flag_reviews.sql anomaly_rule_indicators) is never a strength
 -- (it may still be an improvement point).
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 indicator_values as (

@@ -12,6 +12,7 @@
 -- not divided among cells: a cell carries its region's target and its contribution to it
 -- (target_contribution = won / region target x 100; a region's cells add up to its attainment).
 -- Regions with a target and no won deal have a region row only.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 deals as (

@@ -4,6 +4,7 @@
 -- A survey indicator step whose figure is not published (small sample, complementary suppression:
 -- int_analysis_disclosure) shows neither value, score nor amount; its explanation says why, and
 -- whether it counts in the composite.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 steps as (

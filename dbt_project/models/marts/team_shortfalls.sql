@@ -16,6 +16,7 @@
 --   the best rank).
 --   shortfall_rank: 1 = worst shortfall of the team in the period: a reference of 0 first, then by
 --   relative_gap, then gap (both at 6 decimals), then the indicator id.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 indicator_values as (
@@ -35,7 +36,7 @@ subjects as (
 
 weights as (
 
-    select * from {{ source('raw', 'cfg_scheme_weights') }}
+    select * from {{ ref('stg_cfg__scheme_weights') }}
 
 ),
 

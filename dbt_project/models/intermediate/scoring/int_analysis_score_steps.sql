@@ -18,54 +18,21 @@
 --   then  excluded_responses   one line per confirmed flag whose responses left the subject's survey
 --                              figures (a rep's own flags; a team's: its reps' flags)
 --   last  held                 while holding flags are open: which, and that no bonus is paid until decided
--- The figures are computed here independently of marts.scorecard, with the same formulas; the test
--- analysis_score_statement_matches_scorecard checks that they agree exactly.
-{%- set decimal = 'decimal(38, 10)' %}
-
+-- The figures are int_score_subjects' (the arithmetic, once; marts.scorecard publishes the same) and
+-- int_score_indicator_lines'; this model only lays them out. The test
+-- analysis_score_statement_matches_scorecard checks that the steps add up to the scorecard's figures.
 with
 
-scores as (
+lines as (
 
-    select * from {{ ref('int_indicator_scores') }}
-    where weight > 0
-
-),
-
-indicator_values as (
-
-    select * from {{ ref('int_indicator_values') }}
-    where level in ('rep', 'team')
+    select * from {{ ref('int_score_indicator_lines') }}
+    where is_weighted
 
 ),
 
 subjects as (
 
-    select * from {{ ref('int_subjects_per_period') }}
-    where level in ('rep', 'team')
-
-),
-
-adjustments as (
-
-    select distinct
-        period,
-        level,
-        subject_id,
-        subject_raw_points,
-        subject_clamped_points
-    from {{ ref('int_adjustments_assigned') }}
-
-),
-
-grade_bands as (
-
-    select * from {{ source('raw', 'cfg_grade_bands') }}
-
-),
-
-disclosure as (
-
-    select * from {{ ref('int_analysis_disclosure') }}
+    select * from {{ ref('int_score_subjects') }}
 
 ),
 
@@ -109,8 +76,7 @@ penalties as (
         period,
         level,
         subject_id,
-        count(*) as penalty_lines,
-        sum(penalty_points) as penalty_points
+        count(*) as penalty_lines
     from penalty_lines
     group by period, level, subject_id
 
@@ -122,7 +88,6 @@ holds as (
         period,
         level,
         subject_id,
-        count(*) as holding_flags,
         {{ ordered_listagg(dbt.concat(['rule_id', "' '", 'flag_id']), "', '", 5) }} as holding_list
     from subject_flag_rows
     where is_holding
@@ -133,87 +98,22 @@ holds as (
 indicator_steps as (
 
     select
-        scores.period,
-        scores.level,
-        scores.subject_id,
+        *,
         row_number() over (
-            partition by scores.period, scores.level, scores.subject_id
-            order by {{ analysis_catalogue_position('scores.indicator') }}
-        ) as step_no,
-        scores.indicator,
-        scores.method,
-        scores.value,
-        coalesce(indicator_values.sample_size, 0) as sample_size,
-        {{ min_sample_for('scores.indicator') }} as min_sample,
-        indicator_values.denominator,
-        scores.is_sufficient,
-        cast(scores.score as {{ decimal }}) as score,
-        cast(scores.weight as {{ decimal }}) as weight,
-        scores.counts_in_composite,
-        case
-            when scores.counts_in_composite then cast(scores.weight as {{ decimal }}) * cast(scores.score as {{ decimal }})
-        end as amount,
-        coalesce(disclosure.disclosure, 'published') as disclosure
-    from scores
-    left join indicator_values
-        on scores.period = indicator_values.period
-        and scores.level = indicator_values.level
-        and scores.subject_id = indicator_values.subject_id
-        and scores.indicator = indicator_values.indicator
-    left join disclosure
-        on scores.period = disclosure.period
-        and scores.level = disclosure.level
-        and scores.subject_id = disclosure.subject_id
-        and scores.indicator = disclosure.indicator
+            partition by period, level, subject_id
+            order by {{ analysis_catalogue_position('indicator') }}
+        ) as step_no
+    from lines
 
 ),
 
-sums as (
+graded as (
 
     select
-        period,
-        level,
-        subject_id,
-        count(*) as indicator_steps,
-        sum(case when counts_in_composite then 1 else 0 end) as counted_indicators,
-        sum(amount) as weighted_sum,
-        sum(case when counts_in_composite then weight end) as weight_sum
-    from indicator_steps
-    group by period, level, subject_id
-
-),
-
-composites as (
-
-    select
-        subjects.period,
-        subjects.grain,
-        subjects.period_start,
-        subjects.level,
-        subjects.subject_id,
-        subjects.subject_name,
-        subjects.team_id,
-        subjects.scheme_id,
-        coalesce(sums.indicator_steps, 0) as indicator_steps,
-        coalesce(sums.counted_indicators, 0) as counted_indicators,
-        sums.weighted_sum,
-        cast(sums.weighted_sum / nullif(sums.weight_sum, 0) as {{ decimal }}) as composite_score,
-        cast(coalesce(sums.weight_sum, 0) as {{ decimal }}) as coverage,
-        cast(coalesce(adjustments.subject_raw_points, 0) as {{ decimal }}) as adjustment_raw_points,
-        cast(coalesce(adjustments.subject_clamped_points, 0) as {{ decimal }}) as adjustment_points,
+        subjects.*,
         coalesce(penalties.penalty_lines, 0) as penalty_lines,
-        cast(coalesce(penalties.penalty_points, 0) as {{ decimal }}) as penalty_points,
-        coalesce(holds.holding_flags, 0) as holding_flags,
         holds.holding_list
     from subjects
-    left join sums
-        on subjects.period = sums.period
-        and subjects.level = sums.level
-        and subjects.subject_id = sums.subject_id
-    left join adjustments
-        on subjects.period = adjustments.period
-        and subjects.level = adjustments.level
-        and subjects.subject_id = adjustments.subject_id
     left join penalties
         on subjects.period = penalties.period
         and subjects.level = penalties.level
@@ -222,94 +122,6 @@ composites as (
         on subjects.period = holds.period
         and subjects.level = holds.level
         and subjects.subject_id = holds.subject_id
-
-),
-
-with_lag as (
-
-    select
-        *,
-        lag(composite_score) over (partition by level, subject_id order by period_start)
-            as recomputed_previous_composite_score,
-        lag(period) over (partition by level, subject_id order by period_start) as previous_period
-    from composites
-
-),
-
-with_previous as (
-
-    -- a previous period outside the window: progress from its published composite, as in the scorecard mart
-    {{ progress_baseline('with_lag', ref('scorecard')) }}
-
-),
-
-with_progress as (
-
-    select
-        *,
-        cast(
-            case
-                when composite_score is null or previous_composite_score is null then 0
-                else greatest(
-                    0,
-                    least(
-                        {{ var('progress_max') }},
-                        floor((composite_score - previous_composite_score) / {{ var('progress_per_points') }})
-                            * {{ var('progress_points') }}
-                    )
-                )
-            end as {{ decimal }}
-        ) as progress_points,
-        coverage >= cast({{ var('coverage_min') }} as {{ decimal }}) as is_graded
-    from with_previous
-
-),
-
-finals as (
-
-    select
-        *,
-        composite_score + progress_points + adjustment_points - penalty_points as unrounded_total,
-        case
-            when is_graded then cast(
-                round(composite_score + progress_points + adjustment_points - penalty_points, 2) as decimal(18, 2)
-            )
-        end as final_score
-    from with_progress
-
-),
-
-banded as (
-
-    select
-        finals.period,
-        finals.level,
-        finals.subject_id,
-        min(grade_bands.seq) as band_seq
-    from finals
-    inner join grade_bands
-        on grade_bands.min_score is null
-        or grade_bands.min_score <= finals.final_score
-    where finals.is_graded
-    group by finals.period, finals.level, finals.subject_id
-
-),
-
-graded as (
-
-    select
-        finals.*,
-        case when finals.is_graded then grade_bands.label else 'insufficient_data' end as grade,
-        grade_bands.min_score as band_min_score,
-        case when finals.is_graded and finals.holding_flags = 0 then grade_bands.bonus_coefficient end
-            as bonus_coefficient
-    from finals
-    left join banded
-        on finals.period = banded.period
-        and finals.level = banded.level
-        and finals.subject_id = banded.subject_id
-    left join grade_bands
-        on banded.band_seq = grade_bands.seq
 
 ),
 

@@ -18,7 +18,7 @@ rules as (
 
 configured as (
 
-    select * from {{ source('raw', 'cfg_anomaly_policy') }}
+    select * from {{ ref('stg_cfg__anomaly_policy') }}
 
 ),
 

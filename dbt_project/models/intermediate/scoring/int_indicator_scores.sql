@@ -25,13 +25,13 @@ subjects as (
 
 weights as (
 
-    select * from {{ source('raw', 'cfg_scheme_weights') }}
+    select * from {{ ref('stg_cfg__scheme_weights') }}
 
 ),
 
 points as (
 
-    select * from {{ source('raw', 'cfg_scoring_points') }}
+    select * from {{ ref('stg_cfg__scoring_points') }}
 
 ),
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestration.contract.spec import spec_for
 from orchestration.warehouse import connect
 
 ENTITY = "review/flag_decisions"
 FOLDER = Path("review") / "flag_decisions"
-HEADER = ["flag_id", "decision", "reviewer", "decided_at", "reason"]
+HEADER = [c.name for c in spec_for(ENTITY).columns]  # the contract's columns of the entity, in order
 NOW_UTC = "timezone('UTC', current_timestamp)"
 
 
@@ -251,6 +252,10 @@ class Written:
 
 
 def _reviewer_is_rep(con, reviewer: str, rep_id: str) -> str | None:
+    """The reviewer is the flagged rep (by rep id, name or e-mail, trimmed, case-insensitive): the same rule
+    as dbt's `checked_flag_decisions` (macros/flag_reviews.sql), which decides at the run; this copy
+    answers at once, before a file is written (tested: tests/integration/test_dbt_reviews.py for dbt's,
+    tests/e2e/test_write_audit_publish.py for this one)."""
     row = con.execute(
         "select case when lower(trim(?)) = lower(trim(rep_id)) then 'rep_id' "
         "when lower(trim(?)) = lower(trim(rep_name)) then 'name' "

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.contract.spec import EntitySpec
+from orchestration.periods import label_error, period_bounds
 from orchestration.warehouse import ident, sql_str
 
 CLOSED_PERIODS_DDL = "period varchar"
@@ -91,13 +92,18 @@ def write_period_status(con, configured: list[str], warehouse: str | Path) -> li
     return periods
 
 
-def period_label_sql(expr: str, grain: str) -> str:
+def closed_period_sql(expr: str, periods: list[str], grain: str) -> str:
+    """SQL: which of the closed `periods` (labels of `grain`) the local date of `expr` falls in, null
+    for none. Date comparisons with each period's bounds from orchestration/periods.py, so that labels
+    are made in one place in Python (and in the dbt macros)."""
     d = f"cast({expr} as date)"
-    if grain == "month":
-        return f"strftime({d}, '%Y-%m')"
-    if grain == "year":
-        return f"strftime({d}, '%Y')"
-    return f"strftime({d}, '%Y') || '-Q' || cast(quarter({d}) as varchar)"
+    whens = [
+        f"when {d} >= date '{start}' and {d} < date '{end}' then {sql_str(p)}"
+        for p in periods
+        if label_error(p, grain) is None
+        for start, end in [period_bounds(p)]
+    ]
+    return f"(case {' '.join(whens)} end)" if whens else "cast(null as varchar)"
 
 
 def report_late_rows(con, spec: EntitySpec, run_id: str, periods: list[str], grain: str) -> int:
@@ -112,7 +118,9 @@ def report_late_rows(con, spec: EntitySpec, run_id: str, periods: list[str], gra
         )
     if not periods or column is None:
         return 0
-    label = f"cast({ident(column)} as varchar)" if column == "period" else period_label_sql(ident(column), grain)
+    label = (
+        f"cast({ident(column)} as varchar)" if column == "period" else closed_period_sql(ident(column), periods, grain)
+    )
     key = " || '|' || ".join(f"coalesce(cast({ident(k)} as varchar), '')" for k in spec.key)
     late = f"""
         select {key} as row_key, {label} as period, _file, _row from raw.{spec.table}

@@ -16,6 +16,7 @@ from orchestration.scheme.file import scheme_partitioning
 from orchestration.sensors import landing_drop_sensor, record_failed_runs
 from orchestration.settings import path_setting
 from orchestration.transform import defs as transform
+from orchestration.transform.dbt_cli import dbt_resource
 from orchestration.validate import defs as validate
 
 
@@ -28,7 +29,7 @@ def build_defs(grain: str = "quarter", first_period: str | None = None) -> Defin
         sensors=[record_failed_runs, landing_drop_sensor],
         resources={
             "settings": settings_from_env(),
-            "dbt": transform.dbt_resource(),
+            "dbt": dbt_resource(),
             "run_options": RunOptions(),  # per-run choices: run config (launchpad, scorecard run flags)
             "faults": FaultInjection(),  # the recovery tests' kill points; does nothing by default
         },

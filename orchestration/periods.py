@@ -6,12 +6,17 @@ The keys run from the scheme's `first_period` (default: the first period of 2020
 today's, so the open period and the next one can always be selected. A run's partition key or range
 becomes dbt's refresh window (vars `period_from` / `period_to`, see dbt_project/macros/refresh_window.sql);
 a run without a partition refreshes every period. Closed periods are never refreshed.
+
+The one Python implementation of period labels and of the refresh window; the SQL one is the dbt macros
+(dbt_project/macros/periods.sql, refresh_window.sql). tests/integration/test_periods_dbt.py checks that
+both give the same labels, bounds and windows.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from collections.abc import Collection, Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,12 +34,45 @@ def label_error(label: str, grain: str) -> str | None:
     return None
 
 
+def label_grain(label: str) -> str | None:
+    """The grain of a period label (`2026-03` month, `2026-Q1` quarter, `2026` year), or None."""
+    return next((grain for grain in GRAINS if re.match(LABEL[grain], str(label))), None)
+
+
 def label_of(day: date, grain: str) -> str:
+    """The period of a local calendar date (dbt: period_label)."""
     if grain == "month":
         return f"{day.year:04d}-{day.month:02d}"
     if grain == "quarter":
         return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
     return f"{day.year:04d}"
+
+
+def label_at(moment: datetime, timezone: str, grain: str) -> str:
+    """The period of an instant: that of its local date in `timezone`. A naive datetime holds UTC (the raw
+    layer's convention; dbt: period_label of the date of to_local_timestamp)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return label_of(moment.astimezone(ZoneInfo(timezone)).date(), grain)
+
+
+def period_start(label: str) -> date:
+    """The first day of a period of any grain (dbt: period_label_start)."""
+    grain = label_grain(label)
+    if grain is None:
+        raise ValueError(f"{label!r} is not a period label (like 2026-03, 2026-Q1 or 2026)")
+    index = _index(label, grain)
+    if grain == "year":
+        return date(index, 1, 1)
+    months = 1 if grain == "month" else 3
+    year, k = divmod(index, 12 // months)
+    return date(year, k * months + 1, 1)
+
+
+def period_bounds(label: str) -> tuple[date, date]:
+    """The first day of a period and the first day of the next one (dbt: period_start, period_end + 1)."""
+    grain = label_grain(label)
+    return period_start(label), period_start(shift(label, grain, 1))
 
 
 def _index(label: str, grain: str) -> int:
@@ -85,8 +123,36 @@ def period_partitions(grain: str, configured_first: str | None = None):
 
 def nightly_window(moment: datetime, timezone: str, grain: str) -> tuple[str, str]:
     """The nightly refresh: the previous period (late data) and the open one, of `moment`'s local date."""
-    open_period = label_of(moment.astimezone(ZoneInfo(timezone)).date(), grain)
+    open_period = label_at(moment, timezone, grain)
     return shift(open_period, grain, -1), open_period
+
+
+def in_refresh_window(period: str, period_from: str | None, period_to: str | None, closed: Collection[str]) -> bool:
+    """Whether a run whose window is `period_from` .. `period_to` (None: open-ended) rebuilds `period`: in the
+    bounds and not closed (dbt: in_refresh_window). Labels of one grain sort as text in time order."""
+    return (
+        period not in closed
+        and (not period_from or period >= period_from)
+        and (not period_to or period <= period_to)
+    )
+
+
+def widen_window(
+    period_from: str | None, period_to: str | None, periods: Iterable[str]
+) -> tuple[str | None, str | None, list[str]]:
+    """The window `period_from` .. `period_to` widened to cover `periods` (those decisions are about):
+    (period_from, period_to, the periods that were outside it, in order). A window without bounds (every
+    period) stays as it is."""
+    if period_from is None and period_to is None:
+        return None, None, []
+    outside = sorted(
+        {p for p in periods if (period_from and p < period_from) or (period_to and p > period_to)}
+    )
+    if not outside:
+        return period_from, period_to, []
+    new_from = min(period_from, outside[0]) if period_from else None
+    new_to = max(period_to, outside[-1]) if period_to else None
+    return new_from, new_to, outside
 
 
 def window_vars(context: Any, keys: list[str] | None = None) -> dict[str, str | None]:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.contract.spec import spec_for
+from orchestration.periods import widen_window
 from orchestration.warehouse import connect
 
 ENTITY = "review/flag_decisions"
@@ -47,13 +48,13 @@ def widen_for_decisions(
     """The refresh window of a run that read new decisions: a decision about a flag of a period outside
     the run's partition range (the nightly window is the open and the previous period) must still reach
     that period's grades, so the window is widened to cover it. Returns (period_from, period_to, the
-    decided periods outside the range). Periods come from the flags published before this run (a flag
-    first raised by this run lies in its window). Labels of one grain sort in time order."""
+    decided periods outside the range, orchestration/periods.py widen_window). Periods come from the flags
+    published before this run (a flag first raised by this run lies in its window)."""
     if period_from is None and period_to is None:
         return None, None, []  # every period is rebuilt
     if not (_has_table(con, "raw", "review__flag_decisions") and _has_table(con, "marts", "anomaly_flags")):
         return period_from, period_to, []
-    periods = sorted(
+    periods = [
         p
         for (p,) in con.execute(
             "select distinct f.period from raw.review__flag_decisions as d "
@@ -61,13 +62,8 @@ def widen_for_decisions(
             "where d._run_id = ? and d._is_current",
             [run_id],
         ).fetchall()
-    )
-    outside = [p for p in periods if (period_from and p < period_from) or (period_to and p > period_to)]
-    if not outside:
-        return period_from, period_to, []
-    new_from = min(period_from, outside[0]) if period_from else None
-    new_to = max(period_to, outside[-1]) if period_to else None
-    return new_from, new_to, outside
+    ]
+    return widen_window(period_from, period_to, periods)
 
 
 def record_review_outcomes(con, run_id: str) -> tuple[int, int]:

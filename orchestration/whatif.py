@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -44,7 +42,7 @@ from orchestration.scheme.dbt_vars import dbt_vars
 from orchestration.scheme.errors import SchemeError
 from orchestration.scheme.file import load_scheme
 from orchestration.scheme.model import Scheme
-from orchestration.settings import DBT_PROJECT_DIR, child_environment
+from orchestration.transform.dbt_cli import dbt_args, run_dbt
 from orchestration.warehouse import connect, reports_dir
 
 MINIMAL_SELECTION = "int_indicator_scores int_adjustments_assigned scorecard"
@@ -224,26 +222,15 @@ def _selection(alt_vars: dict[str, Any], published_vars: dict[str, Any] | None) 
 
 
 def _run_dbt(copy: Path, selection: str, dbt_vars_: dict[str, Any], tmp: Path) -> None:
-    local = Path(sys.executable).parent / "dbt"
-    cmd = [
-        str(local) if local.exists() else "dbt",
+    args = dbt_args(
         "run",
-        "--select",
-        *selection.split(),
-        "--vars",
-        json.dumps(dbt_vars_),
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(tmp / "target"),
-        "--log-path",
-        str(tmp / "logs"),
-        "--quiet",
-    ]
-    env = child_environment(SCORECARD_WAREHOUSE=str(copy), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    proc = subprocess.run(cmd, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+        select=selection.split(),
+        run_vars=dbt_vars_,
+        target_path=tmp / "target",
+        log_path=tmp / "logs",
+        extra=["--quiet"],
+    )
+    proc = run_dbt(args, database=copy)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
         raise WhatIfError(f"dbt run failed on the what-if copy:\n{tail}")

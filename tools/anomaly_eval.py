@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from orchestration.cli import SCALES
+from orchestration.transform.dbt_cli import dbt_args, run_dbt
 from tools.sample.generator import RULES, generate
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -93,16 +94,10 @@ def score(flags: pd.DataFrame, truth: pd.DataFrame, reps: list[str]) -> dict[str
 
 def prepare_manifest() -> None:
     """`dbt parse` (what `make setup` does), so that the run uses the manifest of the current models."""
-    command = [
-        str(Path(sys.executable).parent / "dbt"),
-        "parse",
-        "--quiet",
-        "--profiles-dir",
-        ".",
-        "--target-path",
-        "target",
-    ]
-    subprocess.run(command, cwd=PROJECT_ROOT / "dbt_project", check=True)
+    proc = run_dbt(dbt_args("parse", target_path="target", extra=["--quiet"]))
+    if proc.returncode != 0:
+        print(proc.stdout + proc.stderr, file=sys.stderr)
+    proc.check_returncode()
 
 
 def run_seed(seed: int, workdir: Path, scale: str, as_of: str) -> dict[str, RuleScore]:

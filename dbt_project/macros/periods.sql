@@ -2,7 +2,9 @@
     period_label(d) -> 'YYYY-MM' | 'YYYY-Qn' | 'YYYY' of a local calendar date,
     (each takes an optional grain that overrides var('grain'))
     period_start(d) / period_end(d) -> first and last calendar day of that period,
-    period_label_start(label) -> first day of any period label (month, quarter or year). -#}
+    period_label_start(label) -> first day of any period label (month, quarter or year).
+    The SQL twin of orchestration/periods.py (label_of, period_bounds, period_start), checked against it
+    by tests/integration/test_periods_dbt.py. -#}
 
 {% macro evaluation_grain() -%}
     {%- set grain = var('grain') | lower -%}

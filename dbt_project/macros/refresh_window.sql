@@ -16,9 +16,15 @@
     bounds are text comparisons. -#}
 
 {% macro in_refresh_window(column='period') -%}
-    ({{ column }} not in (select period from {{ ref('stg_cfg__closed_periods') }})
-    {%- if var('period_from', none) %} and {{ column }} >= {{ dbt.string_literal(var('period_from')) }}{% endif %}
-    {%- if var('period_to', none) %} and {{ column }} <= {{ dbt.string_literal(var('period_to')) }}{% endif %})
+    {{ refresh_window_condition(column, var('period_from', none), var('period_to', none), ref('stg_cfg__closed_periods')) }}
+{%- endmacro %}
+
+{#- the condition itself, for any bounds and relation of closed periods (a `period` column): the SQL twin
+    of orchestration/periods.py in_refresh_window, checked against it by tests/integration/test_periods_dbt.py -#}
+{% macro refresh_window_condition(column, period_from, period_to, closed_periods) -%}
+    ({{ column }} not in (select period from {{ closed_periods }})
+    {%- if period_from %} and {{ column }} >= {{ dbt.string_literal(period_from) }}{% endif %}
+    {%- if period_to %} and {{ column }} <= {{ dbt.string_literal(period_to) }}{% endif %})
 {%- endmacro %}
 
 {#- where-clause of a per-period model's final select: only the window when the table exists -#}

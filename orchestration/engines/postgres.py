@@ -22,10 +22,11 @@ from typing import Any
 
 import pyarrow.csv as pa_csv
 
-from orchestration.engines.common import duckdb_columns, duckdb_tables, run_dbt_build
+from orchestration.engines.common import duckdb_columns, duckdb_tables
 from orchestration.publish.build_copy import AUDIT_RUN_TABLES
 from orchestration.settings import PG_ENV as SETTINGS_PG_ENV
 from orchestration.settings import postgres_settings
+from orchestration.transform.dbt_cli import dbt_args, run_dbt
 from orchestration.warehouse import connect, ident
 
 PG_ENV = SETTINGS_PG_ENV  # the environment profiles.yml's `postgres` target reads
@@ -166,8 +167,9 @@ def load_audit(duckdb_path: str | Path, target: PostgresTarget) -> dict[str, int
 
 
 def build_dbt(target: PostgresTarget, run_vars: Mapping[str, Any]):
-    """`dbt build --target postgres` with the run's --vars; raises with dbt's output when it fails."""
-    result = run_dbt_build("postgres", run_vars, env=target.env())
+    """`dbt build --target postgres` with the run's --vars (target/postgres/, so the manifest Dagster loads
+    is never rewritten; no dbt unit tests, as in the nightly run); raises with dbt's output when it fails."""
+    result = run_dbt(dbt_args("build", target="postgres", run_vars=run_vars, exclude_unit_tests=True), env=target.env())
     if result.returncode != 0:
         raise RuntimeError(f"dbt build --target postgres failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
     return result

@@ -10,13 +10,12 @@ to shared storage and the tables are registered once in the metastore (docs/runn
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from orchestration.engines.common import duckdb_tables
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.transform.dbt_cli import dbt_args
 from orchestration.warehouse import connect, ident
 
 SPARK_CONF = {
@@ -87,11 +86,6 @@ def build_on_spark(
         files[table] = target
     spark = spark_session(work_dir)
     register_raw(spark, {t: p.parent for t, p in files.items()})
-    args = [
-        command, "--target", "spark", "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
-        "--target-path", "target/spark", "--log-path", "logs/spark", "--vars", json.dumps(dict(run_vars)),
-    ]
-    if command == "build":
-        args += ["--exclude", "resource_type:unit_test"]
+    args = dbt_args(command, target="spark", run_vars=run_vars, exclude_unit_tests=command == "build")
     result = dbtRunner().invoke(args)
     return spark, result

@@ -4,28 +4,21 @@ The manifest is prepared by an explicit step (`make setup` runs `dbt parse`), ne
 """
 
 import contextlib
-import importlib.metadata
 import io
-import json
-import os
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC
-from functools import cache, cached_property
-from pathlib import Path
+from functools import cache
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, Definitions, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
-from packaging import version
 
 from orchestration.periods import period_partitions, window_vars
 from orchestration.publish.writer_lock import WRITER_POOL
 from orchestration.resources import FaultInjection, ScorecardSettings
 from orchestration.reviews import record_review_outcomes, widen_for_decisions
 from orchestration.scheme.dbt_vars import dbt_vars
-from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.transform.dbt_child import PARENT_ENV
+from orchestration.transform.dbt_cli import dbt_args, dbt_child_environment, dbt_project
 from orchestration.validate.dbt_results import record_dbt_results
 from orchestration.warehouse import connect, ensure_audit_tables
 
@@ -42,11 +35,6 @@ class ScorecardTranslator(DagsterDbtTranslator):
         if props.get("resource_type") in ("model", "seed", "snapshot") and len(fqn) > 2 and fqn[1] in DBT_GROUPS:
             spec = spec.replace_attributes(group_name=f"dbt_{fqn[1]}")
         return spec
-
-
-@cache
-def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def dbt_run_vars(settings: ScorecardSettings) -> dict[str, Any]:
@@ -113,22 +101,11 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
                 f"{period_from or 'the first period'} .. {period_to or 'the last period'} so that they reach the grades"
             )
             run_vars |= {"period_from": period_from, "period_to": period_to}
-        # profiles.yml reads SCORECARD_DBT_DATABASE: dbt builds in the run's copy. Set only while the
-        # dbt process starts (it inherits the environment), not for the rest of this process.
-        # scorecard-dbt (dbt_child.py) reads SCORECARD_DBT_PARENT_PID: dbt dies with this process.
-        child_env = {"SCORECARD_DBT_DATABASE": settings.build, PARENT_ENV: str(os.getpid())}
-        previous = {k: os.environ.get(k) for k in child_env}
-        os.environ.update(child_env)
-        try:
-            # dbt unit tests check the models' logic, not the night's data: they run in `make test`
-            invocation = dbt.cli(["build", "--exclude", "resource_type:unit_test", "--vars", json.dumps(run_vars)],
+        # dbt builds in the run's copy and dies with this process (dbt_cli.py); the variables are in this
+        # process's environment only while the dbt process starts (it inherits the environment)
+        with dbt_child_environment(database=settings.build):
+            invocation = dbt.cli(dbt_args("build", run_vars=run_vars, exclude_unit_tests=True, project_dirs=False),
                                  context=context, raise_on_error=False)
-        finally:
-            for k, v in previous.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         faults.reached("during_dbt")  # the dbt process is running
         try:
             # dagster-dbt echoes every dbt event to stdout: into the run's log instead (DEBUG; the
@@ -179,40 +156,6 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
             )
 
     return scorecard_dbt_models
-
-
-class ScorecardDbtCliResource(DbtCliResource):
-    """DbtCliResource without two steps dagster-dbt takes before every invocation, worth seconds per run
-    and of no use here: `dbt --version` in a subprocess (the dbt of this environment is the dbt-core
-    package installed in it) and an in-process dbt adapter (it loads the profile and every macro) that
-    serves only `fetch_column_metadata` / `fetch_row_counts`, which these assets do not call. Both
-    override private members of dagster-dbt 0.29: if they are renamed, dagster-dbt's own steps run
-    again (slower, not wrong)."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
-            return version.parse(importlib.metadata.version("dbt-core"))
-        return DbtCliResource._cli_version.func(self)  # another dbt: ask it
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
-        return None
-
-
-def dbt_executable() -> str:
-    """The dbt of this environment, even when its bin/ is not on PATH (python -m, IDEs, schedulers),
-    through `scorecard-dbt`, which makes it die with the run (dbt_child.py)."""
-    bin_dir = Path(sys.executable).parent
-    for name in ("scorecard-dbt", "dbt"):
-        if (bin_dir / name).exists():
-            return str(bin_dir / name)
-    return "dbt"
-
-
-def dbt_resource() -> DbtCliResource:
-    return ScorecardDbtCliResource(
-        project_dir=dbt_project(), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable()
-    )
 
 
 def transform_defs(grain: str = "quarter", first_period: str | None = None) -> Definitions:

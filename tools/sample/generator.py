@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from orchestration.catalogue import RULE_IDS as RULES  # the anomaly rules the generator plants
+from orchestration.periods import label_of, labels_between, period_bounds, period_start, shift
 
 COLUMNS: dict[str, list[str]] = {
     "crm/teams": ["team_id", "team_name", "region", "business_stage", "updated_at"],
@@ -301,11 +302,10 @@ class _Calendar:
 
 
 def _calendar(start: str, quarters: int) -> _Calendar:
-    s = pd.Timestamp(start)
-    s = pd.Timestamp(year=s.year, month=3 * ((s.month - 1) // 3) + 1, day=1)
-    starts = [s + pd.DateOffset(months=3 * i) for i in range(quarters + 1)]
+    first = label_of(pd.Timestamp(start).date(), "quarter")
+    labels = labels_between(first, shift(first, "quarter", quarters - 1), "quarter")
+    starts = [pd.Timestamp(period_start(label)) for label in labels] + [pd.Timestamp(period_bounds(labels[-1])[1])]
     day = np.array([(x - pd.Timestamp("1970-01-01")).days for x in starts], dtype="int64")
-    labels = [f"{x.year}-Q{(x.month - 1) // 3 + 1}" for x in starts[:-1]]
     cap_day = int(day[-1] - 1)
     return _Calendar(labels, day[:-1], np.diff(day), cap_day * DAY + 22 * HOUR, cap_day)
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import duckdb
 import pyarrow
 
-from orchestration.ingest.errors import IngestError
-from orchestration.ingest.files import READ_BLOCK, Scratch
+from orchestration.ingest.ingest_error import IngestError
+from orchestration.ingest.landing_files import READ_BLOCK, Scratch
 from orchestration.warehouse import ident, sql_str
 
 MAX_HEADER_CHARS = 1 << 20

@@ -13,8 +13,8 @@ import codecs
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.ingest.errors import IngestError
-from orchestration.ingest.files import READ_BLOCK
+from orchestration.ingest.ingest_error import IngestError
+from orchestration.ingest.landing_files import READ_BLOCK
 
 UTF8_CODECS = ("utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig")
 GB_MIN_CONFIDENCE = 0.8

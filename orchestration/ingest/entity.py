@@ -25,9 +25,9 @@ import duckdb
 from orchestration.contract.spec import EntitySpec
 from orchestration.contract.sql import typed_select
 from orchestration.ingest.counts import EntityCounts
-from orchestration.ingest.errors import IngestError
-from orchestration.ingest.files import entity_files
+from orchestration.ingest.ingest_error import IngestError
 from orchestration.ingest.landing import create_landing_table, land_files
+from orchestration.ingest.landing_files import entity_files
 from orchestration.ingest.ledger import record_contract_results, record_quarantine, record_run_counts
 from orchestration.ingest.manifest import (
     MANIFEST_DDL,

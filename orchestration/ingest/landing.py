@@ -16,8 +16,8 @@ import duckdb
 from orchestration.contract.spec import EntitySpec
 from orchestration.ingest.csv_landing import csv_header, land_csv
 from orchestration.ingest.encoding import UTF8_CODECS, Encoding, decodes, detect_encoding, is_wide, transcode
-from orchestration.ingest.errors import IngestError
-from orchestration.ingest.files import READ_BLOCK, Scratch
+from orchestration.ingest.ingest_error import IngestError
+from orchestration.ingest.landing_files import READ_BLOCK, Scratch
 from orchestration.ingest.manifest import FileState
 from orchestration.warehouse import ident, sql_str
 

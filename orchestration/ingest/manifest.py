@@ -10,7 +10,7 @@ from pathlib import Path
 
 from orchestration.contract.spec import EntitySpec
 from orchestration.ingest.encoding import Encoding
-from orchestration.ingest.files import READ_BLOCK
+from orchestration.ingest.landing_files import READ_BLOCK
 from orchestration.ingest.ledger import NOW_UTC
 
 # What decides a file's typed rows besides its bytes and the column types: bump it when the row

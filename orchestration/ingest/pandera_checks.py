@@ -10,7 +10,7 @@ import pandera.pandas as pa
 
 from orchestration.contract.spec import EntitySpec
 from orchestration.contract.sql import OLDEST_DATE
-from orchestration.ingest.errors import IngestError
+from orchestration.ingest.ingest_error import IngestError
 from orchestration.warehouse import ident
 
 PANDERA_CHUNK_ROWS = 100_000

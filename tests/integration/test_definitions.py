@@ -70,3 +70,18 @@ def test_asset_graph_snapshot():
     # the reports are rendered before publishing and published with the marts (publish.py)
     assert parents("published_warehouse") == {"marts/scorecard", "marts/indicator_values", "director_report"}
     assert {"marts/scorecard", "marts/rep_feedback"} <= parents("director_report")
+
+
+def test_the_code_location_imports_production_code_only():
+    """Loading the code location imports no developer tool (tools/: sample generator, bench harness,
+    anomaly evaluation) and no test code; fault injection is a resource that does nothing by default."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, orchestration.definitions; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tools', 'tests')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    assert defs.resources["faults"].kill_at == ""

@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.contract.spec import entity_specs, spec_for
 from orchestration.ingest.entity import IngestRun, ingest_entity
-from orchestration.ingest.errors import IngestError
+from orchestration.ingest.ingest_error import IngestError
 
 AS_OF = datetime(2026, 6, 30, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
 TZ = "Asia/Shanghai"

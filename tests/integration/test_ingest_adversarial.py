@@ -15,7 +15,7 @@ import pytest
 
 from orchestration.contract.spec import spec_for
 from orchestration.ingest.entity import IngestRun, ingest_entity
-from orchestration.ingest.errors import IngestError
+from orchestration.ingest.ingest_error import IngestError
 from orchestration.ingest.memory_limit import _under_ingest_memory_limit
 
 AS_OF = datetime(2026, 6, 30, 23, 59, tzinfo=ZoneInfo("Asia/Shanghai"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from orchestration.contract.layout import data_files
 from orchestration.contract.spec import EntitySpec
-from orchestration.ingest.errors import IngestError
+from orchestration.ingest.ingest_error import IngestError
 
 READ_BLOCK = 1 << 20  # bytes of a file read at a time wherever a file is streamed
 _GLOB_CHARS = set("*?[]{}")

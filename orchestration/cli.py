@@ -97,7 +97,7 @@ def preflight_run(args: argparse.Namespace):
     """Every check that needs no Dagster: as-of, scheme file, periods, landing folder, warehouse folder,
     writer lock. Returns the scheme; raises Preflight."""
     from orchestration.contract.layout import landing_problem
-    from orchestration.publish.writer_lock import current_holder
+    from orchestration.warehouse.writer_lock import current_holder
 
     try:
         scheme = load_scheme(path_setting("SCORECARD_CONFIG"))
@@ -140,8 +140,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except Preflight as exc:
         print(str(exc), file=sys.stderr)
         return exc.code
-    from orchestration.publish.writer_lock import WarehouseBusy
     from orchestration.runner import run_pipeline
+    from orchestration.warehouse.writer_lock import WarehouseBusy
 
     args.started = True
     try:

@@ -36,7 +36,7 @@ class ScorecardSettings(ConfigurableResource):
     @property
     def build(self) -> str:
         """The file this run writes: a copy of the published warehouse (publish/build_copy.py)."""
-        from orchestration.publish.build_copy import build_path
+        from orchestration.warehouse.build_copy import build_path
 
         return str(build_path(self.warehouse))
 

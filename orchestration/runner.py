@@ -12,14 +12,14 @@ import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
 from orchestration.contract.layout import data_files
-from orchestration.publish.build_copy import discard_build
 from orchestration.publish.run_records import failure_reason, record_failed_run
-from orchestration.publish.writer_lock import acquire, release
 from orchestration.report.failures import report_failure_text
 from orchestration.report.files import file_name
 from orchestration.run_logging import run_log_path
 from orchestration.settings import path_setting
 from orchestration.warehouse import connect, reports_dir
+from orchestration.warehouse.build_copy import discard_build
+from orchestration.warehouse.writer_lock import acquire, release
 
 
 @dataclass

@@ -215,8 +215,8 @@ def _child_pipeline(a: argparse.Namespace) -> None:
     job_started = time.time()
     from dagster import DagsterInstance
 
-    from orchestration.publish import build_copy as publish
     from orchestration.runner import run_pipeline
+    from orchestration.warehouse import build_copy as publish
 
     copy_seconds: list[float] = []
     start_build = publish.start_build

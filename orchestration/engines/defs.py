@@ -15,11 +15,11 @@ from dagster import AssetExecutionContext, AssetKey, BackfillPolicy, Definitions
 
 from orchestration.engines.postgres import PostgresTarget, build_dbt, load_audit, load_raw
 from orchestration.periods import partition_keys, window_vars
-from orchestration.publish.writer_lock import WRITER_POOL
 from orchestration.resources import RunOptions, ScorecardSettings
 from orchestration.reviews import widen_for_decisions
 from orchestration.transform.defs import dbt_run_vars
 from orchestration.warehouse import connect
+from orchestration.warehouse.writer_lock import WRITER_POOL
 
 
 @asset(

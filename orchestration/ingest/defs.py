@@ -14,9 +14,9 @@ from orchestration.closed_periods import closed_periods, report_late_rows
 from orchestration.contract.spec import EntitySpec, entity_specs
 from orchestration.ingest.entity import IngestRun, ingest_entity
 from orchestration.ingest.scheme_tables import CFG_TABLES, scheme_config
-from orchestration.publish.writer_lock import WRITER_POOL
 from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
 from orchestration.warehouse import connect
+from orchestration.warehouse.writer_lock import WRITER_POOL
 
 
 def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:

@@ -3,11 +3,11 @@
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, MaterializeResult, multi_asset
 
 from orchestration.closed_periods import CLOSED_PERIODS_DDL, write_period_status
-from orchestration.publish.build_copy import start_build
-from orchestration.publish.writer_lock import WRITER_POOL, acquire
 from orchestration.resources import ScorecardSettings
 from orchestration.scheme.dbt_vars import cfg_rows
 from orchestration.warehouse import connect, ensure_audit_tables
+from orchestration.warehouse.build_copy import start_build
+from orchestration.warehouse.writer_lock import WRITER_POOL, acquire
 
 CFG_TABLES = {
     "cfg_scheme_weights": (

@@ -23,13 +23,13 @@ from dagster import (
     asset,
 )
 
-from orchestration.publish.build_copy import publish, staged_reports_dir
 from orchestration.publish.run_records import record_run
-from orchestration.publish.writer_lock import WRITER_POOL, release
 from orchestration.report.auditor import build_auditor_report
 from orchestration.report.failures import record_report_failure, report_failure_text
 from orchestration.resources import FaultInjection, ScorecardSettings
 from orchestration.warehouse import connect
+from orchestration.warehouse.build_copy import publish, staged_reports_dir
+from orchestration.warehouse.writer_lock import WRITER_POOL, release
 
 AUDITOR_CHECK = "auditor_report_rendered"
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from orchestration.publish.build_copy import AuditPublish, publish_audit_only
 from orchestration.warehouse import connect, ensure_audit_tables
+from orchestration.warehouse.build_copy import AuditPublish, publish_audit_only
 
 
 def _naive_utc(value: datetime | float | None) -> datetime | None:
@@ -88,7 +88,7 @@ def record_failed_run(
     were). Under the warehouse's writer lock (re-entrant for the run that holds it; a sensor recording a
     run of the daemon waits for a run in progress). Never erases (publish.publish_audit_only): a run
     whose marts were published before a later step failed stays published, with the reason."""
-    from orchestration.publish.writer_lock import acquire, release
+    from orchestration.warehouse.writer_lock import acquire, release
 
     acquire(warehouse, run_id, wait_seconds=wait_seconds)
     try:

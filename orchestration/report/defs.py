@@ -22,12 +22,12 @@ from dagster import (
 
 from orchestration.catalogue import MARTS
 from orchestration.periods import partition_keys, window_vars
-from orchestration.publish.build_copy import stage_reports
-from orchestration.publish.writer_lock import WRITER_POOL
 from orchestration.report.director import render_all_periods
 from orchestration.report.failures import record_report_failure, record_report_success, report_failure_text
 from orchestration.resources import ScorecardSettings
 from orchestration.warehouse import connect, reports_dir
+from orchestration.warehouse.build_copy import stage_reports
+from orchestration.warehouse.writer_lock import WRITER_POOL
 
 REPORT_CHECK = "director_reports_rendered"
 

@@ -14,13 +14,13 @@ from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, Definition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.periods import period_partitions, window_vars
-from orchestration.publish.writer_lock import WRITER_POOL
 from orchestration.resources import FaultInjection, ScorecardSettings
 from orchestration.reviews import record_review_outcomes, widen_for_decisions
 from orchestration.scheme.dbt_vars import dbt_vars
 from orchestration.transform.dbt_cli import dbt_args, dbt_child_environment, dbt_project
 from orchestration.validate.dbt_results import record_dbt_results
 from orchestration.warehouse import connect, ensure_audit_tables
+from orchestration.warehouse.writer_lock import WRITER_POOL
 
 DBT_GROUPS = ("staging", "intermediate", "marts", "audit")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publish.build_copy import build_path
+from orchestration.warehouse.build_copy import build_path
 
 from .handmade import AS_OF
 
@@ -146,7 +146,7 @@ def test_killed_runs_never_publish_half_and_the_next_run_recovers(copy_of_handma
         [
             sys.executable,
             "-c",
-            "import sys, time; from orchestration.publish import writer_lock; "
+            "import sys, time; from orchestration.warehouse import writer_lock; "
             "writer_lock.acquire(sys.argv[1], 'held-by-test'); print('held', flush=True); time.sleep(600)",
             str(warehouse),
         ],

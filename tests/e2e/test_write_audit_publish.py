@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 
 from orchestration.cli import main
-from orchestration.publish.build_copy import build_path
 from orchestration.runner import run_pipeline
+from orchestration.warehouse.build_copy import build_path
 
 from .handmade import (
     HOSTILE_OTHER_NAME,

@@ -274,8 +274,8 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
     from dagster import materialize
 
     from orchestration.publish import defs as publish_assets
-    from orchestration.publish.build_copy import start_build
     from orchestration.resources import FaultInjection, ScorecardSettings
+    from orchestration.warehouse.build_copy import start_build
 
     settings = ScorecardSettings(
         landing=str(warehouse.parent), config=str(PROJECT_ROOT / "config" / "scorecard.yml"), warehouse=str(warehouse)

@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import writer_lock
-from orchestration.publish.build_copy import build_path
+from orchestration.warehouse import writer_lock
+from orchestration.warehouse.build_copy import build_path
 
 from ..e2e.handmade import AS_OF, build
 
@@ -104,7 +104,7 @@ def test_a_busy_warehouse_stops_a_second_run_at_once(landing, tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys, time; from orchestration.publish import writer_lock; "
+            "import sys, time; from orchestration.warehouse import writer_lock; "
             "writer_lock.acquire(sys.argv[1], 'nightly-1'); print('held', flush=True); time.sleep(600)",
             str(warehouse),
         ],

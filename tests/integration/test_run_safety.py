@@ -15,16 +15,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import writer_lock
-from orchestration.publish.build_copy import build_path, publish, stage_reports, staged_reports_dir, start_build
 from orchestration.publish.run_records import record_failed_run, record_run
-from orchestration.warehouse import connect, ensure_audit_tables
+from orchestration.warehouse import connect, ensure_audit_tables, writer_lock
+from orchestration.warehouse.build_copy import build_path, publish, stage_reports, staged_reports_dir, start_build
 
 ROOT = Path(__file__).resolve().parents[2]
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from orchestration.publish import writer_lock
+    from orchestration.warehouse import writer_lock
     writer_lock.acquire(sys.argv[1], sys.argv[2])
     print("held", flush=True)
     time.sleep(600)

@@ -1,4 +1,7 @@
-"""The embedded DuckDB warehouse: connections and the audit tables the Python side owns."""
+"""The embedded DuckDB warehouse: connections and the audit tables the Python side owns. Its write
+protocol, which every stage follows, lives beside it: `build_copy.py` (write-audit-publish: the run's
+build copy, started by ingestion, staged reports, the atomic swap) and `writer_lock.py` (one writer per
+warehouse file, the Dagster pool of every writing step)."""
 
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ def build_auditor_report(
     published_as: str | Path | None = None,
 ) -> AuditorReport:
     """`published_as`: the published warehouse when `warehouse` is a run's build copy and `out_dir` the
-    run's staged reports (publish.py): the report names that file and links the reports beside it."""
+    run's staged reports (warehouse/build_copy.py): the report names that file and links the reports beside it."""
     out = Path(out_dir) if out_dir is not None else reports_dir(warehouse) / "auditor"
     final_out = reports_dir(published_as) / "auditor" if published_as is not None else out
     with connect(warehouse, read_only=True) as con:

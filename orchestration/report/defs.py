@@ -2,7 +2,7 @@
 
 The report reads the marts only (scorecard, indicator_values, score_statement and the analysis marts of
 SCORING.md "Analysis marts"); it has no blocking check. It reads the run's build copy and writes into the
-run's staged reports, which are published with the marts (publish.py): a reader never opens a report of
+run's staged reports, which are published with the marts (warehouse/build_copy.py): a reader never opens a report of
 marts that were not published. A period whose report cannot be rendered is a failed non-blocking check
 (audit.check_results, check_kind `report`); the other periods and the marts go on.
 """
@@ -30,7 +30,6 @@ from orchestration.warehouse.build_copy import stage_reports
 from orchestration.warehouse.writer_lock import WRITER_POOL
 
 REPORT_CHECK = "director_reports_rendered"
-
 
 
 @asset(

@@ -1,5 +1,7 @@
 """The code location loads, and its asset graph keeps the names analysts and schedules rely on."""
 
+import pytest
+
 from orchestration.definitions import defs
 
 EXPECTED_RAW = {
@@ -85,3 +87,11 @@ def test_the_code_location_imports_production_code_only():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
     assert defs.resources["faults"].kill_at == ""
+
+
+def test_the_engine_target_is_checked():
+    from orchestration.resources import RunOptions
+
+    assert [RunOptions(target=t).engine() for t in ("duckdb", " Postgres ", "spark")] == ["duckdb", "postgres", "spark"]
+    with pytest.raises(ValueError, match="run_options.target='oracle': must be one of duckdb, postgres, spark"):
+        RunOptions(target="oracle").engine()

@@ -59,8 +59,10 @@ dev: setup sample
 	SCORECARD_LANDING=$(CURDIR)/$(SAMPLE)/landing SCORECARD_AS_OF=$(AS_OF) $(BIN)/dagster dev -w workspace.yaml
 
 BENCH_SCALES ?= 10k,100k,1m,10m
+# calendar years of generated history per scale (4 quarters each, ending in 2026)
+BENCH_YEARS ?= 1
 bench: setup
-	$(BIN)/scorecard bench --scales $(BENCH_SCALES) --work /tmp/bench
+	$(BIN)/scorecard bench --scales $(BENCH_SCALES) --years $(BENCH_YEARS) --work /tmp/bench
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs warehouse data .dagster_home

@@ -22,16 +22,22 @@ SCALES = {"tiny": (12, 0.25), "small": (30, 0.5), "default": (60, 1.0), "large":
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from tools.sample.generator import generate
+    from tools.sample.generator import generate, years_of_history
 
     reps, rows_scale = SCALES[args.scale]
     if args.reps:
         reps = args.reps
     started = time.perf_counter()
-    counts = generate(Path(args.out), seed=args.seed, reps=reps, rows_scale=rows_scale)
+    try:
+        quarters, start = years_of_history(args.years)
+    except ValueError as exc:
+        print(f"--years: {exc}", file=sys.stderr)
+        return 2
+    counts = generate(Path(args.out), seed=args.seed, reps=reps, rows_scale=rows_scale, quarters=quarters, start=start)
     total = sum(counts.values())
     print(
-        f"sample written to {Path(args.out) / 'landing'} (seed {args.seed}, {reps} reps) "
+        f"sample written to {Path(args.out) / 'landing'} (seed {args.seed}, {reps} reps, {quarters} quarters "
+        f"from {start}) "
         f"in {time.perf_counter() - started:.1f} s"
     )
     for entity, n in sorted(counts.items()):
@@ -252,7 +258,9 @@ def _cmd_review(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from tools.bench import main as bench_main
 
-    return bench_main(["--scales", args.scales, "--work", args.work, "--incremental", args.incremental])
+    return bench_main(
+        ["--scales", args.scales, "--work", args.work, "--incremental", args.incremental, "--years", args.years]
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--scale", choices=sorted(SCALES), default="default")
     s.add_argument("--reps", type=int, help="number of reps (overrides the scale's)")
+    s.add_argument(
+        "--years", type=int, default=1, help="calendar years of history ending in 2026 (default 1: its 4 quarters)"
+    )
     s.set_defaults(func=_cmd_sample)
 
     c = sub.add_parser("check-config", help="validate a scheme file and explain every error")
@@ -367,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--scales", default="10k,100k,1m,10m", help="comma-separated: 10k, 100k, 1m, 10m")
     b.add_argument("--work", default="/tmp/bench", help="folder for the generated data and warehouses (large)")
     b.add_argument("--incremental", default="1m,10m", help="scales that also re-run with 1%% new rows")
+    b.add_argument("--years", default="1", help="calendar years of generated history ending in 2026 (default 1)")
     b.set_defaults(func=_cmd_bench)
     return p
 

@@ -276,9 +276,10 @@ def _child_pipeline(a: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------
 # child: generation and the nightly delta
 def _child_generate(a: argparse.Namespace) -> None:
-    from tools.sample.generator import generate
+    from tools.sample.generator import generate, years_of_history
 
-    counts = generate(Path(a.out), seed=a.seed, reps=a.reps, rows_scale=a.rows_scale)
+    quarters, start = years_of_history(a.years)
+    counts = generate(Path(a.out), seed=a.seed, reps=a.reps, rows_scale=a.rows_scale, quarters=quarters, start=start)
     Path(a.counts).write_text(json.dumps(counts))
 
 
@@ -328,6 +329,7 @@ class ScaleResult:
     scale: str
     reps: int
     rows_scale: float
+    years: int = 1  # calendar years of generated history (4 quarters each), ending in 2026
     rows: int = 0
     rows_per_entity: dict = field(default_factory=dict)
     stages: dict = field(default_factory=dict)  # stage -> StageFigure as dict
@@ -475,11 +477,12 @@ def bench_scale(
     as_of: str = AS_OF,
     seed: int = 1,
     incremental: bool = False,
+    years: int = 1,
     echo=print,
 ) -> ScaleResult:
     d = work / name
     d.mkdir(parents=True, exist_ok=True)
-    res = ScaleResult(name, reps, rows_scale)
+    res = ScaleResult(name, reps, rows_scale, years=years)
     env = os.environ.copy()
     env["DAGSTER_HOME"] = str(d / "dagster_home")
     Path(env["DAGSTER_HOME"]).mkdir(exist_ok=True)
@@ -499,6 +502,8 @@ def bench_scale(
             str(reps),
             "--rows-scale",
             str(rows_scale),
+            "--years",
+            str(years),
             "--counts",
             str(counts_file),
         ],
@@ -744,6 +749,7 @@ def run_bench(
     doc: Path | None = None,
     incremental_on: tuple[str, ...] = (),
     config: Path = DEFAULT_CONFIG,
+    years: int = 1,
     echo=print,
 ) -> list[dict]:
     work.mkdir(parents=True, exist_ok=True)
@@ -754,7 +760,9 @@ def run_bench(
     by_scale = {r["scale"]: r for r in previous}
     for name in scales:
         reps, rows_scale = SCALES[name]
-        res = bench_scale(name, reps, rows_scale, work, config=config, incremental=name in incremental_on, echo=echo)
+        res = bench_scale(
+            name, reps, rows_scale, work, config=config, incremental=name in incremental_on, years=years, echo=echo
+        )
         by_scale[name] = asdict(res) | {"stage_sum": res.stage_sum}
     ordered = [by_scale[k] for k in SCALES if k in by_scale]
     results_file.write_text(json.dumps({"machine": machine(), "scales": ordered}, indent=2))
@@ -779,6 +787,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--doc", default=str(PROJECT_ROOT / "docs" / "benchmarks.md"), help="'' to leave it alone")
     p.add_argument("--incremental", default="1m,10m", help="scales that also re-run with 1%% new rows")
     p.add_argument("--config", default=str(DEFAULT_CONFIG))
+    p.add_argument("--years", type=int, default=1, help="calendar years of generated history ending in 2026")
     return p
 
 
@@ -792,6 +801,7 @@ def main(argv: list[str] | None = None) -> int:
         doc=Path(a.doc) if a.doc else None,
         incremental_on=tuple(s for s in a.incremental.split(",") if s),
         config=Path(a.config),
+        years=a.years,
     )
     return 0
 
@@ -804,6 +814,7 @@ def _child_main(argv: list[str]) -> int:
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--reps", type=int, required=True)
     g.add_argument("--rows-scale", dest="rows_scale", type=float, required=True)
+    g.add_argument("--years", type=int, default=1)
     g.add_argument("--counts", required=True)
     g.set_defaults(func=_child_generate)
     for name, fn in (("reference", _child_reference), ("pipeline", _child_pipeline)):

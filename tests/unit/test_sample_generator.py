@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from orchestration.catalogue import RULE_IDS
-from tools.sample.generator import generate
+from orchestration.cli import main
+from tools.sample.generator import generate, years_of_history
 
 AS_OF_END = pd.Timestamp("2027-01-01", tz="Asia/Shanghai")  # nothing at or after this instant
 
@@ -602,3 +603,22 @@ def test_planted_patterns_are_detectable(default_run: tuple[Landing, dict[str, i
         extra = found[rule] - truth
         assert not missed, (rule, sorted(missed))
         assert len(extra) <= (2 if rule == "channel_gap" else 0), (rule, sorted(extra))
+
+
+def test_years_of_history_end_in_2026(tmp_path: Path) -> None:
+    """`scorecard sample --years N` / `scorecard bench --years N`: N whole calendar years ending in 2026."""
+    assert years_of_history(1) == (4, "2026-01-01")
+    assert years_of_history(3) == (12, "2024-01-01")
+    with pytest.raises(ValueError, match="years must be at least 1"):
+        years_of_history(0)
+    assert main(["sample", "--out", str(tmp_path / "s"), "--seed", "5", "--scale", "tiny", "--years", "2"]) == 0
+    lnd = Landing(tmp_path / "s")
+    # one dated deals drop per quarter: the 8 quarter ends of 2025 and 2026
+    assert sorted(p.name for p in (lnd.landing / "crm/deals").iterdir()) == [
+        f"{y}-{md}.csv" for y in (2025, 2026) for md in ("03-31", "06-30", "09-30", "12-31")
+    ]
+    opened = parse_ts(lnd.e["tickets/tickets"]["opened_at"])
+    assert pd.Timestamp("2025-01-01", tz="Asia/Shanghai") <= opened.min()
+    assert opened.max() < pd.Timestamp("2027-01-01", tz="Asia/Shanghai")
+    assert {p[:4] for p in lnd.gt["period"]} <= {"2025", "2026"}
+    assert main(["sample", "--out", str(tmp_path / "z"), "--years", "0"]) == 2

@@ -1430,6 +1430,17 @@ class _Gen:
         return str(np.datetime64(end, "D"))
 
 
+LAST_YEAR = 2026  # the built-in sample's history ends with this calendar year
+
+
+def years_of_history(years: int, last_year: int = LAST_YEAR) -> tuple[int, str]:
+    """(quarters, start) of `years` whole calendar years of history ending with `last_year`: 3 years are
+    the 12 quarters 2024-Q1 .. 2026-Q4."""
+    if years < 1:
+        raise ValueError("years must be at least 1")
+    return 4 * years, f"{last_year - years + 1}-01-01"
+
+
 def generate(
     out: Path,
     seed: int = 7,

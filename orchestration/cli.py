@@ -36,10 +36,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     counts = generate(Path(args.out), seed=args.seed, reps=reps, rows_scale=rows_scale, quarters=quarters, start=start)
     total = sum(counts.values())
     print(
-        f"sample written to {Path(args.out) / 'landing'} (seed {args.seed}, {reps} reps, {quarters} quarters "
-        f"from {start}) "
+        f"sample written to {Path(args.out) / 'landing'} (seed {args.seed}, {reps} reps) "
         f"in {time.perf_counter() - started:.1f} s"
     )
+    print(f"  history: {quarters} quarters from {start} ({args.years} year{'s' if args.years != 1 else ''})")
     for entity, n in sorted(counts.items()):
         print(f"  {entity:<28} {n:>9,}")
     print(f"  {'total':<28} {total:>9,}")

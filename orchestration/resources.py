@@ -58,14 +58,11 @@ class RunOptions(ConfigurableResource):
         return target
 
 
-FAULT_POINTS = ("after_ingest", "during_dbt", "after_reports", "during_publish", "after_publish")
-
-
 class FaultInjection(ConfigurableResource):
     """For the recovery tests only (tests/e2e/test_recovery.py): `kill_at: <point>` kills the run's process
-    (SIGKILL, no clean-up) when it reaches that point. Empty, the default, does nothing.
-    after_reports: the directors' reports are staged, publish has not started; after_publish: the rename
-    is done, the staged reports are not yet moved into place."""
+    (SIGKILL, no clean-up) when it reaches that point. Empty, the default, does nothing. The points:
+    after_ingest, during_dbt, after_reports (the directors' reports are staged, publish has not started),
+    during_publish, after_publish (the rename is done, the staged reports are not yet moved into place)."""
 
     kill_at: str = ""
 

@@ -65,10 +65,10 @@ def set_paths(**values: str | None) -> None:
 class RunChoices:
     """Defaults of a run's choices for `scorecard run` (its flags override them); Dagster run config."""
 
-    full_refresh: bool = False  # SCORECARD_FULL_REFRESH=1: re-read every landing file
-    target: str = "duckdb"
-    data_docs: bool = True  # SCORECARD_GE_DATA_DOCS=0: no Great Expectations HTML (about 1 s per suite)
-    kill_at: str = ""  # SCORECARD_KILL_AT: a fault point (recovery tests only; orchestration/resources.py)
+    full_refresh: bool  # SCORECARD_FULL_REFRESH=1: re-read every landing file
+    target: str  # SCORECARD_TARGET, default duckdb
+    data_docs: bool  # SCORECARD_GE_DATA_DOCS=0: no Great Expectations HTML (about 1 s per suite)
+    kill_at: str  # SCORECARD_KILL_AT: a fault point (recovery tests only; orchestration/resources.py)
 
 
 def run_choices() -> RunChoices:

@@ -23,13 +23,11 @@ from typing import Any
 import pyarrow.csv as pa_csv
 
 from orchestration.engines.common import duckdb_columns, duckdb_tables
-from orchestration.settings import PG_ENV as SETTINGS_PG_ENV
-from orchestration.settings import postgres_settings
+from orchestration.settings import PG_ENV, postgres_settings  # PG_ENV: what profiles.yml's postgres reads
 from orchestration.transform.dbt_cli import dbt_args, run_dbt
 from orchestration.warehouse import connect, ident
 from orchestration.warehouse.build_copy import AUDIT_RUN_TABLES
 
-PG_ENV = SETTINGS_PG_ENV  # the environment profiles.yml's `postgres` target reads
 BATCH_ROWS = 100_000
 
 _SIMPLE_TYPES = {

@@ -16,7 +16,7 @@ from pathlib import Path
 from orchestration.scheme.dbt_vars import dbt_vars
 from orchestration.scheme.errors import SchemeError
 from orchestration.scheme.file import load_scheme
-from orchestration.settings import DEFAULTS, PROJECT_ROOT, AsOfError, parse_as_of, path_setting, set_paths
+from orchestration.settings import DEFAULTS, PROJECT_ROOT, AsOfError, parse_as_of, path_setting, run_choices, set_paths
 
 SCALES = {"tiny": (12, 0.25), "small": (30, 0.5), "default": (60, 1.0), "large": (200, 4.0)}
 
@@ -113,6 +113,10 @@ def preflight_run(args: argparse.Namespace):
         parse_as_of(path_setting("SCORECARD_AS_OF"), scheme.timezone)
     except AsOfError as exc:
         raise Preflight(f"--as-of: {exc}") from None
+    try:
+        run_choices()  # the environment's defaults of the run's choices (SCORECARD_TARGET, ...)
+    except ValueError as exc:
+        raise Preflight(str(exc)) from None
     if args.period and (args.period_from or args.period_to):
         raise Preflight("give either --period or --from/--to")
     period_from, period_to = (args.period, args.period) if args.period else (args.period_from, args.period_to)

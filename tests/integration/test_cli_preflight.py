@@ -69,6 +69,12 @@ def test_an_as_of_that_is_not_iso_stops_before_dagster(landing, tmp_path):
     assert not (tmp_path / "w.duckdb").exists() and not build_path(tmp_path / "w.duckdb").parent.exists()
 
 
+def test_an_unknown_engine_target_in_the_environment_stops_before_dagster(landing, tmp_path):
+    result = _cli(*_run_args(landing, tmp_path / "w.duckdb"), env={"SCORECARD_TARGET": "oracle"})
+    assert _stopped(result, 2) == "SCORECARD_TARGET='oracle': must be one of duckdb, postgres, spark"
+    assert not (tmp_path / "w.duckdb").exists() and not build_path(tmp_path / "w.duckdb").parent.exists()
+
+
 def test_a_missing_landing_folder_or_required_entity_stops_before_dagster(landing, tmp_path):
     line = _stopped(_cli(*_run_args(Path("/nonexistent"), tmp_path / "w.duckdb", "--as-of", AS_OF)), 2)
     assert line == "landing folder /nonexistent does not exist"

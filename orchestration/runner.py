@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterEventType
 
 from orchestration.contract.layout import data_files
+from orchestration.dagster_instance import run_instance
 from orchestration.publish.run_records import failure_reason, record_failed_run
 from orchestration.report.failures import report_failure_text
 from orchestration.report.files import file_name
@@ -159,7 +160,7 @@ def run_pipeline(
         else:  # every partition: dbt refreshes every period that is not closed
             period_from, period_to = keys[0], keys[-1]
         tags = {RANGE_START: period_from, RANGE_END: period_to}
-        instance = DagsterInstance.get() if dagster_home() else DagsterInstance.ephemeral()
+        instance = run_instance(dagster_home())
         # Dagster's console log is the progress output; DEBUG (every engine event) only on request.
         run_config = {
             "loggers": {
@@ -168,9 +169,10 @@ def run_pipeline(
             },
             "resources": resources,
         }
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False, tags=tags, run_id=run_id
-        )
+        with instance:  # disposed at the end (its event log keeps database connections)
+            result = job.execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False, tags=tags, run_id=run_id
+            )
         outcome = RunOutcome(
             run_id=result.run_id,
             success=result.success,

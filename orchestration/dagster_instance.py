@@ -1,0 +1,116 @@
+"""The Dagster instance of a run, and a SQLite event log that keeps its connections.
+
+Dagster's SQLite event log (the default of a `$DAGSTER_HOME` without storage settings) creates a new
+SQLAlchemy engine and connection for every event it stores, so every INSERT is compiled again (the
+compiled-statement cache belongs to the engine) and every event opens the database file anew. A full
+run of this pipeline records about 6,200 events (two per dbt model and partition of the run's range,
+one per asset check, ...): measured on the built-in sample, 56 s of a 91 s run went into storing them,
+and the dbt step waited on it because dagster-dbt turns dbt's output into events as it streams.
+
+`PooledSqliteEventLogStorage` is the same storage, the same files and schema (the webserver and the
+daemon read them as before), with one engine per database file, kept for the last few files used. The
+run's events then cost about 2 ms each (docs/benchmarks.md, "Fixed cost").
+
+`run_instance()` is the instance `scorecard run` executes in: `$DAGSTER_HOME` as configured; when its
+dagster.yaml names no storage (the default SQLite one), with this event log instead of Dagster's. A
+home that names its storage (PostgreSQL: docs/dagster.postgres.yaml) is used as it is. A daemon or
+`dagster dev` gets the same event log from `storage` settings in dagster.yaml (docs/dagster.yaml).
+
+The class overrides one private method of dagster's SqliteEventLogStorage (`_connect`): dagster 1.13
+offers no public switch for it. tests/integration/test_dagster_instance.py fails if dagster renames it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from dagster import DagsterInstance
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+# per-run databases whose engines stay open (a run writes its own shard and the index shard)
+MAX_OPEN_SHARDS = 4
+SQLITE_BUSY_TIMEOUT_SECONDS = 120  # dagster's own value for its SQLite storages
+STORAGE_KEYS = ("storage", "event_log_storage", "run_storage")
+EVENT_LOG_STORAGE = {
+    "module": __name__,
+    "class": "PooledSqliteEventLogStorage",
+}
+
+
+class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+    """SqliteEventLogStorage with one engine (and its connection pool) per shard file, for the last
+    MAX_OPEN_SHARDS shards used; an engine that falls out is disposed, so a long-lived process (the
+    webserver, the daemon) does not keep every run's file open."""
+
+    def __init__(self, base_dir: str, inst_data: Any = None) -> None:
+        self._engines: OrderedDict[str, Any] = OrderedDict()
+        self._engines_lock = threading.Lock()
+        super().__init__(base_dir, inst_data=inst_data)
+
+    @classmethod
+    def from_config_value(cls, inst_data: Any, config_value: Any) -> PooledSqliteEventLogStorage:
+        return cls(inst_data=inst_data, **config_value)
+
+    def _engine(self, shard: str):
+        import sqlalchemy as db
+
+        with self._engines_lock:
+            engine = self._engines.pop(shard, None)
+            if engine is None:
+                engine = db.create_engine(
+                    self.conn_string_for_shard(shard), connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+                )
+            self._engines[shard] = engine  # most recently used last
+            while len(self._engines) > MAX_OPEN_SHARDS:
+                _, old = self._engines.popitem(last=False)
+                old.dispose()
+            return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Any]:
+        # as dagster's _connect (same lock, same one-time schema set-up per shard), on a kept engine
+        with self._db_lock:
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    def dispose(self) -> None:
+        with self._engines_lock:
+            while self._engines:
+                _, engine = self._engines.popitem()
+                engine.dispose()
+        super().dispose()
+
+
+def names_storage(home: str | Path) -> bool:
+    """Whether `home`/dagster.yaml says where Dagster stores runs and events."""
+    config = Path(home) / "dagster.yaml"
+    if not config.exists():
+        return False
+    loaded = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    return isinstance(loaded, dict) and any(key in loaded for key in STORAGE_KEYS)
+
+
+def run_instance(home: str | None) -> DagsterInstance:
+    """The instance of an in-process run: ephemeral without a home; the home's own storage when its
+    dagster.yaml names one; otherwise the home's SQLite files through PooledSqliteEventLogStorage."""
+    if not home:
+        return DagsterInstance.ephemeral()
+    if names_storage(home):
+        return DagsterInstance.get()
+    from dagster._core.instance.ref import InstanceRef
+
+    overrides = {
+        "event_log_storage": {**EVENT_LOG_STORAGE, "config": {"base_dir": str(Path(home) / "history" / "runs")}}
+    }
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home), overrides=overrides))

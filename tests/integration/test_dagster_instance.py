@@ -1,0 +1,109 @@
+"""The instance `scorecard run` executes in (orchestration/dagster_instance.py): a `$DAGSTER_HOME` without
+storage settings gets the SQLite event log that keeps its engines, writing the same files Dagster's own
+storage reads; a home that names its storage is used as it is."""
+
+import sqlite3
+from collections import Counter
+
+from dagster import (
+    AssetCheckResult,
+    AssetExecutionContext,
+    BackfillPolicy,
+    DagsterEventType,
+    DagsterInstance,
+    Definitions,
+    StaticPartitionsDefinition,
+    asset,
+    asset_check,
+    define_asset_job,
+)
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+from orchestration import dagster_instance
+from orchestration.dagster_instance import MAX_OPEN_SHARDS, PooledSqliteEventLogStorage, run_instance
+from orchestration.periods import RANGE_END, RANGE_START
+
+PERIODS = StaticPartitionsDefinition(["2026-Q1", "2026-Q2", "2026-Q3"])
+
+
+@asset(partitions_def=PERIODS, backfill_policy=BackfillPolicy.single_run())
+def marts(context: AssetExecutionContext) -> None:
+    return None
+
+
+@asset_check(asset=marts)
+def marts_check() -> AssetCheckResult:
+    return AssetCheckResult(passed=True)
+
+
+def _job():
+    job = define_asset_job("nightly", partitions_def=PERIODS)
+    defs = Definitions(assets=[marts], asset_checks=[marts_check], jobs=[job])
+    return defs.resolve_job_def("nightly")
+
+
+def _run(instance):
+    tags = {RANGE_START: "2026-Q1", RANGE_END: "2026-Q3"}
+    return _job().execute_in_process(instance=instance, tags=tags)
+
+
+def test_dagsters_private_members_are_still_there():
+    # the override replaces _connect and relies on these; a dagster upgrade that renames them fails here
+    for name in ("_connect", "_initdb", "conn_string_for_shard"):
+        assert callable(getattr(SqliteEventLogStorage, name)), name
+    storage = SqliteEventLogStorage.__new__(SqliteEventLogStorage)
+    SqliteEventLogStorage.__init__(storage, base_dir=str(__import__("tempfile").mkdtemp()))
+    assert hasattr(storage, "_db_lock") and isinstance(storage._initialized_dbs, set)
+
+
+def test_a_home_without_storage_settings_writes_dagsters_own_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with run_instance(str(tmp_path)) as instance:
+        assert type(instance.event_log_storage) is PooledSqliteEventLogStorage
+        result = _run(instance)
+        assert result.success
+        run_id = result.run_id
+        # one engine per shard written: the run's own file and the cross-run index
+        assert set(instance.event_log_storage._engines) == {run_id, "index"}
+    # Dagster's own storage (what the webserver and the daemon read) finds the run and its events
+    with DagsterInstance.get() as plain:
+        assert type(plain.event_log_storage) is SqliteEventLogStorage
+        assert plain.get_run_by_id(run_id).job_name == "nightly"
+        materialized = plain.get_materialized_partitions(marts.key)
+        assert materialized == {"2026-Q1", "2026-Q2", "2026-Q3"}
+        stored = plain.get_records_for_run(run_id, limit=10_000).records
+        # the same events, once each, as when Dagster's own storage writes the same run
+        plain_run = _run(plain).run_id
+        plain_records = plain.get_records_for_run(plain_run, limit=10_000).records
+        plain_types = Counter(r.event_log_entry.dagster_event_type for r in plain_records)
+    assert Counter(r.event_log_entry.dagster_event_type for r in stored) == plain_types
+    assert plain_types[DagsterEventType.ASSET_MATERIALIZATION] == 3  # one per partition of the range
+    with sqlite3.connect(tmp_path / "history" / "runs" / f"{run_id}.db") as con:
+        (rows,) = con.execute("select count(*) from event_logs").fetchone()
+    assert rows == len(stored) == sum(plain_types.values())
+
+
+def test_engines_of_old_runs_are_closed(tmp_path):
+    with run_instance(str(tmp_path)) as instance:
+        run_ids = [_run(instance).run_id for _ in range(MAX_OPEN_SHARDS + 1)]
+        kept = set(instance.event_log_storage._engines)
+        assert len(kept) == MAX_OPEN_SHARDS
+        assert run_ids[0] not in kept and run_ids[-1] in kept and "index" in kept
+    assert instance.event_log_storage._engines == {}  # disposed with the instance
+
+
+def test_a_home_that_names_its_storage_is_used_as_it_is(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text(
+        f"storage:\n  sqlite:\n    base_dir: {tmp_path / 'elsewhere'}\n", encoding="utf-8"
+    )
+    assert dagster_instance.names_storage(tmp_path)
+    with run_instance(str(tmp_path)) as instance:
+        assert type(instance.event_log_storage) is not PooledSqliteEventLogStorage
+        assert _run(instance).success
+    assert (tmp_path / "elsewhere").is_dir()
+
+
+def test_no_home_is_an_ephemeral_instance():
+    with run_instance(None) as instance:
+        assert instance.is_ephemeral

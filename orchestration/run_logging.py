@@ -58,11 +58,44 @@ class FirstLineFormatter(logging.Formatter):
 )
 def console_logger(init_context: InitLoggerContext) -> logging.Logger:
     level = init_context.logger_config["log_level"].upper()
-    log = logging.Logger("scorecard_console", level=level if level in LEVELS else "INFO")
+    level = level if level in LEVELS else "INFO"
+    # DEBUG reaches the handler, whose filter lets through the configured level and each step's end
+    log = logging.Logger("scorecard_console", level="DEBUG")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(FirstLineFormatter(init_context.logger_config["verbose"]))
+    handler.addFilter(StepProgress(logging.getLevelName(level)))
     log.addHandler(handler)
     return log
+
+
+class StepProgress(logging.Filter):
+    """The console's filter: messages at the configured level or above, and, whatever the level, one line
+    when a step ends (Dagster logs it at DEBUG), rewritten as `<step>: done in <duration> (run <elapsed>)`,
+    so that the screen shows every stage's time: each entity's ingestion, each suite, dbt, the reports."""
+
+    ENDS = {"STEP_SUCCESS": "done", "STEP_FAILURE": "failed"}
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+        self.started: float | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.started is None:
+            self.started = record.created
+        if record.levelno >= self.level:
+            return True
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        outcome = self.ENDS.get(getattr(event, "event_type_value", ""), None)
+        if outcome is None or not event.step_key:
+            return False
+        took = (event.message or "").rsplit(" in ", 1)[-1].rstrip(".") if " in " in (event.message or "") else ""
+        record.msg = f"{event.step_key}: {outcome}" + (f" in {took}" if took else "")
+        record.msg += f" (run {record.created - self.started:.1f} s)"
+        record.args = None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
 
 
 class QuietFileHandler(logging.FileHandler):

@@ -216,6 +216,7 @@ def _child_pipeline(a: argparse.Namespace) -> None:
     from dagster import DagsterInstance
 
     from orchestration.runner import run_pipeline
+    from orchestration.transform.dbt_cli import state_dir
     from orchestration.warehouse import build_copy as publish
 
     copy_seconds: list[float] = []
@@ -245,13 +246,12 @@ def _child_pipeline(a: argparse.Namespace) -> None:
         elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
             s["end"], s["status"] = rec.timestamp, ev.event_type_value
     nodes = []
-    # dagster-dbt gives each invocation its own target folder: the one whose --vars carry this run id
-    for path in Path(PROJECT_ROOT / "dbt_project" / "target").rglob("run_results.json"):
-        if path.stat().st_mtime < job_started:
+    # the dbt step's target folder is kept beside the warehouse (transform/dbt_cli.py state_dir); one run
+    # at a time writes it, so results written after this job started are this run's
+    for path in [state_dir(a.warehouse) / "run_results.json"]:
+        if not path.exists() or path.stat().st_mtime < job_started:
             continue
         data = json.loads(path.read_text())
-        if str(data.get("args", {}).get("vars", "")).find(outcome.run_id) < 0:
-            continue
         nodes = [
             {"unique_id": r["unique_id"], "status": r["status"], "seconds": r["execution_time"]}
             for r in data["results"]

@@ -6,7 +6,7 @@
     outside the window stay exactly as published. On a first build (no table yet) every period is built.
 
     The window is every period
-      - from var('period_from') to var('period_to') (labels of the grain; either null = open-ended;
+      - from run_value('period_from') to run_value('period_to') (labels of the grain; either null = open-ended;
         the orchestration passes the run's Dagster partition range, none = every period), and
       - not closed: stg_cfg__closed_periods (raw.cfg_closed_periods, written by the run from the scheme
         file's closed_periods and the close-period / reopen-period ledger, orchestration/closed_periods.py).
@@ -16,7 +16,7 @@
     bounds are text comparisons. -#}
 
 {% macro in_refresh_window(column='period') -%}
-    {{ refresh_window_condition(column, var('period_from', none), var('period_to', none), ref('stg_cfg__closed_periods')) }}
+    {{ refresh_window_condition(column, run_value('period_from'), run_value('period_to'), ref('stg_cfg__closed_periods')) }}
 {%- endmacro %}
 
 {#- the condition itself, for any bounds and relation of closed periods (a `period` column): the SQL twin

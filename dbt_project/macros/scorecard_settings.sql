@@ -9,14 +9,14 @@
     end
 {%- endmacro %}
 
-{#- Local calendar date of the run's as-of time (var('as_of') is a UTC timestamp string). -#}
+{#- Local calendar date of the run's as-of time (run_value('as_of') is a UTC timestamp string). -#}
 {% macro as_of_local_date() -%}
-    cast({{ to_local_timestamp("cast('" ~ var('as_of') ~ "' as timestamp)") }} as date)
+    cast({{ to_local_timestamp("cast('" ~ run_value('as_of') ~ "' as timestamp)") }} as date)
 {%- endmacro %}
 
 {#- The run's as-of time as a UTC timestamp (the raw layer's convention: naive timestamps holding UTC),
     for the pending rule (SCORING.md "Precise readings": an event whose limit has not yet run out at
     as-of and that is not yet resolved, answered or completed is pending). -#}
 {% macro as_of_utc() -%}
-    cast('{{ var("as_of") }}' as timestamp)
+    cast('{{ run_value("as_of") }}' as timestamp)
 {%- endmacro %}

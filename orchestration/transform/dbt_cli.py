@@ -35,6 +35,14 @@ from orchestration.settings import DBT_PROJECT_DIR, child_environment
 from orchestration.transform.dbt_child import PARENT_ENV
 
 DATABASE_ENV = "SCORECARD_DBT_DATABASE"
+# the values that change with every run: environment variables of the dbt process (SCORECARD_RUN_<NAME>),
+# read by macros/run_values.sql while dbt executes, not --vars: dbt discards its partial-parse state
+# whenever --vars differ from the last parse's (a full parse of this project costs about 9 s)
+RUN_VALUES = ("run_id", "as_of", "period_from", "period_to")
+RUN_VALUE_ENV = "SCORECARD_RUN_"
+# the dbt target folder of the Dagster dbt step, beside the warehouse: <warehouse dir>/.dbt/<warehouse name>/
+# (its partial_parse.msgpack is what the next run starts from)
+STATE_DIR = ".dbt"
 EXECUTABLES = ("scorecard-dbt", "dbt")
 # the private members of dagster-dbt's DbtCliResource that ScorecardDbtCliResource replaces
 # (tests/unit/test_dbt_cli.py fails when dagster-dbt renames them)
@@ -89,9 +97,26 @@ def dbt_args(
     return [*args, *extra]
 
 
+def split_run_values(run_vars: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the --vars that stay the same from one run to the next, the environment variables that carry the
+    per-run values RUN_VALUES). Every per-run variable is set, empty for none, so that a value left in
+    the parent's environment never reaches dbt."""
+    stable = {k: v for k, v in run_vars.items() if k not in RUN_VALUES}
+    env = {
+        RUN_VALUE_ENV + k.upper(): "" if run_vars.get(k) is None else str(run_vars[k]) for k in RUN_VALUES
+    }
+    return stable, env
+
+
+def state_dir(warehouse: str | Path) -> Path:
+    """The dbt target folder kept with a warehouse: dbt's partial-parse file, manifest and last results."""
+    p = Path(warehouse)
+    return p.parent / STATE_DIR / p.name
+
+
 def child_variables(database: str | Path | None = None) -> dict[str, str]:
     """What a dbt process gets on top of this process's environment: the DuckDB file it builds in
-    (profiles.yml reads SCORECARD_DBT_DATABASE; none for another engine), this process's id (so that
+    (profiles.yml reads DATABASE_ENV; none for another engine), this process's id (so that
     scorecard-dbt dies with it) and no anonymous usage statistics."""
     variables = {PARENT_ENV: str(os.getpid()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     if database is not None:
@@ -105,10 +130,11 @@ def dbt_env(database: str | Path | None = None, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def dbt_child_environment(database: str | Path | None = None) -> Iterator[None]:
-    """`child_variables` in this process's environment while a dbt process is started by a library that
-    passes its own environment on (dagster-dbt's DbtCliResource.cli), not for the rest of this process."""
-    variables = child_variables(database)
+def dbt_child_environment(database: str | Path | None = None, **extra: str) -> Iterator[None]:
+    """`child_variables` (and `extra`: the run's values from `split_run_values`) in this process's
+    environment while a dbt process is started by a library that passes its own environment on
+    (dagster-dbt's DbtCliResource.cli), not for the rest of this process."""
+    variables = {**extra, **child_variables(database)}
     previous = {k: os.environ.get(k) for k in variables}
     os.environ.update(variables)
     try:

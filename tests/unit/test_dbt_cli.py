@@ -39,16 +39,16 @@ def test_selection_paths_and_extra_arguments():
 
 
 def test_the_child_builds_in_the_given_database_and_dies_with_this_process(monkeypatch):
-    monkeypatch.delenv("SCORECARD_DBT_DATABASE", raising=False)
+    monkeypatch.delenv(dbt_cli.DATABASE_ENV, raising=False)
     env = dbt_cli.dbt_env("/w/build.duckdb", SCORECARD_PG_HOST="db")
-    assert env["SCORECARD_DBT_DATABASE"] == "/w/build.duckdb"
+    assert env[dbt_cli.DATABASE_ENV] == "/w/build.duckdb"
     assert env[PARENT_ENV] == str(os.getpid())
     assert env["SCORECARD_PG_HOST"] == "db"
     assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "false"
-    assert "SCORECARD_DBT_DATABASE" not in dbt_cli.dbt_env(None)  # another engine: no DuckDB file
+    assert dbt_cli.DATABASE_ENV not in dbt_cli.dbt_env(None)  # another engine: no DuckDB file
     with dbt_cli.dbt_child_environment("/w/build.duckdb"):
-        assert os.environ["SCORECARD_DBT_DATABASE"] == "/w/build.duckdb"
-    assert "SCORECARD_DBT_DATABASE" not in os.environ  # set only while dbt starts
+        assert os.environ[dbt_cli.DATABASE_ENV] == "/w/build.duckdb"
+    assert dbt_cli.DATABASE_ENV not in os.environ  # set only while dbt starts
 
 
 def test_the_executable_is_scorecard_dbt_of_this_environment():
@@ -112,3 +112,63 @@ def test_another_dbt_is_asked_its_version(monkeypatch):
     monkeypatch.setattr(resource_module, "check_output", lambda cmd: b"Core:\n  - installed: 9.8.7\n")
     resource = dbt_cli.scorecard_dbt_cli_resource_class()(project_dir=str(DBT_PROJECT_DIR), dbt_executable="/bin/true")
     assert str(resource._cli_version) == "9.8.7"
+
+
+def test_the_values_of_a_run_travel_in_the_environment_and_the_rest_as_vars():
+    run_vars = {"grain": "quarter", "as_of": "2026-12-31 15:59:59", "run_id": "r-1", "period_from": "2026-Q3",
+                "period_to": None}
+    stable, env = dbt_cli.split_run_values(run_vars)
+    assert stable == {"grain": "quarter"}
+    assert env == {
+        "SCORECARD_RUN_RUN_ID": "r-1",
+        "SCORECARD_RUN_AS_OF": "2026-12-31 15:59:59",
+        "SCORECARD_RUN_PERIOD_FROM": "2026-Q3",
+        "SCORECARD_RUN_PERIOD_TO": "",  # none: empty, so that a value left in the parent never reaches dbt
+    }
+    # two runs of one scheme: the same --vars, so dbt's partial-parse state holds
+    other, _ = dbt_cli.split_run_values(run_vars | {"as_of": "2027-01-01 00:00:00", "run_id": "r-2"})
+    assert dbt_cli.dbt_args("build", run_vars=other) == dbt_cli.dbt_args("build", run_vars=stable)
+
+
+def test_the_run_values_are_in_the_environment_only_while_dbt_starts(monkeypatch):
+    monkeypatch.setenv("SCORECARD_RUN_AS_OF", "left over")
+    _, env = dbt_cli.split_run_values({"as_of": "2026-12-31 15:59:59"})
+    with dbt_cli.dbt_child_environment("/w/build.duckdb", **env):
+        assert os.environ["SCORECARD_RUN_AS_OF"] == "2026-12-31 15:59:59"
+        assert os.environ["SCORECARD_RUN_RUN_ID"] == ""
+    assert os.environ["SCORECARD_RUN_AS_OF"] == "left over"
+    assert "SCORECARD_RUN_RUN_ID" not in os.environ
+
+
+def test_the_dbt_state_is_kept_beside_the_warehouse():
+    assert dbt_cli.state_dir("/srv/wh/scorecard.duckdb") == Path("/srv/wh/.dbt/scorecard.duckdb")
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.info_lines: list[str] = []
+        self.debug_lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.info_lines.append(message)
+
+    def debug(self, message: str) -> None:
+        self.debug_lines.append(message)
+
+
+def test_dbt_progress_is_one_line_per_tenth_of_the_nodes():
+    from orchestration.transform.defs import _DbtLines
+
+    log = _Log()
+    out = _DbtLines(log)
+    outcomes = ["OK created sql view model staging.a", "PASS not_null_a_id", "WARN unique_b", "ERROR c", "SKIP d"]
+    for i in range(1, 21):
+        # dbt's START line of a node is not progress; its end is, whatever the outcome; lines may be split
+        text = f"{i} of 20 START test x .... [RUN]\n{i} of 20 {outcomes[i % 5]} .... [done in 0.1s]\n"
+        out.write(text[:7])
+        out.write(text[7:])
+    out.write("Done. PASS=17 WARN=1 ERROR=1 SKIP=1 TOTAL=20\n")
+    progress = [line.split(",")[0] for line in log.info_lines[:-1]]
+    assert progress == [f"dbt: {n} of 20 nodes done" for n in (2, 4, 6, 8, 10, 12, 14, 16, 18, 20)]
+    assert log.info_lines[-1] == "dbt: Done. PASS=17 WARN=1 ERROR=1 SKIP=1 TOTAL=20"
+    assert len(log.debug_lines) == 40  # every line of dbt, in the run's log

@@ -54,7 +54,7 @@ final as (
         period,
         customer_id,
         response_id,
-        {{ dbt.string_literal(var('run_id', 'manual') | string | replace("'", "''")) }} as first_run_id,
+        {{ dbt.string_literal(run_value('run_id', 'manual') | string | replace("'", "''")) }} as first_run_id,
         {{ dbt.current_timestamp() }} as first_seen_at
     from new_flags
 

@@ -33,7 +33,7 @@ final as (
         responses.channel,
         responses.nps,
         responses.csat,
-        {{ dbt.string_literal(var('run_id', 'manual') | string | replace("'", "''")) }} as run_id
+        {{ dbt.string_literal(run_value('run_id', 'manual') | string | replace("'", "''")) }} as run_id
     from excluded
     left join responses
         on excluded.response_id = responses.response_id

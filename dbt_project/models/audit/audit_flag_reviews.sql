@@ -57,7 +57,7 @@ final as (
         period,
         source_file,
         source_row,
-        {{ dbt.string_literal(var('run_id', 'manual') | string | replace("'", "''")) }} as first_run_id,
+        {{ dbt.string_literal(run_value('run_id', 'manual') | string | replace("'", "''")) }} as first_run_id,
         {{ dbt.current_timestamp() }} as recorded_at
     from new_decisions
 

@@ -1,0 +1,68 @@
+"""The values that change with every run (run id, as-of, refresh window) reach dbt as environment
+variables read while it executes (macros/run_values.sql), so dbt's partial-parse state holds from one
+run to the next; standalone, `--vars` still sets them. Real dbt, three `dbt compile` in one target folder."""
+
+from pathlib import Path
+
+import pytest
+
+from orchestration.scheme.dbt_vars import dbt_vars
+from orchestration.scheme.file import load_scheme
+from orchestration.settings import PROJECT_ROOT
+from orchestration.transform.dbt_cli import dbt_args, run_dbt, split_run_values
+
+MODELS = ("int_tickets_assigned", "audit_excluded_responses")
+COMPILED = {
+    "int_tickets_assigned": "models/intermediate/assignment/int_tickets_assigned.sql",
+    "audit_excluded_responses": "models/audit/audit_excluded_responses.sql",
+}
+SKIPPED_PARSE = "Partial parsing enabled, no changes found, skipping parsing"
+
+
+def _compile(tmp: Path, stable: dict, env: dict) -> tuple[dict[str, str], str]:
+    """`dbt compile` of MODELS with `stable` as --vars and `env` in its environment: (compiled SQL per
+    model, this invocation's log)."""
+    log = tmp / "dbt.log"
+    before = log.stat().st_size if log.exists() else 0
+    args = dbt_args("compile", select=MODELS, run_vars=stable, target_path=tmp, log_path=tmp, extra=["--no-use-colors"])
+    result = run_dbt(args, database=tmp / "empty.duckdb", env=env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    with log.open(encoding="utf-8") as f:
+        f.seek(before)
+        text = f.read()
+    return {m: (tmp / "compiled" / "scorecard" / p).read_text(encoding="utf-8") for m, p in COMPILED.items()}, text
+
+
+@pytest.fixture(scope="module")
+def three_compiles(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dbt_state")
+    scheme_vars = dbt_vars(load_scheme(PROJECT_ROOT / "config" / "scorecard.yml"), "2000-01-01 00:00:00")
+    # as the Dagster step starts dbt (transform/defs.py)
+    first = _compile(tmp, *split_run_values(scheme_vars | {"as_of": "2026-06-30 16:00:00", "run_id": "run-a"}))
+    second = _compile(tmp, *split_run_values(scheme_vars | {"as_of": "2026-09-30 16:00:00", "run_id": "run-b"}))
+    # standalone: the run values as --vars, none in the environment (empty variables)
+    stable, empty = split_run_values(scheme_vars | {"as_of": None})
+    standalone = _compile(tmp, stable | {"as_of": "2025-03-31 16:00:00", "run_id": "by-hand"}, empty)
+    return first, second, standalone, tmp
+
+
+def test_each_run_compiles_with_its_own_values(three_compiles):
+    (first, _), (second, _), _, _ = three_compiles
+    assert "cast('2026-06-30 16:00:00' as timestamp)" in first["int_tickets_assigned"]
+    assert "'run-a' as run_id" in first["audit_excluded_responses"]
+    assert "cast('2026-09-30 16:00:00' as timestamp)" in second["int_tickets_assigned"]
+    assert "2026-06-30" not in second["int_tickets_assigned"]
+    assert "'run-b' as run_id" in second["audit_excluded_responses"]
+
+
+def test_the_second_run_skips_parsing(three_compiles):
+    (_, first_log), (_, second_log), _, tmp = three_compiles
+    assert SKIPPED_PARSE not in first_log  # a new target folder: a full parse, and its state written
+    assert SKIPPED_PARSE in second_log  # another as-of and run id: nothing to parse again
+    assert (tmp / "partial_parse.msgpack").exists()
+
+
+def test_standalone_dbt_takes_the_vars(three_compiles):
+    _, _, (standalone, _), _ = three_compiles
+    assert "cast('2025-03-31 16:00:00' as timestamp)" in standalone["int_tickets_assigned"]
+    assert "'by-hand' as run_id" in standalone["audit_excluded_responses"]

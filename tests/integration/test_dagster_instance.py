@@ -107,3 +107,18 @@ def test_a_home_that_names_its_storage_is_used_as_it_is(tmp_path, monkeypatch):
 def test_no_home_is_an_ephemeral_instance():
     with run_instance(None) as instance:
         assert instance.is_ephemeral
+
+
+def test_the_daemon_gets_the_same_event_log_from_dagster_yaml(tmp_path, monkeypatch):
+    # docs/operations.md: the dagster.yaml that gives `dagster dev` and the daemon this event log
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text(
+        "event_log_storage:\n  module: orchestration.dagster_instance\n  class: PooledSqliteEventLogStorage\n"
+        f"  config: {{base_dir: {tmp_path / 'history' / 'runs'}}}\n",
+        encoding="utf-8",
+    )
+    with DagsterInstance.get() as instance:
+        assert type(instance.event_log_storage) is PooledSqliteEventLogStorage
+        result = _run(instance)
+        assert instance.get_materialized_partitions(marts.key) == {"2026-Q1", "2026-Q2", "2026-Q3"}
+        assert set(instance.event_log_storage._engines) == {result.run_id, "index"}

@@ -22,6 +22,7 @@ offers no public switch for it. tests/integration/test_dagster_instance.py fails
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -51,6 +52,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: Any = None) -> None:
         self._engines: OrderedDict[str, Any] = OrderedDict()
         self._engines_lock = threading.Lock()
+        self._engines_pid = os.getpid()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -61,6 +63,13 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         import sqlalchemy as db
 
         with self._engines_lock:
+            if self._engines_pid != os.getpid():
+                # a forked child: the parent's pooled connections are not its own (SQLAlchemy's advice:
+                # drop them without closing them)
+                for inherited in self._engines.values():
+                    inherited.dispose(close=False)
+                self._engines.clear()
+                self._engines_pid = os.getpid()
             engine = self._engines.pop(shard, None)
             if engine is None:
                 engine = db.create_engine(

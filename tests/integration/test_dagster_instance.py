@@ -122,3 +122,15 @@ def test_the_daemon_gets_the_same_event_log_from_dagster_yaml(tmp_path, monkeypa
         result = _run(instance)
         assert instance.get_materialized_partitions(marts.key) == {"2026-Q1", "2026-Q2", "2026-Q3"}
         assert set(instance.event_log_storage._engines) == {result.run_id, "index"}
+
+
+def test_a_forked_child_opens_its_own_engines(tmp_path, monkeypatch):
+    with run_instance(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        run_id = _run(instance).run_id
+        parent_engine = storage._engines[run_id]
+        monkeypatch.setattr(dagster_instance.os, "getpid", lambda: storage._engines_pid + 1)
+        child_engine = storage._engine(run_id)
+        assert child_engine is not parent_engine
+        assert set(storage._engines) == {run_id}  # the parent's engines are dropped, not reused
+        assert _run(instance).success  # and the child writes through engines of its own

@@ -82,6 +82,13 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
     }
     (tmp_path / "dagster_home").mkdir()
+    # the daemon's configuration of docs/operations.md: the `dagster` CLI writes its events through the
+    # pooled event log (Dagster's own storage opens an engine per event)
+    (tmp_path / "dagster_home" / "dagster.yaml").write_text(
+        "event_log_storage:\n  module: orchestration.dagster_instance\n  class: PooledSqliteEventLogStorage\n"
+        f"  config: {{base_dir: {tmp_path / 'dagster_home' / 'history' / 'runs'}}}\n",
+        encoding="utf-8",
+    )
     dagster = Path(sys.executable).parent / "dagster"
     cli = [str(dagster), "asset", "materialize", "-m", "orchestration.definitions", "--select", "*"]
     done = subprocess.run([*cli, "--partition-range", "2026-Q1...2026-Q4"], env=env, capture_output=True, text=True)

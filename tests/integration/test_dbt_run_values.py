@@ -1,6 +1,6 @@
 """The values that change with every run (run id, as-of, refresh window) reach dbt as environment
 variables read while it executes (macros/run_values.sql), so dbt's partial-parse state holds from one
-run to the next; standalone, `--vars` still sets them. Real dbt, three `dbt compile` in one target folder."""
+run to the next. Real dbt, two `dbt compile` in one target folder."""
 
 from pathlib import Path
 
@@ -34,20 +34,19 @@ def _compile(tmp: Path, stable: dict, env: dict) -> tuple[dict[str, str], str]:
 
 
 @pytest.fixture(scope="module")
-def three_compiles(tmp_path_factory):
+def two_compiles(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dbt_state")
     scheme_vars = dbt_vars(load_scheme(PROJECT_ROOT / "config" / "scorecard.yml"), "2000-01-01 00:00:00")
     # as the Dagster step starts dbt (transform/defs.py)
     first = _compile(tmp, *split_run_values(scheme_vars | {"as_of": "2026-06-30 16:00:00", "run_id": "run-a"}))
     second = _compile(tmp, *split_run_values(scheme_vars | {"as_of": "2026-09-30 16:00:00", "run_id": "run-b"}))
-    # standalone: the run values as --vars, none in the environment (empty variables)
-    stable, empty = split_run_values(scheme_vars | {"as_of": None})
-    standalone = _compile(tmp, stable | {"as_of": "2025-03-31 16:00:00", "run_id": "by-hand"}, empty)
-    return first, second, standalone, tmp
+    # standalone dbt with the run values as --vars (no SCORECARD_RUN_*) is what the dbt model tests do
+    # (test_dbt_models, test_analysis_marts, ...): they fail if the macro's fallback to var() breaks
+    return first, second, tmp
 
 
-def test_each_run_compiles_with_its_own_values(three_compiles):
-    (first, _), (second, _), _, _ = three_compiles
+def test_each_run_compiles_with_its_own_values(two_compiles):
+    (first, _), (second, _), _ = two_compiles
     assert "cast('2026-06-30 16:00:00' as timestamp)" in first["int_tickets_assigned"]
     assert "'run-a' as run_id" in first["audit_excluded_responses"]
     assert "cast('2026-09-30 16:00:00' as timestamp)" in second["int_tickets_assigned"]
@@ -55,14 +54,8 @@ def test_each_run_compiles_with_its_own_values(three_compiles):
     assert "'run-b' as run_id" in second["audit_excluded_responses"]
 
 
-def test_the_second_run_skips_parsing(three_compiles):
-    (_, first_log), (_, second_log), _, tmp = three_compiles
+def test_the_second_run_skips_parsing(two_compiles):
+    (_, first_log), (_, second_log), tmp = two_compiles
     assert SKIPPED_PARSE not in first_log  # a new target folder: a full parse, and its state written
     assert SKIPPED_PARSE in second_log  # another as-of and run id: nothing to parse again
     assert (tmp / "partial_parse.msgpack").exists()
-
-
-def test_standalone_dbt_takes_the_vars(three_compiles):
-    _, _, (standalone, _), _ = three_compiles
-    assert "cast('2025-03-31 16:00:00' as timestamp)" in standalone["int_tickets_assigned"]
-    assert "'by-hand' as run_id" in standalone["audit_excluded_responses"]

@@ -69,8 +69,8 @@ def console_logger(init_context: InitLoggerContext) -> logging.Logger:
 
 
 class StepProgress(logging.Filter):
-    """The console's filter: messages at the configured level or above, and, whatever the level, one line
-    when a step ends (Dagster logs it at DEBUG), rewritten as `<step>: done in <duration> (run <elapsed>)`,
+    """The console's filter: messages at the configured level or above, and, at INFO, one line when a
+    step ends (Dagster logs it at DEBUG), rewritten as `<step>: done in <duration> (run <elapsed>)`,
     so that the screen shows every stage's time: each entity's ingestion, each suite, dbt, the reports."""
 
     ENDS = {"STEP_SUCCESS": "done", "STEP_FAILURE": "failed"}
@@ -88,7 +88,7 @@ class StepProgress(logging.Filter):
         meta = getattr(record, "dagster_meta", None) or {}
         event = meta.get("dagster_event")
         outcome = self.ENDS.get(getattr(event, "event_type_value", ""), None)
-        if outcome is None or not event.step_key:
+        if outcome is None or not event.step_key or self.level > logging.INFO:  # --log-level WARNING: quiet
             return False
         took = (event.message or "").rsplit(" in ", 1)[-1].rstrip(".") if " in " in (event.message or "") else ""
         record.msg = f"{event.step_key}: {outcome}" + (f" in {took}" if took else "")

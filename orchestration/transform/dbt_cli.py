@@ -110,7 +110,7 @@ def split_run_values(run_vars: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
 
 def state_dir(warehouse: str | Path) -> Path:
     """The dbt target folder kept with a warehouse: dbt's partial-parse file, manifest and last results."""
-    p = Path(warehouse)
+    p = Path(warehouse).resolve()  # dagster-dbt would put a relative target folder under dbt_project/
     return p.parent / STATE_DIR / p.name
 
 

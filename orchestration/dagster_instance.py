@@ -8,13 +8,14 @@ one per asset check, ...): measured on the built-in sample, 56 s of a 91 s run w
 and the dbt step waited on it because dagster-dbt turns dbt's output into events as it streams.
 
 `PooledSqliteEventLogStorage` is the same storage, the same files and schema (the webserver and the
-daemon read them as before), with one engine per database file, kept for the last few files used. The
-run's events then cost about 2 ms each (docs/benchmarks.md, "Fixed cost").
+daemon read them as before), with one engine per database file, kept for the last few files used: the
+same run took 63 s instead of 107 s (docs/benchmarks.md, "Fixed cost of a run").
 
 `run_instance()` is the instance `scorecard run` executes in: `$DAGSTER_HOME` as configured; when its
 dagster.yaml names no storage (the default SQLite one), with this event log instead of Dagster's. A
 home that names its storage (PostgreSQL: docs/dagster.postgres.yaml) is used as it is. A daemon or
-`dagster dev` gets the same event log from `storage` settings in dagster.yaml (docs/dagster.yaml).
+`dagster dev` gets the same event log from an `event_log_storage` entry in dagster.yaml
+(docs/operations.md).
 
 The class overrides one private method of dagster's SqliteEventLogStorage (`_connect`): dagster 1.13
 offers no public switch for it. tests/integration/test_dagster_instance.py fails if dagster renames it.

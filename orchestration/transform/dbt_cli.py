@@ -37,7 +37,7 @@ from orchestration.transform.dbt_child import PARENT_ENV
 DATABASE_ENV = "SCORECARD_DBT_DATABASE"
 # the values that change with every run: environment variables of the dbt process (SCORECARD_RUN_<NAME>),
 # read by macros/run_values.sql while dbt executes, not --vars: dbt discards its partial-parse state
-# whenever --vars differ from the last parse's (a full parse of this project costs about 9 s)
+# whenever --vars differ from the last parse's (a full parse costs 8.2 s here, a partial one 3.9 s)
 RUN_VALUES = ("run_id", "as_of", "period_from", "period_to")
 RUN_VALUE_ENV = "SCORECARD_RUN_"
 # the dbt target folder of the Dagster dbt step, beside the warehouse: <warehouse dir>/.dbt/<warehouse name>/

@@ -1,7 +1,8 @@
 """Period partitions, backfills and closed periods, on one warehouse's timeline (tiny sample, seed 1).
 
 W: a backfill of 2026-Q1..Q4 into an empty warehouse with the `dagster` CLI (a partition range in one
-run); X: one `scorecard run` without --period on another warehouse.
+run); X: one `scorecard run` without --period on another warehouse (the session's `tiny_sample_run`,
+conftest.py: the same sample, seed 1, and as-of).
 Then, in W only: close 2026-Q1, a late Q1 deal lands, the nightly-style run over Q2..Q4 keeps Q1
 frozen and reports the late row; reopen Q1 and rebuild Q1 alone: only Q1 changes, by the late deal.
 """
@@ -19,6 +20,8 @@ from orchestration.catalogue import MARTS
 from orchestration.cli import main
 from orchestration.scheme.errors import SchemeError
 from orchestration.scheme.model import parse_scheme
+
+from .conftest import TINY_AS_OF
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = "2026-12-31T23:59:59+08:00"
@@ -67,11 +70,12 @@ def test_scheme_validates_period_labels():
     assert "first_period: '2026-13' is not a quarter label" in text
 
 
-def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
+def test_backfill_nightly_close_late_row_reopen(tiny_sample_run, tmp_path, monkeypatch, capsys):
     for env in ("SCORECARD_LANDING", "SCORECARD_CONFIG", "SCORECARD_WAREHOUSE", "SCORECARD_AS_OF"):
         monkeypatch.delenv(env, raising=False)
     assert main(["sample", "--out", str(tmp_path / "s"), "--seed", "1", "--scale", "tiny"]) == 0
-    landing, w, x = tmp_path / "s" / "landing", tmp_path / "w" / "w.duckdb", tmp_path / "x" / "x.duckdb"
+    landing, w, x = tmp_path / "s" / "landing", tmp_path / "w" / "w.duckdb", tiny_sample_run.warehouse
+    assert AS_OF == TINY_AS_OF and tiny_sample_run.code == 0, tiny_sample_run.out
 
     # a backfill of the four quarters equals a run without --period, mart by mart, period by period
     env = os.environ | {
@@ -94,7 +98,6 @@ def test_backfill_nightly_close_late_row_reopen(tmp_path, monkeypatch, capsys):
     done = subprocess.run([*cli, "--partition-range", "2026-Q1...2026-Q4"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "dbt: refresh window 2026-Q1 .. 2026-Q4 (closed periods excepted)" in done.stderr  # dbt's window
-    run(landing, x)
     reference = period_hashes(x)
     assert {p for _, p in reference} == {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"}
     assert len(of(reference, "2026-Q1")) == len(MARTS)

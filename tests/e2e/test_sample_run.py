@@ -1,38 +1,13 @@
 """`scorecard sample` then `scorecard run` end to end, as a newcomer runs them (small scale)."""
 
-from pathlib import Path
-
 import duckdb
 
-from orchestration.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_sample_then_run(tmp_path, capsys, monkeypatch):
-    for env in ("SCORECARD_LANDING", "SCORECARD_CONFIG", "SCORECARD_WAREHOUSE", "SCORECARD_AS_OF"):
-        monkeypatch.delenv(env, raising=False)
-    assert main(["sample", "--out", str(tmp_path / "sample"), "--seed", "3", "--scale", "tiny"]) == 0
-    out = capsys.readouterr().out
-    assert "(seed 3, 12 reps)" in out
-    warehouse = tmp_path / "w.duckdb"
-    code = main(
-        [
-            "run",
-            "--landing",
-            str(tmp_path / "sample" / "landing"),
-            "--config",
-            str(ROOT / "config" / "scorecard.yml"),
-            "--warehouse",
-            str(warehouse),
-            "--as-of",
-            "2026-12-31T23:59:59+08:00",
-            "--log-level",
-            "WARNING",
-        ]
-    )
-    out = capsys.readouterr().out
-    assert code == 0, out
+def test_sample_then_run(tiny_sample_run):
+    # `scorecard sample --scale tiny --seed 1` then `scorecard run` (conftest.py: made once per session)
+    assert "(seed 1, 12 reps)" in tiny_sample_run.sample_out
+    out, warehouse = tiny_sample_run.out, tiny_sample_run.warehouse
+    assert tiny_sample_run.code == 0, out
     assert ": SUCCEEDED" in out and "checks: " in out and f"warehouse: {warehouse}" in out
     with duckdb.connect(str(warehouse), read_only=True) as con:
         # nothing lost: every landed row is accepted, quarantined, a duplicate or superseded

@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.settings import DBT_PROJECT_DIR, child_environment
-from orchestration.transform.dbt_child import PARENT_ENV
+from orchestration.transform.dbt_child import PARENT_ENV, WORKDIR_ENV
 
 DATABASE_ENV = "SCORECARD_DBT_DATABASE"
 # the values that change with every run: environment variables of the dbt process (SCORECARD_RUN_<NAME>),
@@ -43,6 +44,11 @@ RUN_VALUE_ENV = "SCORECARD_RUN_"
 # the dbt target folder of the Dagster dbt step, beside the warehouse: <warehouse dir>/.dbt/<warehouse name>/
 # (its partial_parse.msgpack is what the next run starts from)
 STATE_DIR = ".dbt"
+# dbt's partial-parse state, and the last one of each warehouse name, from which the first run on a new
+# warehouse of that name starts (dbt checks it against the project, the --vars and the profile and parses
+# in full when anything differs): dbt_project/target/parse_seeds/<warehouse file name>.msgpack
+PARSE_STATE = "partial_parse.msgpack"
+PARSE_SEEDS = DBT_PROJECT_DIR / "target" / "parse_seeds"
 EXECUTABLES = ("scorecard-dbt", "dbt")
 # the private members of dagster-dbt's DbtCliResource that ScorecardDbtCliResource replaces
 # (tests/unit/test_dbt_cli.py fails when dagster-dbt renames them)
@@ -102,9 +108,7 @@ def split_run_values(run_vars: Mapping[str, Any]) -> tuple[dict[str, Any], dict[
     per-run values RUN_VALUES). Every per-run variable is set, empty for none, so that a value left in
     the parent's environment never reaches dbt."""
     stable = {k: v for k, v in run_vars.items() if k not in RUN_VALUES}
-    env = {
-        RUN_VALUE_ENV + k.upper(): "" if run_vars.get(k) is None else str(run_vars[k]) for k in RUN_VALUES
-    }
+    env = {RUN_VALUE_ENV + k.upper(): "" if run_vars.get(k) is None else str(run_vars[k]) for k in RUN_VALUES}
     return stable, env
 
 
@@ -114,27 +118,72 @@ def state_dir(warehouse: str | Path) -> Path:
     return p.parent / STATE_DIR / p.name
 
 
-def child_variables(database: str | Path | None = None) -> dict[str, str]:
+def seed_parse_state(state: Path, database: str | Path) -> bool:
+    """Start the dbt state folder `state` of a warehouse that has none from the last partial-parse state
+    of a warehouse of the same file name (PARSE_SEEDS). Whether it did; never fails a run (a full disk, a
+    read-only install: dbt then parses in full)."""
+    target, seed = Path(state) / PARSE_STATE, PARSE_SEEDS / f"{Path(database).name}.msgpack"
+    try:
+        if target.exists() or not seed.exists():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _copy_atomically(seed, target)
+        return True
+    except OSError:
+        return False
+
+
+def keep_parse_state(state: Path, database: str | Path) -> bool:
+    """Keep the partial-parse state of `state` as the seed of its warehouse name (seed_parse_state)."""
+    source = Path(state) / PARSE_STATE
+    try:
+        if not source.exists():
+            return False
+        PARSE_SEEDS.mkdir(parents=True, exist_ok=True)
+        _copy_atomically(source, PARSE_SEEDS / f"{Path(database).name}.msgpack")
+        return True
+    except OSError:
+        return False
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy, then rename into place: two runs at once never read a half-written file."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def child_variables(database: str | Path | None = None, relative: bool = False) -> dict[str, str]:
     """What a dbt process gets on top of this process's environment: the DuckDB file it builds in
     (profiles.yml reads DATABASE_ENV; none for another engine), this process's id (so that
-    scorecard-dbt dies with it) and no anonymous usage statistics."""
-    variables = {PARENT_ENV: str(os.getpid()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    if database is not None:
+    scorecard-dbt dies with it) and no anonymous usage statistics.
+
+    `relative`: the file's bare name, with its folder as the folder scorecard-dbt starts dbt in
+    (WORKDIR_ENV, dbt_child.py), so that the profile, and with it dbt's partial-parse state, does not
+    depend on where the warehouse is (seed_parse_state)."""
+    variables = {PARENT_ENV: str(os.getpid()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", WORKDIR_ENV: ""}
+    if database is not None and relative:
+        path = Path(database).resolve()
+        variables[DATABASE_ENV], variables[WORKDIR_ENV] = path.name, str(path.parent)
+    elif database is not None:
         variables[DATABASE_ENV] = str(database)
     return variables
 
 
-def dbt_env(database: str | Path | None = None, **extra: str) -> dict[str, str]:
+def dbt_env(database: str | Path | None = None, relative: bool = False, **extra: str) -> dict[str, str]:
     """The whole environment of a dbt subprocess (`extra`: an engine's connection settings)."""
-    return child_environment(**extra, **child_variables(database))
+    return child_environment(**extra, **child_variables(database, relative))
 
 
 @contextmanager
-def dbt_child_environment(database: str | Path | None = None, **extra: str) -> Iterator[None]:
+def dbt_child_environment(database: str | Path | None = None, relative: bool = False, **extra: str) -> Iterator[None]:
     """`child_variables` (and `extra`: the run's values from `split_run_values`) in this process's
     environment while a dbt process is started by a library that passes its own environment on
     (dagster-dbt's DbtCliResource.cli), not for the rest of this process."""
-    variables = {**extra, **child_variables(database)}
+    variables = {**extra, **child_variables(database, relative)}
     previous = {k: os.environ.get(k) for k in variables}
     os.environ.update(variables)
     try:
@@ -148,14 +197,19 @@ def dbt_child_environment(database: str | Path | None = None, **extra: str) -> I
 
 
 def run_dbt(
-    args: Sequence[str], *, database: str | Path | None = None, env: Mapping[str, str] | None = None
+    args: Sequence[str],
+    *,
+    database: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    relative: bool = False,
 ) -> subprocess.CompletedProcess:
     """dbt with `args` (from `dbt_args`) in a subprocess in dbt_project/, its output captured; the caller
-    reads the return code. `database`: the DuckDB file to build in; `env`: more variables (an engine's)."""
+    reads the return code. `database`: the DuckDB file to build in; `env`: more variables (an engine's);
+    `relative`: the file by its bare name, dbt started in its folder (child_variables)."""
     return subprocess.run(
         [dbt_executable(), *args],
         cwd=DBT_PROJECT_DIR,
-        env=dbt_env(database, **dict(env or {})),
+        env=dbt_env(database, relative, **dict(env or {})),
         capture_output=True,
         text=True,
         check=False,

@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, Definitions, Failure
@@ -19,7 +20,15 @@ from orchestration.periods import period_partitions, window_vars
 from orchestration.resources import FaultInjection, ScorecardSettings
 from orchestration.reviews import record_review_outcomes, widen_for_decisions
 from orchestration.scheme.dbt_vars import dbt_vars
-from orchestration.transform.dbt_cli import dbt_args, dbt_child_environment, dbt_project, split_run_values, state_dir
+from orchestration.transform.dbt_cli import (
+    dbt_args,
+    dbt_child_environment,
+    dbt_project,
+    keep_parse_state,
+    seed_parse_state,
+    split_run_values,
+    state_dir,
+)
 from orchestration.validate.dbt_results import record_dbt_results
 from orchestration.warehouse import connect, ensure_audit_tables
 from orchestration.warehouse.writer_lock import WRITER_POOL
@@ -127,16 +136,28 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
         first, last = run_vars["period_from"] or "first period", run_vars["period_to"] or "last period"
         as_of = run_vars["as_of"]
         context.log.info(f"dbt: refresh window {first} .. {last} (closed periods excepted), as-of {as_of} UTC")
-        with dbt_child_environment(database=settings.build, **run_env):
+        # the build copy by its bare name, dbt started in its folder: the partial-parse state is the same for
+        # every warehouse of that name, and a new warehouse starts from the last one's (dbt_cli.py)
+        state = state_dir(settings.warehouse)
+        if seed_parse_state(state, settings.build):
+            context.log.debug(
+                f"dbt: partial-parse state seeded from another warehouse named {Path(settings.build).name}"
+            )
+        with dbt_child_environment(database=settings.build, relative=True, **run_env):
             invocation = dbt.cli(
                 # no colour codes: dbt's lines go to the log file and the screen as text; dbt's own log file
                 # (in the state folder) at INFO: at DEBUG it wrote 28 MB per run on the built-in sample, and
                 # every line dbt prints is in the run's log already
-                dbt_args("build", run_vars=stable_vars, exclude_unit_tests=True, project_dirs=False,
-                         extra=["--no-use-colors", "--log-level-file", "info"]),
+                dbt_args(
+                    "build",
+                    run_vars=stable_vars,
+                    exclude_unit_tests=True,
+                    project_dirs=False,
+                    extra=["--no-use-colors", "--log-level-file", "info"],
+                ),
                 context=context,
                 raise_on_error=False,
-                target_path=state_dir(settings.warehouse),
+                target_path=state,
             )
         faults.reached("during_dbt")  # the dbt process is running
         try:
@@ -150,6 +171,7 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
                 invocation.process.terminate()
                 invocation.process.wait(timeout=30)
             raise
+        keep_parse_state(state, settings.build)
         run_results = invocation.get_artifact("run_results.json")
         with connect(settings.build) as con:
             ensure_audit_tables(con)

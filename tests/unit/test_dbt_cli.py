@@ -8,7 +8,7 @@ from pathlib import Path
 
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.transform import dbt_cli
-from orchestration.transform.dbt_child import PARENT_ENV
+from orchestration.transform.dbt_child import PARENT_ENV, WORKDIR_ENV, enter_workdir
 
 
 def test_a_target_of_another_engine_builds_in_its_own_target_path():
@@ -49,6 +49,37 @@ def test_the_child_builds_in_the_given_database_and_dies_with_this_process(monke
     with dbt_cli.dbt_child_environment("/w/build.duckdb"):
         assert os.environ[dbt_cli.DATABASE_ENV] == "/w/build.duckdb"
     assert dbt_cli.DATABASE_ENV not in os.environ  # set only while dbt starts
+
+
+def test_the_pipeline_names_the_database_by_its_bare_name_in_its_own_folder(monkeypatch, tmp_path):
+    env = dbt_cli.dbt_env(tmp_path / "w" / ".build" / "w.duckdb", relative=True)
+    assert (env[dbt_cli.DATABASE_ENV], env[WORKDIR_ENV]) == ("w.duckdb", str(tmp_path / "w" / ".build"))
+    assert dbt_cli.dbt_env("/w/build.duckdb")[WORKDIR_ENV] == ""  # a whole path: dbt stays where it starts
+    # scorecard-dbt: into the folder; dbt's folders, relative to where it started, made absolute first
+    (tmp_path / "w" / ".build").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(WORKDIR_ENV, str(tmp_path / "w" / ".build"))
+    monkeypatch.setenv("DBT_TARGET_PATH", "state")
+    monkeypatch.setenv("DBT_LOG_PATH", "/var/log/dbt")
+    for name in ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    enter_workdir()
+    assert Path.cwd() == tmp_path / "w" / ".build"
+    assert os.environ["DBT_PROJECT_DIR"] == os.environ["DBT_PROFILES_DIR"] == str(tmp_path)  # where it started
+    assert os.environ["DBT_TARGET_PATH"] == str(tmp_path / "state")
+    assert os.environ["DBT_LOG_PATH"] == "/var/log/dbt"
+
+
+def test_a_parse_seed_that_cannot_be_written_or_read_fails_nothing(monkeypatch, tmp_path):
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setattr(dbt_cli, "PARSE_SEEDS", blocker / "seeds")  # cannot be made: OSError inside
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / dbt_cli.PARSE_STATE).write_bytes(b"state")
+    assert not dbt_cli.keep_parse_state(tmp_path / "state", "w.duckdb")
+    assert not dbt_cli.seed_parse_state(tmp_path / "new", "w.duckdb")
+    assert not (tmp_path / "new").exists()
+    assert not list(tmp_path.glob("**/*.tmp"))  # no half-written copy left
 
 
 def test_the_executable_is_scorecard_dbt_of_this_environment():
@@ -115,8 +146,13 @@ def test_another_dbt_is_asked_its_version(monkeypatch):
 
 
 def test_the_values_of_a_run_travel_in_the_environment_and_the_rest_as_vars():
-    run_vars = {"grain": "quarter", "as_of": "2026-12-31 15:59:59", "run_id": "r-1", "period_from": "2026-Q3",
-                "period_to": None}
+    run_vars = {
+        "grain": "quarter",
+        "as_of": "2026-12-31 15:59:59",
+        "run_id": "r-1",
+        "period_from": "2026-Q3",
+        "period_to": None,
+    }
     stable, env = dbt_cli.split_run_values(run_vars)
     assert stable == {"grain": "quarter"}
     assert env == {

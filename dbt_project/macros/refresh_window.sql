@@ -4,6 +4,9 @@
     run on an existing warehouse, their pre-hook clear_refresh_window() deletes the rows of the window
     and the model inserts the window's rows again (refresh_window_filter() in its final select); rows
     outside the window stay exactly as published. On a first build (no table yet) every period is built.
+    The flag tables int_anomaly_flags, int_anomaly_response_flags and int_anomaly_flag_responses are
+    kept the same way (dbt_project.yml). The event-level models read only the window's periods and a
+    margin around them (int_periods_refreshed) once something is published.
 
     The window is every period
       - from run_value('period_from') to run_value('period_to') (labels of the grain; either null = open-ended;

@@ -165,6 +165,12 @@ def test_backfill_nightly_close_late_row_reopen(tiny_sample_run, tmp_path, monke
             "select period, status, reason from audit.period_status where source = 'command'"
         ).fetchall() == [("2026-Q1", "closed", "Q1 bonuses paid")]
         assert con.execute("select period from raw.cfg_closed_periods").fetchall() == [("2026-Q1",)]
+        # the run read the events of its window and of Q1 as the rules' margin (within 14 days of Q2's
+        # first day), not published; every flag is kept, Q1's from the backfill
+        assert con.execute(
+            "select period, is_in_window from intermediate.int_periods_refreshed order by 1"
+        ).fetchall() == [("2026-Q1", False), ("2026-Q2", True), ("2026-Q3", True), ("2026-Q4", True)]
+        assert con.execute("select count(distinct period) from intermediate.int_anomaly_flags").fetchone() == (4,)
     numerator, denominator = collection(w, rep)
 
     # reopened and rebuilt alone: Q1 now holds the deal (numerator and denominator + 9,000,000 exactly);
@@ -176,6 +182,11 @@ def test_backfill_nightly_close_late_row_reopen(tiny_sample_run, tmp_path, monke
     # the directors' reports: only the rebuilt period's is written again
     assert [p for p, path in reports.items() if path.stat().st_mtime_ns != written[p]] == ["2026-Q1"]
     assert collection(w, rep) == (numerator + LATE_AMOUNT, denominator + LATE_AMOUNT)
+    with duckdb.connect(str(w), read_only=True) as con:  # Q1's events and Q2's as the margin, no more
+        assert con.execute("select distinct period from intermediate.int_deals_assigned order by 1").fetchall() == [
+            ("2026-Q1",),
+            ("2026-Q2",),
+        ]
     after = period_hashes(w)
     for period in ("2026-Q2", "2026-Q3", "2026-Q4"):
         assert of(after, period) == of(reference, period)

@@ -28,7 +28,7 @@ actions as (
 
 periods as (
 
-    select * from {{ ref('int_periods_evaluated') }}
+    select * from {{ ref('int_periods_refreshed') }}
 
 ),
 

@@ -48,7 +48,7 @@ targets as (
 
 periods as (
 
-    select * from {{ ref('int_periods_evaluated') }}
+    select * from {{ ref('int_periods_refreshed') }}
 
 ),
 

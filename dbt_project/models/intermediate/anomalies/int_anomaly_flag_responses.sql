@@ -3,6 +3,9 @@
 -- top scores of the largest burst (from its first response, within burst_minutes, the window of
 -- int_anomaly_speeder_burst) when the burst criterion did. A confirmed flag whose rule's policy is
 -- exclude_responses takes exactly these out of the survey figures (int_excluded_responses).
+-- Kept by period (dbt_project.yml): a run rebuilds the rows of its refresh window and keeps the other
+-- periods' rows, so that every flag stays known to the review decisions and `scorecard review`.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 {%- set burst_minutes = anomaly_setting('speeder_burst', 'burst_minutes') %}
 
 with
@@ -104,3 +107,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

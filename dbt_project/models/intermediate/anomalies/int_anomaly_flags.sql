@@ -2,6 +2,9 @@
 -- flag_id that is stable across re-runs (macros/flag_reviews.sql anomaly_flag_id: the hash of rule_id,
 -- rep_id, period and the customer_id / response_id the flag is about, empty when the flag is about the
 -- rep's whole period). The response rules come with their ids from int_anomaly_response_flags.
+-- Kept by period (dbt_project.yml): a run rebuilds the rows of its refresh window and keeps the other
+-- periods' rows, so that every flag stays known to the review decisions and `scorecard review`.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 {%- set rule_models = [
     'int_anomaly_hidden_complaint',
     'int_anomaly_complaint_underreporting',
@@ -47,3 +50,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

@@ -3,6 +3,9 @@
 -- response, excluded or not: a confirmed flag never removes its own evidence. Their confirmed flags
 -- decide which responses leave the survey figures (int_excluded_responses), before the other rules
 -- run on what is left (int_anomaly_flags unions them all).
+-- Kept by period (dbt_project.yml): a run rebuilds the rows of its refresh window and keeps the other
+-- periods' rows, so that every flag stays known to the review decisions and `scorecard review`.
+-- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
 final as (
@@ -12,3 +15,4 @@ final as (
 )
 
 select * from final
+{{ refresh_window_filter() }}

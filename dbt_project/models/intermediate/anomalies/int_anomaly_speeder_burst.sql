@@ -44,7 +44,7 @@ periods as (
     select
         period,
         ({{ dbt.datediff('period_start', 'period_end', 'day') }} + 1) * 1440 as period_minutes
-    from {{ ref('int_periods_evaluated') }}
+    from {{ ref('int_periods_refreshed') }}
 
 ),
 

@@ -12,7 +12,7 @@ deals as (
 
 periods as (
 
-    select * from {{ ref('int_periods_evaluated') }}
+    select * from {{ ref('int_periods_refreshed') }}
 
 ),
 

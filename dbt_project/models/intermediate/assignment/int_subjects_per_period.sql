@@ -5,7 +5,7 @@ with
 
 periods as (
 
-    select * from {{ ref('int_periods_evaluated') }}
+    select * from {{ ref('int_periods_refreshed') }}
 
 ),
 

@@ -1,5 +1,8 @@
 -- Survey responses assigned to the evaluated period of responded_at (local) and to the rep and
 -- channel of their invitation; only the channels of var('count_channels') count for the indicators.
+-- Every evaluated period, also in a run of a few periods (int_periods_evaluated, not int_periods_refreshed):
+-- the response rules compare over every response up to as-of (speeder_burst's median duration per
+-- channel, self_filled_survey's customers per fingerprint).
 with
 
 responses as (

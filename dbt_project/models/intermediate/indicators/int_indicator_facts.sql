@@ -75,7 +75,7 @@ acquired as (
 
 periods as (
 
-    select * from {{ ref('int_periods_evaluated') }}
+    select * from {{ ref('int_periods_refreshed') }}
 
 ),
 

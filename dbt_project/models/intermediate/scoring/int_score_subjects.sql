@@ -9,7 +9,9 @@
 --                     composite. A previous period outside the run's refresh window (closed, or not
 --                     selected) keeps its published composite as the baseline (macros/refresh_window.sql
 --                     progress_baseline over the scorecard this run does not change there,
---                     macros/published_state.sql), so progress agrees with the grades analysts see.
+--                     macros/published_state.sql), so progress agrees with the grades analysts see;
+--                     on a published warehouse the previous period itself is found among the window's
+--                     composites and the published ones (this run reads only the window's events).
 --   adjustment_points the subject's manager adjustments, clamped (int_adjustments_assigned)
 --   penalty_points    of the subject's confirmed penalty flags, outside the cap (int_subject_flags)
 --   final_score       round(composite + progress + adjustment - penalty, 2), half-up, once, DECIMAL(18,2);
@@ -21,6 +23,7 @@
 -- (int_analysis_disclosure); the composite still counts every sufficient score.
 -- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 {%- set decimal = 'decimal(38, 10)' %}
+{%- set published_scorecard = published_relation('scorecard') or none %}
 
 with
 
@@ -122,20 +125,54 @@ composites as (
 
 ),
 
+-- each subject's previous period: among the recomputed composites of a first build; on a published
+-- warehouse among the recomputed ones of the refresh window and the published ones of every other
+-- period (this run reads only the window's events, int_periods_refreshed). Labels of one grain sort
+-- as text in time order.
+history as (
+
+    select period, level, subject_id, composite_score
+    from composites
+    {%- if published_scorecard is not none %}
+    where {{ in_refresh_window('period') }}
+    union all
+    select period, level, subject_id, cast(composite_score as {{ decimal }}) as composite_score
+    from {{ published_scorecard }}
+    where level in ('rep', 'team') and not {{ in_refresh_window('period') }}
+    {%- endif %}
+
+),
+
+previous as (
+
+    select
+        period,
+        level,
+        subject_id,
+        lag(composite_score) over (partition by level, subject_id order by period)
+            as recomputed_previous_composite_score,
+        lag(period) over (partition by level, subject_id order by period) as previous_period
+    from history
+
+),
+
 with_lag as (
 
     select
-        *,
-        lag(composite_score) over (partition by level, subject_id order by period_start)
-            as recomputed_previous_composite_score,
-        lag(period) over (partition by level, subject_id order by period_start) as previous_period
+        composites.*,
+        previous.recomputed_previous_composite_score,
+        previous.previous_period
     from composites
+    left join previous
+        on composites.period = previous.period
+        and composites.level = previous.level
+        and composites.subject_id = previous.subject_id
 
 ),
 
 with_previous as (
 
-    {{ progress_baseline('with_lag', published_relation('scorecard') or none) }}
+    {{ progress_baseline('with_lag', published_scorecard) }}
 
 ),
 

@@ -10,7 +10,9 @@ fresh child processes so that one scale's memory does not weigh on the next:
    in-process, dbt as a subprocess), then reads the step windows back from the Dagster event log and
    dbt's per-node timing from run_results.json;
 4. optionally (`--incremental`) adds a nightly drop of 1 % new rows and runs the pipeline again on
-   the same warehouse.
+   the same warehouse, over the nightly window as the schedule runs it; then (unless
+   `--no-rebuild-check`) builds the same landing folder from scratch in another warehouse and compares
+   the two, mart by mart and period by period (content hashes, `compare_marts`).
 
 Memory is the resident set (VmRSS) of the child and all its descendants, summed, sampled from /proc
 every 50 ms by the parent with wall-clock stamps; a stage's peak is the highest sample inside its
@@ -468,6 +470,35 @@ def compare_with_reference(warehouse: Path, reference_db: Path) -> dict:
     return out
 
 
+# columns a run writes from its own clock and id, not computed from the data
+RUN_COLUMNS = {"anomaly_flags": ("first_run_id", "first_seen_at")}
+
+
+def compare_marts(warehouse: Path, rebuilt: Path) -> dict:
+    """Every published mart of `warehouse` against the same mart of `rebuilt`, period by period: rows and
+    an order-free content hash of each (mart, period), run columns (RUN_COLUMNS) left out. Returns the
+    number of (mart, period) compared and those that differ, as "mart period"."""
+    import duckdb
+
+    from orchestration.catalogue import MARTS
+
+    def hashes(path: Path) -> dict:
+        out = {}
+        with duckdb.connect(str(path), read_only=True) as con:
+            for table in MARTS:
+                drop = f" exclude ({', '.join(RUN_COLUMNS[table])})" if table in RUN_COLUMNS else ""
+                for period, n, h in con.execute(
+                    f"select period, count(*), bit_xor(hash(t::varchar)) "
+                    f"from (select *{drop} from marts.{table}) as t group by period"
+                ).fetchall():
+                    out[f"{table} {period}"] = (n, h)
+        return out
+
+    a, b = hashes(warehouse), hashes(rebuilt)
+    keys = set(a) | set(b)
+    return {"mart_periods": len(keys), "differing": sorted(k for k in keys if a.get(k) != b.get(k))}
+
+
 def bench_scale(
     name: str,
     reps: int,
@@ -478,6 +509,7 @@ def bench_scale(
     seed: int = 1,
     incremental: bool = False,
     years: int = 1,
+    rebuild_check: bool = True,
     echo=print,
 ) -> ScaleResult:
     d = work / name
@@ -614,6 +646,18 @@ def bench_scale(
             "load": load_summary(LAST_LOADS["pipeline"]),
         }
         echo(f"[{name}] re-run with {added:,} new rows: {sec:.1f} s ({sec / res.pipeline_seconds:.0%} of the full run)")
+        if rebuild_check and ev2["success"]:
+            rebuilt = d / "rebuilt" / warehouse.name  # the same file name: the same dbt parse state
+            rebuilt.parent.mkdir(exist_ok=True)
+            child = ["pipeline", "--landing", str(delta), "--config", str(config), "--as-of", as_of]
+            child += ["--warehouse", str(rebuilt), "--events", str(d / "events_rebuilt.json")]
+            sec3, _, _ = run_child(child, d / "pipeline_rebuilt.log", env)
+            check = compare_marts(warehouse, rebuilt) | {"rebuild_seconds": round(sec3, 3)}
+            res.incremental["same_as_full_rebuild"] = check
+            echo(
+                f"[{name}] nightly re-run vs a full build of the same folder ({sec3:.1f} s): "
+                f"{len(check['differing'])} of {check['mart_periods']} (mart, period) differ"
+            )
     (d / "result.json").write_text(json.dumps(asdict(res), indent=2))
     return res
 
@@ -673,9 +717,9 @@ def incremental_table(results: list[dict]) -> str:
     head = (
         "| scale | rows added | "
         + " | ".join(s.replace("_", " ") for s in stages)
-        + " | re-run total | full run | share | peak RSS | build copy | load (re-run) |"
+        + " | re-run total | full run | share | peak RSS | build copy | load (re-run) | vs full rebuild |"
     )
-    lines = [head, "|" + "---|" * (len(stages) + 8)]
+    lines = [head, "|" + "---|" * (len(stages) + 9)]
     for r in results:
         inc = r.get("incremental") or {}
         if not inc:
@@ -691,9 +735,19 @@ def incremental_table(results: list[dict]) -> str:
             f"| {r['scale']} | {inc['rows_added']:,} | "
             + " | ".join(cells)
             + f" | {inc['seconds']:.1f} s | {r['pipeline_seconds']:.1f} s | {inc['share_of_full_run']:.0%} | "
-            f"{inc['peak_mb']:,.0f} MB | {'n/a' if copy is None else f'{copy:.1f} s'} | {load_cell} |"
+            f"{inc['peak_mb']:,.0f} MB | {'n/a' if copy is None else f'{copy:.1f} s'} | {load_cell} | "
+            f"{_rebuild_cell(inc.get('same_as_full_rebuild'))} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _rebuild_cell(check: dict | None) -> str:
+    if not check:
+        return "not checked"
+    differing = check["differing"]
+    return f"{len(differing)} of {check['mart_periods']} (mart, period) differ" + (
+        f": {', '.join(differing[:3])}" if differing else ""
+    )
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -750,6 +804,7 @@ def run_bench(
     incremental_on: tuple[str, ...] = (),
     config: Path = DEFAULT_CONFIG,
     years: int = 1,
+    rebuild_check: bool = True,
     echo=print,
 ) -> list[dict]:
     work.mkdir(parents=True, exist_ok=True)
@@ -761,7 +816,15 @@ def run_bench(
     for name in scales:
         reps, rows_scale = SCALES[name]
         res = bench_scale(
-            name, reps, rows_scale, work, config=config, incremental=name in incremental_on, years=years, echo=echo
+            name,
+            reps,
+            rows_scale,
+            work,
+            config=config,
+            incremental=name in incremental_on,
+            years=years,
+            rebuild_check=rebuild_check,
+            echo=echo,
         )
         by_scale[name] = asdict(res) | {"stage_sum": res.stage_sum}
     ordered = [by_scale[k] for k in SCALES if k in by_scale]
@@ -788,6 +851,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--incremental", default="1m,10m", help="scales that also re-run with 1%% new rows")
     p.add_argument("--config", default=str(DEFAULT_CONFIG))
     p.add_argument("--years", type=int, default=1, help="calendar years of generated history ending in 2026")
+    p.add_argument(
+        "--no-rebuild-check",
+        dest="rebuild_check",
+        action="store_false",
+        help="skip the full build that the nightly re-run's marts are compared with (one full run per scale)",
+    )
     return p
 
 
@@ -802,6 +871,7 @@ def main(argv: list[str] | None = None) -> int:
         incremental_on=tuple(s for s in a.incremental.split(",") if s),
         config=Path(a.config),
         years=a.years,
+        rebuild_check=a.rebuild_check,
     )
     return 0
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tools.bench import SCALES, STAGES, classify_step, incremental_table, make_delta_landing, run_bench
+from orchestration.catalogue import MARTS
+from tools.bench import SCALES, STAGES, classify_step, compare_marts, incremental_table, make_delta_landing, run_bench
 from tools.sample.generator import generate
 
 # the 10k scale of the harness (seed 1, 26 reps, rows_scale 0.3): the generator is deterministic
@@ -170,4 +171,29 @@ def test_incremental_table_from_results():
     table = incremental_table([result, {"scale": "10k", "incremental": {}}]).splitlines()
     assert len(table) == 3  # head, rule, one scale (the one without a re-run is left out)
     assert table[2].startswith("| 1m | 10,291 | 1.0 s / 100 MB |")
-    assert table[2].endswith("| 50.0 s | 200.0 s | 25% | 900 MB | 0.4 s | 2.0 (1.0-3.0) |")
+    assert table[2].endswith("| 50.0 s | 200.0 s | 25% | 900 MB | 0.4 s | 2.0 (1.0-3.0) | not checked |")
+    result["incremental"]["same_as_full_rebuild"] = {"mart_periods": 36, "differing": ["scorecard 2026-Q4"]}
+    assert incremental_table([result]).splitlines()[2].endswith(
+        "| 2.0 (1.0-3.0) | 1 of 36 (mart, period) differ: scorecard 2026-Q4 |"
+    )
+
+
+def test_marts_compared_period_by_period_without_run_columns(tmp_path):
+    # two warehouses with every mart of the catalogue: equal, except one period of one mart and the
+    # run's own columns of anomaly_flags (left out)
+    for name, q2_value, run in (("a", 1, "run-1"), ("b", 2, "run-2")):
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            con.execute("create schema marts")
+            for table in MARTS:
+                con.execute(
+                    f"create table marts.{table} (period varchar, v integer, first_run_id varchar, first_seen_at date)"
+                )
+                rows = "('2026-Q1', 1, ?, null), ('2026-Q1', 7, ?, null)"
+                con.execute(f"insert into marts.{table} values {rows}", [run, run])
+                if table == "scorecard":
+                    con.execute("insert into marts.scorecard values ('2026-Q2', ?, null, null)", [q2_value])
+    check = compare_marts(tmp_path / "a.duckdb", tmp_path / "b.duckdb")
+    assert check["mart_periods"] == len(MARTS) + 1
+    # the run id differs everywhere: left out of anomaly_flags only, a data column of the other marts
+    differing = {f"{t} 2026-Q1" for t in MARTS if t != "anomaly_flags"}
+    assert check["differing"] == sorted(differing | {"scorecard 2026-Q2"})

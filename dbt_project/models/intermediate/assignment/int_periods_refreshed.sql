@@ -10,7 +10,7 @@
 --   models write only the window's rows (refresh_window_filter).
 -- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 {%- set restricted = published_relation('scorecard') is not none %}
-{%- set margin_days = [anomaly_setting('hidden_complaint', 'window_days'), 1] | max | int %}
+{%- set margin_days = [anomaly_setting('hidden_complaint', 'window_days') | round(0, 'ceil'), 1] | max | int %}
 
 with
 

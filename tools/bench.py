@@ -250,13 +250,11 @@ def _child_pipeline(a: argparse.Namespace) -> None:
     nodes = []
     # the dbt step's target folder is kept beside the warehouse (transform/dbt_cli.py state_dir); one run
     # at a time writes it, so results written after this job started are this run's
-    for path in [state_dir(a.warehouse) / "run_results.json"]:
-        if not path.exists() or path.stat().st_mtime < job_started:
-            continue
-        data = json.loads(path.read_text())
+    path = state_dir(a.warehouse) / "run_results.json"
+    if path.exists() and path.stat().st_mtime >= job_started:
         nodes = [
             {"unique_id": r["unique_id"], "status": r["status"], "seconds": r["execution_time"]}
-            for r in data["results"]
+            for r in json.loads(path.read_text())["results"]
         ]
     Path(a.events).write_text(
         json.dumps(
@@ -474,29 +472,32 @@ def compare_with_reference(warehouse: Path, reference_db: Path) -> dict:
 RUN_COLUMNS = {"anomaly_flags": ("first_run_id", "first_seen_at")}
 
 
-def compare_marts(warehouse: Path, rebuilt: Path) -> dict:
-    """Every published mart of `warehouse` against the same mart of `rebuilt`, period by period: rows and
-    an order-free content hash of each (mart, period), run columns (RUN_COLUMNS) left out. Returns the
-    number of (mart, period) compared and those that differ, as "mart period"."""
+def mart_period_hashes(warehouse: Path) -> dict[tuple[str, str], tuple[int, int]]:
+    """(mart, period) -> (rows, order-free content hash) of every published mart, run columns
+    (RUN_COLUMNS) left out."""
     import duckdb
 
     from orchestration.catalogue import MARTS
 
-    def hashes(path: Path) -> dict:
-        out = {}
-        with duckdb.connect(str(path), read_only=True) as con:
-            for table in MARTS:
-                drop = f" exclude ({', '.join(RUN_COLUMNS[table])})" if table in RUN_COLUMNS else ""
-                for period, n, h in con.execute(
-                    f"select period, count(*), bit_xor(hash(t::varchar)) "
-                    f"from (select *{drop} from marts.{table}) as t group by period"
-                ).fetchall():
-                    out[f"{table} {period}"] = (n, h)
-        return out
+    out = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in MARTS:
+            drop = f" exclude ({', '.join(RUN_COLUMNS[table])})" if table in RUN_COLUMNS else ""
+            for period, n, h in con.execute(
+                f"select period, count(*), bit_xor(hash(t::varchar)) "
+                f"from (select *{drop} from marts.{table}) as t group by period"
+            ).fetchall():
+                out[(table, period)] = (n, h)
+    return out
 
-    a, b = hashes(warehouse), hashes(rebuilt)
+
+def compare_marts(warehouse: Path, rebuilt: Path) -> dict:
+    """Every published mart of `warehouse` against the same mart of `rebuilt`, period by period
+    (mart_period_hashes). Returns the number of (mart, period) compared and those that differ, as
+    "mart period"."""
+    a, b = mart_period_hashes(warehouse), mart_period_hashes(rebuilt)
     keys = set(a) | set(b)
-    return {"mart_periods": len(keys), "differing": sorted(k for k in keys if a.get(k) != b.get(k))}
+    return {"mart_periods": len(keys), "differing": sorted(" ".join(k) for k in keys if a.get(k) != b.get(k))}
 
 
 def bench_scale(

@@ -20,6 +20,7 @@ from orchestration.catalogue import MARTS
 from orchestration.cli import main
 from orchestration.scheme.errors import SchemeError
 from orchestration.scheme.model import parse_scheme
+from tools.bench import mart_period_hashes
 
 from .conftest import TINY_AS_OF
 
@@ -32,20 +33,6 @@ def run(landing: Path, warehouse: Path, *period_args: str) -> None:
     args = ["run", "--landing", str(landing), "--config", str(ROOT / "config" / "scorecard.yml")]
     args += ["--warehouse", str(warehouse), "--as-of", AS_OF, "--log-level", "WARNING", *period_args]
     assert main(args) == 0
-
-
-def period_hashes(warehouse: Path) -> dict[tuple[str, str], tuple]:
-    """(mart, period) -> (rows, order-free content hash); anomaly_flags without its clock columns."""
-    out = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for table in MARTS:
-            drop = " exclude (first_run_id, first_seen_at)" if table == "anomaly_flags" else ""
-            for period, n, h in con.execute(
-                f"select period, count(*), bit_xor(hash(t::varchar)) from (select *{drop} from marts.{table}) t "
-                "group by period"
-            ).fetchall():
-                out[(table, period)] = (n, h)
-    return out
 
 
 def of(hashes: dict, period: str) -> dict:
@@ -98,10 +85,10 @@ def test_backfill_nightly_close_late_row_reopen(tiny_sample_run, tmp_path, monke
     done = subprocess.run([*cli, "--partition-range", "2026-Q1...2026-Q4"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "dbt: refresh window 2026-Q1 .. 2026-Q4 (closed periods excepted)" in done.stderr  # dbt's window
-    reference = period_hashes(x)
+    reference = mart_period_hashes(x)
     assert {p for _, p in reference} == {"2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"}
     assert len(of(reference, "2026-Q1")) == len(MARTS)
-    assert period_hashes(w) == reference
+    assert mart_period_hashes(w) == reference
 
     # bad windows stop before anything runs
     assert main(["run", "--landing", str(landing), "--warehouse", str(w), "--period", "2026-Q9"]) == 2
@@ -144,7 +131,7 @@ def test_backfill_nightly_close_late_row_reopen(tiny_sample_run, tmp_path, monke
     printed = capsys.readouterr().out
     assert "periods   2026-Q2 to 2026-Q4 (the other periods keep their published rows)" in printed
     assert "  closed periods (published rows kept): 2026-Q1" in printed
-    assert period_hashes(w) == reference
+    assert mart_period_hashes(w) == reference
     with duckdb.connect(str(w), read_only=True) as con:
         assert con.execute("select count(*) from raw.crm__deals where deal_id = 'D-LATE-1'").fetchone()[0] == 1
         last_run = "(select run_id from audit.runs order by started_at desc limit 1)"
@@ -187,7 +174,7 @@ def test_backfill_nightly_close_late_row_reopen(tiny_sample_run, tmp_path, monke
             ("2026-Q1",),
             ("2026-Q2",),
         ]
-    after = period_hashes(w)
+    after = mart_period_hashes(w)
     for period in ("2026-Q2", "2026-Q3", "2026-Q4"):
         assert of(after, period) == of(reference, period)
     changed = {mart for (mart, period), v in of(after, "2026-Q1").items() if reference[(mart, period)] != v}

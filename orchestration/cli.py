@@ -131,6 +131,10 @@ def preflight_run(args: argparse.Namespace):
     warehouse = Path(path_setting("SCORECARD_WAREHOUSE"))
     if warehouse.exists() and not warehouse.is_file():
         raise Preflight(f"--warehouse {warehouse} is not a file")
+    if any(quote in warehouse.stem for quote in "'\""):
+        # DuckDB names the database after the file; dbt-duckdb writes that name into SQL string literals
+        # unescaped, so the dbt build would stop on a SQL parser error
+        raise Preflight(f"--warehouse {warehouse}: a quote in the file name is not supported (dbt-duckdb); rename it")
     if (problem := _writable_folder(warehouse.parent)) is not None:
         raise Preflight(problem)
     holder = current_holder(warehouse)

@@ -138,6 +138,17 @@ def _mount_tmpfs(path: Path, size: str, read_only: bool = False) -> None:
         subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)
 
 
+def test_a_quote_in_the_warehouse_name_stops_before_dagster(landing, tmp_path):
+    # a run got as far as dbt, which failed on "unterminated quoted identifier" (the database's name in SQL)
+    for name in ("w'h 表.duckdb", 'w"h.duckdb'):
+        line = _stopped(_cli(*_run_args(landing, tmp_path / "仓库 one" / name, "--as-of", AS_OF)), 2)
+        assert line == (
+            f"--warehouse {tmp_path / '仓库 one' / name}: a quote in the file name is not supported (dbt-duckdb); "
+            "rename it"
+        )
+        assert not (tmp_path / "仓库 one").exists()  # nothing written
+
+
 def test_a_read_only_warehouse_folder_stops_before_dagster(landing, tmp_path):
     # a read-only file system (root ignores permission bits, not a read-only mount)
     folder = tmp_path / "ro"

@@ -56,7 +56,8 @@ sources: $(STAMP)
 	$(PY) -m orchestration.contract.dbt_sources --write
 
 dev: setup sample
-	SCORECARD_LANDING=$(CURDIR)/$(SAMPLE)/landing SCORECARD_AS_OF=$(AS_OF) $(BIN)/dagster dev -w workspace.yaml
+	SCORECARD_LANDING=$(CURDIR)/$(SAMPLE)/landing SCORECARD_AS_OF=$(AS_OF) DAGSTER_EVENT_BATCH_SIZE=1000 \
+		$(BIN)/dagster dev -w workspace.yaml
 
 BENCH_SCALES ?= 10k,100k,1m,10m
 # calendar years of generated history per scale (4 quarters each, ending in 2026)

@@ -17,8 +17,17 @@ home that names its storage (PostgreSQL: docs/dagster.postgres.yaml) is used as 
 `dagster dev` gets the same event log from an `event_log_storage` entry in dagster.yaml
 (docs/operations.md).
 
-The class overrides one private method of dagster's SqliteEventLogStorage (`_connect`): dagster 1.13
-offers no public switch for it. tests/integration/test_dagster_instance.py fails if dagster renames it.
+It also writes a batch of events in one transaction per database file. With `DAGSTER_EVENT_BATCH_SIZE`
+set (`run_instance()` sets it for `scorecard run`), Dagster hands the storage the events of one asset
+over a partition range at once (its materialization per partition; the planned events at the run's
+start); Dagster's SQLite storage stores them one by one, a commit each. Here they are one INSERT per
+event in one transaction, and the schema look-ups that Dagster repeats for every event (does the tags
+table exist, does the asset-key table have its index columns) are answered once per process.
+
+The class overrides private methods of dagster's SqliteEventLogStorage (`_connect`, `has_table`,
+`_has_asset_key_col_on_connection`) and calls others (`prepare_insert_event`, `_store_asset_event_tags`,
+`_store_asset_event`): dagster 1.13 offers no public switch for them.
+tests/integration/test_dagster_instance.py fails if dagster renames them.
 """
 
 from __future__ import annotations
@@ -33,12 +42,17 @@ from typing import Any
 
 import yaml
 from dagster import DagsterInstance
+from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, EVENT_TYPE_TO_PIPELINE_RUN_STATUS
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlalchemy_compat import db_result
 
 # per-run databases whose engines stay open (a run writes its own shard and the index shard)
 MAX_OPEN_SHARDS = 4
 SQLITE_BUSY_TIMEOUT_SECONDS = 120  # dagster's own value for its SQLite storages
 STORAGE_KEYS = ("storage", "event_log_storage", "run_storage")
+# events Dagster may buffer before it hands them to the storage as one batch (its own env variable)
+EVENT_BATCH_SIZE_VARIABLE = "DAGSTER_EVENT_BATCH_SIZE"
+EVENT_BATCH_SIZE = 1000
 EVENT_LOG_STORAGE = {
     "module": __name__,
     "class": "PooledSqliteEventLogStorage",
@@ -54,6 +68,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines: OrderedDict[str, Any] = OrderedDict()
         self._engines_lock = threading.Lock()
         self._engines_pid = os.getpid()
+        self._tables_seen: set[str] = set()  # tables and columns only ever get added (schema upgrades)
+        self._asset_key_columns_seen: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -94,6 +110,60 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 with conn.begin():
                     yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        # dagster asks for every asset event, with a new engine each time
+        if table_name in self._tables_seen:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._tables_seen.add(table_name)
+        return found
+
+    def _has_asset_key_col_on_connection(self, conn: Any, column_name: str) -> bool:
+        if column_name in self._asset_key_columns_seen:
+            return True
+        found = super()._has_asset_key_col_on_connection(conn, column_name)
+        if found:
+            self._asset_key_columns_seen.add(column_name)
+        return found
+
+    def store_event_batch(self, events: Any) -> None:
+        """A batch's asset events (materializations, observations, planned materializations) in one
+        transaction on the run's file and one on the index file: what store_event does for each, without
+        a commit each. Anything else in the batch (asset check events, run status) is stored on its own,
+        as dagster does, in the batch's order."""
+        plain: list[Any] = []
+        for event in events:
+            if self._batchable(event) and (not plain or plain[0].run_id == event.run_id):
+                plain.append(event)
+                continue
+            self._store_asset_events(plain)
+            plain = []
+            if self._batchable(event):
+                plain.append(event)
+            else:
+                self.store_event(event)
+        self._store_asset_events(plain)
+
+    @staticmethod
+    def _batchable(event: Any) -> bool:
+        kind = event.dagster_event_type if event.is_dagster_event else None
+        return kind in ASSET_EVENTS and kind not in ASSET_CHECK_EVENTS and kind not in EVENT_TYPE_TO_PIPELINE_RUN_STATUS
+
+    def _store_asset_events(self, events: list[Any]) -> None:
+        if not events:
+            return
+        statements = [self.prepare_insert_event(e) for e in events]
+        with self.run_connection(events[0].run_id) as conn:
+            for statement in statements:
+                conn.execute(statement)
+        with self.index_transaction() as conn:
+            for event, statement in zip(events, statements, strict=True):
+                with db_result(conn, statement) as result:
+                    event_id = result.inserted_primary_key[0]
+                self._store_asset_event_tags(conn, [event], [event_id])
+                self._store_asset_event(conn, event, event_id)
+
     def dispose(self) -> None:
         with self._engines_lock:
             while self._engines:
@@ -114,6 +184,9 @@ def names_storage(home: str | Path) -> bool:
 def run_instance(home: str | None) -> DagsterInstance:
     """The instance of an in-process run: ephemeral without a home; the home's own storage when its
     dagster.yaml names one; otherwise the home's SQLite files through PooledSqliteEventLogStorage."""
+    # Dagster buffers an asset's events over a partition range and stores them as one batch
+    # (PooledSqliteEventLogStorage.store_event_batch; dagster-postgres has its own)
+    os.environ.setdefault(EVENT_BATCH_SIZE_VARIABLE, str(EVENT_BATCH_SIZE))
     if not home:
         return DagsterInstance.ephemeral()
     if names_storage(home):

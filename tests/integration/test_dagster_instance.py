@@ -4,6 +4,7 @@ storage reads; a home that names its storage is used as it is."""
 
 import sqlite3
 from collections import Counter
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -48,8 +49,18 @@ def _run(instance):
 
 
 def test_dagsters_private_members_are_still_there():
-    # the override replaces _connect and relies on these; a dagster upgrade that renames them fails here
-    for name in ("_connect", "_initdb", "conn_string_for_shard"):
+    # the overrides replace or call these; a dagster upgrade that renames them fails here
+    for name in (
+        "_connect",
+        "_initdb",
+        "conn_string_for_shard",
+        "has_table",
+        "_has_asset_key_col_on_connection",
+        "prepare_insert_event",
+        "index_transaction",
+        "_store_asset_event_tags",
+        "_store_asset_event",
+    ):
         assert callable(getattr(SqliteEventLogStorage, name)), name
     storage = SqliteEventLogStorage.__new__(SqliteEventLogStorage)
     SqliteEventLogStorage.__init__(storage, base_dir=str(__import__("tempfile").mkdtemp()))
@@ -134,3 +145,54 @@ def test_a_forked_child_opens_its_own_engines(tmp_path, monkeypatch):
         assert child_engine is not parent_engine
         assert set(storage._engines) == {run_id}  # the parent's engines are dropped, not reused
         assert _run(instance).success  # and the child writes through engines of its own
+
+
+def _shard_rows(base: Path, shard: str) -> list[tuple]:
+    with sqlite3.connect(base / "history" / "runs" / f"{shard}.db") as con:
+        return con.execute("select dagster_event_type, asset_key, partition from event_logs order by id").fetchall()
+
+
+def _asset_keys(base: Path) -> list[tuple]:
+    with sqlite3.connect(base / "history" / "runs" / "index.db") as con:
+        return con.execute("select asset_key, last_materialization_timestamp is not null from asset_keys").fetchall()
+
+
+def test_a_batch_of_events_is_stored_as_dagster_stores_them_one_by_one(tmp_path, monkeypatch):
+    # DAGSTER_EVENT_BATCH_SIZE (set by run_instance for `scorecard run`): Dagster hands the storage the
+    # planned events of the run and the materializations of an asset over the partition range at once
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
+    pooled_home, plain_home = tmp_path / "pooled", tmp_path / "plain"
+    pooled_home.mkdir()
+    plain_home.mkdir()
+    with run_instance(str(pooled_home)) as instance:
+        storage, batches = instance.event_log_storage, []
+        store_batch = storage.store_event_batch
+
+        def recorded(events):
+            batches.append([e.dagster_event_type for e in events])
+            store_batch(events)
+
+        monkeypatch.setattr(storage, "store_event_batch", recorded)
+        pooled_run = _run(instance).run_id
+    planned, check_planned = (
+        DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+        DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
+    )
+    assert batches == [[planned] * 3 + [check_planned], [DagsterEventType.ASSET_MATERIALIZATION] * 3]
+    # Dagster's own SQLite storage, event by event, writes the same rows in the same order
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")
+    monkeypatch.setenv("DAGSTER_HOME", str(plain_home))
+    with DagsterInstance.get() as plain:
+        assert type(plain.event_log_storage) is SqliteEventLogStorage
+        plain_run = _run(plain).run_id
+        assert plain.get_materialized_partitions(marts.key) == {"2026-Q1", "2026-Q2", "2026-Q3"}
+    pooled_rows, plain_rows = _shard_rows(pooled_home, pooled_run), _shard_rows(plain_home, plain_run)
+    assert [r for r in pooled_rows if r[1]] == [r for r in plain_rows if r[1]]  # asset rows, in order
+    assert Counter(pooled_rows) == Counter(plain_rows)
+    assert _shard_rows(pooled_home, "index") == _shard_rows(plain_home, "index")
+    assert sorted(r[2] for r in _shard_rows(pooled_home, "index") if r[0] == "ASSET_MATERIALIZATION") == [
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q3",
+    ]
+    assert _asset_keys(pooled_home) == _asset_keys(plain_home) == [('["marts"]', 1)]

@@ -124,6 +124,8 @@ def write_run_pages(
         "suite": outcome.suite_name,
         "checked_at": checked_at.astimezone(UTC).isoformat(timespec="seconds"),
         "rows_validated": outcome.rows_validated,
+        "scope": outcome.scope,
+        "rows_current": outcome.rows_current,
         "chunks": outcome.chunks,
         "seconds": round(outcome.seconds, 2),
         "passed": outcome.passed,

@@ -135,6 +135,19 @@ class Tally:
                 self.weight += n
                 self.weighted_sum += float(obs) * n
 
+    def set_aggregate(self, observed: Any, values: int, rows: int) -> None:
+        """The aggregate over every current row at once, computed in SQL (ge_runner's "changed" scope):
+        `observed` the SQL aggregate, `values` the non-null values of its column, `rows` the rows."""
+        self.chunks += 1
+        if isinstance(observed, datetime):
+            observed = pd.Timestamp(observed)
+        if self.kind in ("row_count", "sum", "min", "max"):
+            self.observed = observed if self.kind in ("min", "max") else (observed or 0)
+        elif self.kind == "mean" and observed is not None and values:
+            self.weight, self.weighted_sum = values, float(observed) * values
+        elif self.kind == "proportion_non_null" and rows:
+            self.weight, self.weighted_sum = rows, float(values)
+
     def final_observed(self) -> Any:
         if self.kind in ("mean", "proportion_non_null"):
             return self.weighted_sum / self.weight if self.weight else None
@@ -299,6 +312,8 @@ class SuiteOutcome:
     outcomes: list[ExpectationOutcome]
     parameters: dict
     seconds: float = 0.0
+    scope: str = "all"  # the rows the row-level expectations saw: "all" current rows or the run's "changed" keys
+    rows_current: int | None = None  # current rows of the entity (the aggregates' rows)
     data_docs_index: Path | None = None  # reports/data_docs/index.html
     data_docs_run: Path | None = None  # reports/data_docs/runs/<run>.html
     data_docs_page: Path | None = None  # GE's Data Docs page of this validation

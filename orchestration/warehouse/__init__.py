@@ -32,6 +32,13 @@ create table if not exists audit.check_results (
     run_id varchar, checked_at timestamp, check_kind varchar, source varchar, check_name varchar,
     severity varchar, passed boolean, failing_rows bigint, message varchar
 );
+-- one row per Great Expectations suite run: which rows its row-level expectations saw
+-- (scope `all`: every current row; `changed`: the current rows of the keys the run ingested, the other
+-- keys' rows having passed the same suite in the published run before), orchestration/validate/ge_runner.py
+create table if not exists audit.ge_suite_runs (
+    run_id varchar, checked_at timestamp, source varchar, suite_sha256 varchar, scope varchar,
+    scope_reason varchar, rows_current bigint, rows_validated bigint
+);
 create table if not exists audit.quarantine (
     run_id varchar, source varchar, row_key varchar, reason varchar, raw_row varchar,
     -- row_number: the CSV line where the record starts (header = 1), the Parquet row or JSONL object ordinal

@@ -43,7 +43,7 @@ from orchestration.warehouse import connect, ensure_audit_tables, ident, sql_str
 
 log = logging.getLogger(__name__)
 
-AUDIT_RUN_TABLES = ("runs", "run_counts", "quarantine", "check_results", "validation_failures")
+AUDIT_RUN_TABLES = ("runs", "run_counts", "quarantine", "check_results", "validation_failures", "ge_suite_runs")
 RUNS_COLUMNS = (
     "run_id",
     "started_at",

@@ -158,6 +158,13 @@ def test_backfill_nightly_close_late_row_reopen(tiny_sample_run, tmp_path, monke
             "select period, is_in_window from intermediate.int_periods_refreshed order by 1"
         ).fetchall() == [("2026-Q1", False), ("2026-Q2", True), ("2026-Q3", True), ("2026-Q4", True)]
         assert con.execute("select count(distinct period) from intermediate.int_anomaly_flags").fetchone() == (4,)
+        # Great Expectations validated row by row only the run's new rows (the late deal, the decision);
+        # every other current row passed the same suites in the published backfill
+        assert con.execute(
+            "select source, rows_validated from audit.ge_suite_runs "
+            f"where run_id = {last_run} and (scope <> 'changed' or rows_validated > 0) order by 1"
+        ).fetchall() == [("crm/deals", 1), ("review/flag_decisions", 1)]
+        assert con.execute(f"select count(*) from audit.ge_suite_runs where run_id = {last_run}").fetchone() == (16,)
     numerator, denominator = collection(w, rep)
 
     # reopened and rebuilt alone: Q1 now holds the deal (numerator and denominator + 9,000,000 exactly);

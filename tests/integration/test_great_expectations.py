@@ -473,3 +473,128 @@ def test_asset_checks_block_on_error_and_warn_without_blocking(planted):
     assert "crm__deals" in ge_page and "signed" in ge_page
     with duckdb.connect(planted.build, read_only=True) as con:
         assert audit(con, "select count(*) from audit.check_results where run_id = ?", [result.run_id]) == [(31,)]
+
+
+# ------------------------------------------------------------------------------------------------
+# What a nightly run validates: the run's keys row by row, every row in aggregate
+# ------------------------------------------------------------------------------------------------
+
+
+def test_changed_scope_checks_the_runs_keys_and_aggregates_every_row(tmp_path):
+    spec = spec_for("crm/deals")
+    with connect(tmp_path / "w.duckdb") as con:
+        ensure_audit_tables(con)
+        create_empty_raw(con, spec)
+        con.execute(DEALS_SQL)
+        # a later run ingested rows 3 (key D49003, also on row 49003), 1000 (stage 'signed') and 2001
+        con.execute("update raw.crm__deals set _run_id = 'night-2' where _row in (3, 1000, 2001)")
+        full, _ = validate_entity(con, spec, AS_OF, chunk_rows=4_000)
+        changed, ge_result = validate_entity(con, spec, AS_OF, chunk_rows=4_000, changed_by="night-2")
+    assert (full.scope, full.rows_validated, full.rows_current) == ("all", 50_000, 50_000)
+    assert (changed.scope, changed.rows_validated, changed.rows_current, changed.chunks) == ("changed", 4, 50_000, 1)
+    got = {o.check_name: o for o in changed.outcomes}
+    unique = got["expect_column_values_to_be_unique(deal_id)"]
+    assert (unique.success, unique.element_count, unique.unexpected_count) == (False, 4, 2)
+    assert {k for k, _ in unique.failing_rows} == {"D49003"}
+    stage = got["expect_column_values_to_be_in_set(stage)"]
+    assert (stage.success, stage.unexpected_count, stage.failing_rows) == (False, 1, [("D1000", "signed")])
+    # the aggregates: the same values and verdicts as GE's over every row, computed in one SQL statement
+    for a in full.outcomes:
+        b = got[a.check_name]
+        if a.type in ("expect_column_values_to_be_unique", "expect_column_values_to_be_in_set"):
+            continue
+        if a.element_count is not None:  # row-level, passing in both scopes
+            assert (a.success, b.success, b.element_count) == (True, True, 4), a.check_name
+            continue
+        assert (b.success, b.not_measured) == (a.success, a.not_measured), a.check_name
+        if isinstance(a.observed, float):
+            assert b.observed == pytest.approx(a.observed, rel=1e-12), a.check_name
+        else:
+            assert (b.observed, b.message) == (a.observed, a.message), a.check_name
+    assert got["expect_table_row_count_to_be_between"].observed == 50_000
+    assert got["expect_column_max_to_be_between(updated_at)"].observed == "2026-12-14T05:10:00"
+    assert got["expect_column_mean_to_be_between(stage_is_won)"].observed == pytest.approx(16_650 / 50_000)
+    assert got["expect_column_proportion_of_non_null_values_to_be_between(collected_amount)"].observed == 0.25
+    assert ge_result.meta["batch_spec"]["rows_current"] == 50_000
+
+
+def test_a_nightly_run_validates_row_by_row_only_what_it_ingested(sample_warehouse, tmp_path):
+    # a copy of the module's clean sample: its landing folder and its warehouse (ingested by run "ingest")
+    import shutil
+
+    landing = tmp_path / "landing"
+    shutil.copytree(sample_warehouse.parent / "sample" / "landing", landing)
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(sample_warehouse, warehouse)
+    deals, teams = spec_for("crm/deals"), spec_for("crm/teams")
+
+    def scopes(con, run_id: str) -> dict:
+        return {
+            e: (scope, rows)
+            for e, scope, rows in audit(
+                con, "select source, scope, rows_validated from audit.ge_suite_runs where run_id = ?", [run_id]
+            )
+        }
+
+    def publish(con, run_id: str, at: str) -> None:
+        con.execute(
+            "insert into audit.runs (run_id, finished_at, status, published) values (?, ?, 'succeeded', true)",
+            [run_id, at],
+        )
+
+    def ingest(con, run_id: str) -> None:
+        for spec in (deals, teams):
+            ingest_entity(con, spec, landing, IngestRun(run_id, AS_OF, TZ, "CNY", ("USD",), incremental=True))
+
+    with connect(warehouse) as con:
+        current = audit(con, "select count(*) from raw.crm__deals where _is_current")[0][0]
+        first = [run_suite(con, s, "ingest", AS_OF, warehouse, data_docs=False) for s in (deals, teams)]
+        assert [(o.scope, o.rows_validated) for o in first] == [("all", current), ("all", 2)]
+        assert scopes(con, "ingest") == {"crm/deals": ("all", current), "crm/teams": ("all", 2)}
+        publish(con, "ingest", "2026-12-31 01:00:00")
+
+        # night 2: one new deals file with two deals, one of them a new version of a published deal
+        header, old_row = (landing / "crm" / "deals").glob("*.csv").__next__().read_text().splitlines()[:2]
+        cols = header.split(",")
+        new = old_row.split(",")
+        new[cols.index("deal_id")] = "D-NEW-1"
+        again = old_row.split(",")
+        again[cols.index("updated_at")] = "2026-12-30T10:00:00+08:00"
+        (landing / "crm" / "deals" / "2026-12-30_night.csv").write_text(
+            "\n".join([header, ",".join(new), ",".join(again)]) + "\n", encoding="utf-8"
+        )
+        ingest(con, "night-2")
+        night = [run_suite(con, s, "night-2", AS_OF, warehouse, data_docs=s is deals) for s in (deals, teams)]
+        assert [(o.scope, o.rows_validated, o.rows_current) for o in night] == [
+            ("changed", 2, current + 1),
+            ("changed", 0, 2),
+        ]
+        assert all(o.passed for o in night)
+        why = audit(
+            con, "select scope_reason from audit.ge_suite_runs where run_id = 'night-2' and source = 'crm/teams'"
+        )
+        assert why == [("rows of the keys ingested by this run; the others passed in run ingest",)]
+        page = (data_docs_dir(warehouse) / "runs" / "night-2.html").read_text(encoding="utf-8")
+        assert (
+            f"expectations met on {current + 1:,} current rows: row by row the 2 rows of the keys this run ingested"
+        ) in page
+        row_count = {o.check_name: o.observed for o in night[0].outcomes}["expect_table_row_count_to_be_between"]
+        assert row_count == current + 1
+        publish(con, "night-2", "2026-12-31 02:00:00")
+
+        # night 3: the night file changed: every current row of deals again; teams still by its keys
+        (landing / "crm" / "deals" / "2026-12-30_night.csv").write_text(
+            "\n".join([header, ",".join(new)]) + "\n", encoding="utf-8"
+        )
+        ingest(con, "night-3")
+        night3 = [run_suite(con, s, "night-3", AS_OF, warehouse, data_docs=False) for s in (deals, teams)]
+        assert [(o.scope, o.rows_validated) for o in night3] == [("all", current + 1), ("changed", 0)]
+        publish(con, "night-3", "2026-12-31 03:00:00")
+
+        # a suite (or contract, or GE) that differs from the published run's: every row again
+        con.execute("update audit.ge_suite_runs set suite_sha256 = 'older suite' where run_id = 'night-3'")
+        assert run_suite(con, teams, "night-4", AS_OF, warehouse, data_docs=False).rows_validated == 2
+        # a run that was not published does not count
+        con.execute("delete from audit.runs where run_id = 'night-3'")
+        con.execute("update audit.runs set published = false where run_id = 'night-2'")
+        assert run_suite(con, teams, "night-5", AS_OF, warehouse, data_docs=False).scope == "changed"  # "ingest"

@@ -263,12 +263,19 @@ def _cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_argv(args: argparse.Namespace) -> list[str]:
+    """`scorecard bench`'s options as tools.bench takes them."""
+    argv = ["--scales", args.scales, "--work", args.work, "--incremental", args.incremental, "--years", args.years]
+    for option in ("results", "doc", "plot"):
+        if getattr(args, option) is not None:
+            argv += [f"--{option}", getattr(args, option)]
+    return argv + ([] if args.rebuild_check else ["--no-rebuild-check"])
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from tools.bench import main as bench_main
 
-    return bench_main(
-        ["--scales", args.scales, "--work", args.work, "--incremental", args.incremental, "--years", args.years]
-    )
+    return bench_main(bench_argv(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -387,6 +394,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--work", default="/tmp/bench", help="folder for the generated data and warehouses (large)")
     b.add_argument("--incremental", default="1m,10m", help="scales that also re-run with 1%% new rows")
     b.add_argument("--years", default="1", help="calendar years of generated history ending in 2026 (default 1)")
+    b.add_argument(
+        "--no-rebuild-check",
+        dest="rebuild_check",
+        action="store_false",
+        help="skip the full build that the nightly re-run's marts are compared with (one full run per scale)",
+    )
+    b.add_argument("--results", help="folder of the JSON results (default benchmarks/results)")
+    b.add_argument("--doc", help="the Markdown page to update (default docs/benchmarks.md; '' leaves it alone)")
+    b.add_argument("--plot", help="the chart to write (default docs/benchmarks.png; '' for none)")
     b.set_defaults(func=_cmd_bench)
     return p
 

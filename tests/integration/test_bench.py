@@ -197,3 +197,18 @@ def test_marts_compared_period_by_period_without_run_columns(tmp_path):
     # the run id differs everywhere: left out of anomaly_flags only, a data column of the other marts
     differing = {f"{t} 2026-Q1" for t in MARTS if t != "anomaly_flags"}
     assert check["differing"] == sorted(differing | {"scorecard 2026-Q2"})
+
+
+def test_scorecard_bench_passes_its_options_on():
+    from orchestration.cli import bench_argv
+    from orchestration.cli import build_parser as cli_parser
+    from tools.bench import build_parser
+
+    args = cli_parser().parse_args(
+        ["bench", "--scales", "1m", "--years", "3", "--no-rebuild-check", "--doc", "", "--results", "/r"]
+    )
+    got = build_parser().parse_args(bench_argv(args))
+    assert (got.scales, got.years, got.rebuild_check, got.doc, got.results) == ("1m", 3, False, "", "/r")
+    assert got.plot == build_parser().parse_args([]).plot  # not given: the default
+    defaults = build_parser().parse_args(bench_argv(cli_parser().parse_args(["bench"])))
+    assert (defaults.rebuild_check, defaults.incremental, defaults.years) == (True, "1m,10m", 1)

@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
+import os
 import re
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,17 @@ from orchestration.validate.ge_suites import build_ge_suite
 from orchestration.warehouse import reports_dir
 
 TEMPLATES = Path(__file__).parent / "templates"
-DATA_DOCS_RUNS_IN_INDEX = 30  # the Data Docs index lists the suites of the latest N runs
+DATA_DOCS_RUNS_IN_INDEX = 30  # the auditor's index (index.html) lists the suites of the latest N runs
+# GE's own index page reads every validation it lists, at every suite's build (16 per run): listing the
+# latest 30 runs cost 0.45 s more per run of history, up to about 18 s a run (measured on the tiny
+# sample). It lists about the latest run's suites; older runs' GE pages stay, linked from index.html.
+GE_INDEX_RUNS = 1
+# GE's site (and the project's stored results) keep each suite's latest N runs. Every build lists every
+# stored result about six times and parses its run time (dateutil): the 16 suites of a run cost 0.2 s
+# more per kept run (7.3 s a run with 30 kept, measured on the tiny sample). The auditor's run pages
+# (runs/<run>.html) keep every expectation's result of every run; their link to GE's page of a run
+# older than this works no more.
+GE_KEPT_RUNS = 7
 SAMPLE_ROWS_IN_PAGE = 20
 
 
@@ -45,28 +57,29 @@ def _safe(name: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def write_ge_data_docs(warehouse: str | Path, suite: dict, ge_result, run_id: str, checked_at: datetime) -> Path:
-    """Store the combined result in a GE project beside the warehouse (`reports/great_expectations`)
-    and render GE's Data Docs page for it into `reports/data_docs/ge/`. Returns the page."""
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
-
-    site_dir = data_docs_dir(warehouse) / "ge"
-    ctx = gx.get_context(mode="file", project_root_dir=str(reports_dir(warehouse) / "great_expectations"))
-    site = {
+def _site_config(site_dir: Path) -> dict:
+    return {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
-        # GE's index lists the latest validations only: it reads each one it lists at every build
+        # GE's index reads each validation it lists at every build: the latest run's suites only
         "site_index_builder": {
             "class_name": "DefaultSiteIndexBuilder",
-            "validation_results_limit": DATA_DOCS_RUNS_IN_INDEX * len(entity_specs()),
+            "validation_results_limit": GE_INDEX_RUNS * len(entity_specs()),
         },
     }
+
+
+@lru_cache(maxsize=4)
+def _ge_site(project_root: str, site_dir: str):
+    """The GE project beside a warehouse and the SiteBuilder of its `scorecard` site, made once per
+    process: a GE file context reads its YAML again when made (0.15 s), and a SiteBuilder's views
+    compile GE's Jinja templates once (0.3 s a build when made anew)."""
+    import great_expectations as gx
+    from great_expectations.render.renderer.site_builder import SiteBuilder
+
+    ctx = gx.get_context(mode="file", project_root_dir=project_root)
+    site = _site_config(Path(site_dir))
     sites = ctx.get_config().data_docs_sites or {}
     if "local_site" in sites:
         ctx.delete_data_docs_site("local_site")
@@ -74,6 +87,31 @@ def write_ge_data_docs(warehouse: str | Path, suite: dict, ge_result, run_id: st
         if "scorecard" in sites:
             ctx.delete_data_docs_site("scorecard")
         ctx.add_data_docs_site("scorecard", site)
+    builder = SiteBuilder(
+        data_context=ctx,
+        store_backend=site["store_backend"],
+        site_name="scorecard",
+        site_index_builder=site["site_index_builder"],
+        show_how_to_buttons=False,
+        runtime_environment={"data_context": ctx, "root_directory": ctx.root_directory, "site_name": "scorecard"},
+    )
+    return ctx, builder
+
+
+def write_ge_data_docs(warehouse: str | Path, suite: dict, ge_result, run_id: str, checked_at: datetime) -> Path:
+    """Store the combined result in a GE project beside the warehouse (`reports/great_expectations`)
+    and render GE's Data Docs page for it into `reports/data_docs/ge/`. Returns the page."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    site_dir = data_docs_dir(warehouse) / "ge"
+    project = reports_dir(warehouse) / "great_expectations"
+    if not (project / "gx" / "great_expectations.yml").is_file():
+        _ge_site.cache_clear()  # a new or removed project: made again
+    ctx, builder = _ge_site(str(project), str(site_dir))
     suite_key = ExpectationSuiteIdentifier(name=suite["name"])
     resources: list = []
     # the suite's page is rendered again only when the suite file changed
@@ -85,11 +123,37 @@ def write_ge_data_docs(warehouse: str | Path, suite: dict, ge_result, run_id: st
     run = RunIdentifier(run_name=run_id, run_time=checked_at.astimezone(UTC))
     key = ValidationResultIdentifier(expectation_suite_identifier=suite_key, run_id=run, batch_identifier=suite["name"])
     ge_result.meta["run_id"] = run
-    ctx.validation_results_store.set(key, ge_result)
-    ctx.build_data_docs(site_names=["scorecard"], resource_identifiers=[key, *resources])
+    store = ctx.validation_results_store
+    store.set(key, ge_result)
+    # the GE project keeps the suite's results of the latest runs only; GE's site drops the pages of
+    # the others at its next build (the auditor's run pages keep every run: write_run_pages)
+    kept = sorted((k for k in store.list_keys() if k.expectation_suite_identifier == suite_key), key=_run_time)
+    for old in kept[:-GE_KEPT_RUNS]:
+        store.remove_key(old)
+    builder.build(resource_identifiers=[key, *resources], build_index=True)
+    if len(kept) > GE_KEPT_RUNS:  # GE leaves the folders of removed results and pages behind
+        _remove_empty_folders(Path(store.store_backend.full_base_directory) / suite["name"])
+        _remove_empty_folders(site_dir / "validations" / suite["name"])
     if resources:
         marker.write_text(digest)
     return site_dir / "validations" / Path(*key.to_tuple()).with_suffix(".html")
+
+
+def _remove_empty_folders(top: Path) -> None:
+    for folder, _, _ in os.walk(top, topdown=False):  # deepest first: a parent sees its emptied children
+        if Path(folder) == top:
+            continue
+        empty = False
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            empty = not any(entries)
+        if empty:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+
+
+def _run_time(key) -> datetime:
+    run_time = key.run_id.run_time
+    return run_time if run_time.tzinfo else run_time.replace(tzinfo=UTC)
 
 
 def _sha(obj: Any) -> str:

@@ -598,3 +598,28 @@ def test_a_nightly_run_validates_row_by_row_only_what_it_ingested(sample_warehou
         con.execute("delete from audit.runs where run_id = 'night-3'")
         con.execute("update audit.runs set published = false where run_id = 'night-2'")
         assert run_suite(con, teams, "night-5", AS_OF, warehouse, data_docs=False).scope == "changed"  # "ingest"
+
+
+def test_ges_site_keeps_the_latest_runs_of_each_suite(sample_warehouse, tmp_path, monkeypatch):
+    # every GE build lists every stored result: the project and the site keep the latest runs only
+    import shutil
+
+    from orchestration.validate import data_docs
+
+    monkeypatch.setattr(data_docs, "GE_KEPT_RUNS", 2)
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(sample_warehouse, warehouse)
+    teams = spec_for("crm/teams")
+    with connect(warehouse) as con:
+        pages = [run_suite(con, teams, f"run-{i}", AS_OF, warehouse).data_docs_page for i in range(4)]
+    assert [p.is_file() for p in pages] == [False, False, True, True]
+    store = warehouse.parent / "reports" / "great_expectations" / "gx" / "uncommitted" / "validations"
+    assert sorted(p.relative_to(store).parts[1] for p in store.rglob("*.json")) == ["run-2", "run-3"]
+    site = data_docs_dir(warehouse) / "ge" / "validations"
+    assert sorted(p.relative_to(site).parts[1] for p in site.rglob("*.html")) == ["run-2", "run-3"]
+    for top in (store, site):  # GE leaves the removed results' folders; they are removed too
+        assert all(any(d.iterdir()) for d in top.rglob("*") if d.is_dir()), top
+    index = (data_docs_dir(warehouse) / "ge" / "index.html").read_text(encoding="utf-8")
+    assert "run-3" in index and "run-0" not in index
+    # the auditor's own pages keep every run
+    assert sorted(p.stem for p in (data_docs_dir(warehouse) / "runs").glob("*.html")) == [f"run-{i}" for i in range(4)]

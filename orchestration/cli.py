@@ -390,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--as-of", dest="as_of", default="")
     v.set_defaults(func=_cmd_dbt_vars)
     b = sub.add_parser("bench", help="time and memory of the pipeline at several scales (docs/benchmarks.md)")
-    b.add_argument("--scales", default="10k,100k,1m,10m", help="comma-separated: 10k, 100k, 1m, 10m")
+    b.add_argument("--scales", default="10k,100k,1m,10m", help="comma-separated: 10k, 100k, 1m, 10m, 10m-12q")
     b.add_argument("--work", default="/tmp/bench", help="folder for the generated data and warehouses (large)")
     b.add_argument("--incremental", default="1m,10m", help="scales that also re-run with 1%% new rows")
     b.add_argument("--years", default="1", help="calendar years of generated history ending in 2026 (default 1)")

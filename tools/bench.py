@@ -54,6 +54,8 @@ SCALES: dict[str, tuple[int, float]] = {
     "100k": (62, 1.25),
     "1m": (200, 4.0),
     "10m": (2000, 4.0),
+    # about 10 M rows over 12 quarters (with --years 3; the scales above grow with the years)
+    "10m-12q": (660, 4.0),
 }
 STAGES = (
     "generation",

@@ -223,7 +223,8 @@ def validate_entity(
                 name = r.expectation_config.meta["check_name"]
                 if name not in from_sql:
                     by_name[name].add(r, df, key_cols)
-        rows_current = sql_aggregates(con, spec, suite, [by_name[n] for n in by_name if n in from_sql])
+        # scope `all`: the chunks held every current row already, aggregates included
+        rows_current = sql_aggregates(con, spec, suite, [by_name[n] for n in from_sql]) if from_sql else rows
     finally:
         con.execute(f"set memory_limit = {sql_str(previous_limit)}")
     outcomes = [finish(t, key_cols, params) for t in by_name.values()]

@@ -1,6 +1,10 @@
-"""Compile an entity's pandera model into the DuckDB SQL that types and checks landed text rows.
+"""Compile an entity's pandera model into the SQL that types and checks landed text rows, in the
+dialect of the engine that ingests: DuckDB (the default) or Spark SQL (`SPARK`, the Spark engine's
+ingestion). One compiler, two dialects: every rule, message and bound is written once below; a
+`Dialect` only spells the few functions the engines name differently (regular expressions, casts,
+structs and lists, JSON, date arithmetic).
 
-Input: a landing table with one VARCHAR column per contract column (NULL when the file lacked an
+Input: a landing table with one text column per contract column (NULL when the file lacked an
 optional column) plus `_extra`, `_file`, `_row` and the parse columns ingestion writes
 (`_parse_error`, `_parse_detail`, `_raw_text`: set on a row the CSV reader could not parse;
 `_swallowed`, `_swallowed_col`, `_swallowed_text`, `_span`: a quoted field that holds lines shaped
@@ -13,6 +17,10 @@ Plausible values (CONTRACT.md): a date or timestamp before 1900-01-01 is out of 
 (`epoch`, `infinity`, `-infinity`, `now`, `today`) are not dates, because a date must be
 `YYYY-MM-DD` and a timestamp must start with one (DuckDB's cast alone takes them); `NaN`,
 infinities and numbers beyond the double range (`1e309`) are not numbers.
+
+Timestamps without an offset are read in the session's time zone, which ingestion sets to the
+configured zone (DuckDB `TimeZone`, Spark `spark.sql.session.timeZone`); DuckDB stores the UTC wall
+clock (naive TIMESTAMP), Spark the instant (TIMESTAMP, read back in UTC by the models).
 """
 
 from __future__ import annotations
@@ -29,37 +37,196 @@ NUMERIC_KINDS = ("money", "points", "float", "int")
 DECIMAL_KINDS = ("money", "points")  # kept exactly to MONEY_DECIMALS places
 TRUE_WORDS = ("true", "1", "yes", "y")
 FALSE_WORDS = ("false", "0", "no", "n")
-TECH_COLUMNS = (
-    "_extra, _file, _row, _parse_error, _parse_detail, _raw_text, _swallowed, _swallowed_col, _swallowed_text, _span"
+TECH_NAMES = (
+    "_extra",
+    "_file",
+    "_row",
+    "_parse_error",
+    "_parse_detail",
+    "_raw_text",
+    "_swallowed",
+    "_swallowed_col",
+    "_swallowed_text",
+    "_span",
 )
+TECH_COLUMNS = ", ".join(TECH_NAMES)
+# the struct of a `_rounded` entry: (field, type kind)
+ROUNDED_FIELDS = ("kind", "column_name", "bad_value", "stored")
 
 
-def _in_list(values) -> str:
-    return ", ".join(sql_str(v) for v in values)
+class Dialect:
+    """DuckDB's spelling. Subclasses override what their engine names differently."""
+
+    name = "duckdb"
+    text_type = "varchar"
+
+    def s(self, value: str) -> str:
+        """A string literal."""
+        return sql_str(value)
+
+    def ident(self, name: str) -> str:
+        return ident(name)
+
+    def sql_type(self, c: ColumnSpec) -> str:
+        return c.sql_type
+
+    def full_match(self, t: str, regex: str) -> str:
+        """The whole text matches the regular expression."""
+        return f"regexp_full_match({t}, {self.s(regex)})"
+
+    def starts_with_match(self, t: str, regex: str) -> str:
+        return f"regexp_matches({t}, {self.s('^' + regex)})"
+
+    def is_inf(self, x: str) -> str:
+        return f"isinf({x})"
+
+    def rtrim_zeros(self, x: str) -> str:
+        return f"rtrim({x}, '0')"
+
+    def null_text(self) -> str:
+        return "null::varchar"
+
+    def to_text(self, x: str) -> str:
+        return f"cast({x} as varchar)"
+
+    def parse_timestamp(self, t: str) -> str:
+        """The text as a timestamp (offset as given, else the session zone), NULL when it is none."""
+        return f"timezone('UTC', try_cast({t} as timestamptz))"
+
+    def local_midnight(self, day: str) -> str:
+        """Midnight of the day `day` (YYYY-MM-DD) in the session zone, comparable with parse_timestamp."""
+        return f"timezone('UTC', cast({sql_str(day)} as timestamptz))"
+
+    def utc_timestamp_plus_day(self, utc: str) -> str:
+        """The UTC time `utc` (YYYY-MM-DD HH:MM:SS[.ffffff]) plus one day."""
+        return f"timestamp {sql_str(utc)} + interval 1 day"
+
+    def date_plus_day(self, day: str) -> str:
+        return f"date {sql_str(day)} + interval 1 day"
+
+    def struct(self, fields: list[tuple[str, str]]) -> str:
+        return "struct_pack(" + ", ".join(f"{k} := {v}" for k, v in fields) + ")"
+
+    def list(self, items: list[str]) -> str:
+        return "[" + ", ".join(items) + "]"
+
+    def non_null_list(self, items: list[str]) -> str:
+        """A list of the items that are not NULL."""
+        return "list_filter([" + ", ".join(items) + "], lambda f: f is not null)"
+
+    def empty_rounded_list(self) -> str:
+        return "cast([] as struct(kind varchar, column_name varchar, bad_value varchar, stored varchar)[])"
+
+    def row_json(self, pairs: list[tuple[str, str]], extra: str) -> str:
+        """CASE arms (`when ... then ... else ...`) giving the row as a JSON object text: the (key, text
+        value) pairs in order, NULL values kept as null, then the members of the JSON object text
+        `extra` (the file's columns the contract does not know; NULL when there are none)."""
+        obj = "json_object(" + ", ".join(f"{self.s(k)}, {v}" for k, v in pairs) + ")"
+        return (
+            f"when {extra} is null then cast({obj} as varchar)\n"
+            f"             else cast(json_merge_patch({obj}, {extra}) as varchar)"
+        )
 
 
-def not_a_number(t: str) -> str:
+class SparkDialect(Dialect):
+    """Spark SQL (Spark 4, ANSI mode off). Java regular expressions anchored with ^ and \\z (Java's `$`
+    also matches before a final line break); string literals escape backslashes and quotes."""
+
+    name = "spark"
+    text_type = "string"
+    TYPES = {"VARCHAR": "string"}
+
+    def s(self, value: str) -> str:
+        return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    def ident(self, name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    def sql_type(self, c: ColumnSpec) -> str:
+        return self.TYPES.get(c.sql_type, c.sql_type)
+
+    def full_match(self, t: str, regex: str) -> str:
+        return f"({t} rlike {self.s('^(?:' + regex + ')' + chr(92) + 'z')})"
+
+    def starts_with_match(self, t: str, regex: str) -> str:
+        return f"({t} rlike {self.s('^' + regex)})"
+
+    def is_inf(self, x: str) -> str:
+        return f"(abs({x}) = double('infinity'))"
+
+    def rtrim_zeros(self, x: str) -> str:
+        return f"trim(trailing '0' from {x})"
+
+    def null_text(self) -> str:
+        return "cast(null as string)"
+
+    def to_text(self, x: str) -> str:
+        return f"cast({x} as string)"
+
+    def parse_timestamp(self, t: str) -> str:
+        return f"try_cast({t} as timestamp)"
+
+    def local_midnight(self, day: str) -> str:
+        return f"cast({self.s(day)} as timestamp)"
+
+    def utc_timestamp_plus_day(self, utc: str) -> str:
+        return f"(cast({self.s(utc.replace(' ', 'T') + 'Z')} as timestamp) + interval 1 day)"
+
+    def date_plus_day(self, day: str) -> str:
+        return f"date_add(date {self.s(day)}, 1)"
+
+    def struct(self, fields: list[tuple[str, str]]) -> str:
+        return "named_struct(" + ", ".join(f"{self.s(k)}, {v}" for k, v in fields) + ")"
+
+    def list(self, items: list[str]) -> str:
+        return "array(" + ", ".join(items) + ")"
+
+    def non_null_list(self, items: list[str]) -> str:
+        return "filter(array(" + ", ".join(items) + "), f -> f is not null)"
+
+    def empty_rounded_list(self) -> str:
+        fields = ", ".join(f"{f}: string" for f in ROUNDED_FIELDS)
+        return f"cast(array() as array<struct<{fields}>>)"
+
+    def row_json(self, pairs: list[tuple[str, str]], extra: str) -> str:
+        # to_json drops NULL fields unless told not to (DuckDB's json_object keeps them). Spark has no
+        # JSON merge: the extra members are spliced in (an extra column never has a contract
+        # column's name: the landing read matched those to the contract).
+        obj = f"to_json({self.struct(pairs)}, map('ignoreNullFields', 'false'))"
+        return (
+            f"when {extra} is null or trim({extra}) = '{{}}' then {obj} "
+            f"else concat(substring({obj}, 1, length({obj}) - 1), ',', substring(trim({extra}), 2))"
+        )
+
+
+DUCKDB = Dialect()
+SPARK = SparkDialect()
+
+
+def _in_list(values, d: Dialect = DUCKDB) -> str:
+    return ", ".join(d.s(v) for v in values)
+
+
+def not_a_number(t: str, d: Dialect = DUCKDB) -> str:
     """SQL: the text is NaN or an infinity, or a number that overflows a double (1e309 -> inf)."""
-    return (
-        f"(regexp_full_match({t}, '{NAN_RE}') or "
-        f"(regexp_full_match({t}, '{NUM_RE}') and isinf(try_cast({t} as double))))"
-    )
+    return f"({d.full_match(t, NAN_RE)} or ({d.full_match(t, NUM_RE)} and {d.is_inf(f'try_cast({t} as double)')}))"
 
 
-def decimals_written(t: str) -> str:
+def decimals_written(t: str, d: Dialect = DUCKDB) -> str:
     """SQL: how many decimal places the number written in `t` (matching NUM_RE) really has, trailing
     zeros and the exponent accounted for (1.50 -> 1, 1.23456e2 -> 3, 5e-5 -> 5, 100e-5 -> 3)."""
-    int_part = f"regexp_extract({t}, '^[+-]?([0-9]*)', 1)"
-    frac_part = f"regexp_extract({t}, '^[+-]?[0-9]*[.]([0-9]*)', 1)"
-    exponent = f"coalesce(try_cast(nullif(regexp_extract({t}, '[eE]([+-]?[0-9]+)$', 1), '') as bigint), 0)"
+    int_part = f"regexp_extract({t}, {d.s('^[+-]?([0-9]*)')}, 1)"
+    frac_part = f"regexp_extract({t}, {d.s('^[+-]?[0-9]*[.]([0-9]*)')}, 1)"
+    exponent = f"coalesce(try_cast(nullif(regexp_extract({t}, {d.s('[eE]([+-]?[0-9]+)$')}, 1), '') as bigint), 0)"
     digits = f"({int_part} || {frac_part})"
-    zeros = f"(length({digits}) - length(rtrim({digits}, '0')))"
+    zeros = f"(length({digits}) - length({d.rtrim_zeros(digits)}))"
     return (
-        f"(case when rtrim({digits}, '0') = '' then 0 else greatest(0, length({frac_part}) - {exponent} - {zeros}) end)"
+        f"(case when {d.rtrim_zeros(digits)} = '' then 0 "
+        f"else greatest(0, length({frac_part}) - {exponent} - {zeros}) end)"
     )
 
 
-def parse_expr(c: ColumnSpec, t: str, base_currency: str) -> str:
+def parse_expr(c: ColumnSpec, t: str, base_currency: str, d: Dialect = DUCKDB) -> str:
     """SQL turning the trimmed text `t` (NULL when empty) into the column's typed value (NULL when it
     is none; the reasons say why)."""
     k = c.kind
@@ -70,39 +237,50 @@ def parse_expr(c: ColumnSpec, t: str, base_currency: str) -> str:
     if k == "enum":
         return f"lower({t})"
     if k == "currency":
-        return f"coalesce(upper({t}), {sql_str(base_currency)})"
+        return f"coalesce(upper({t}), {d.s(base_currency)})"
     if k == "timestamp":
         # ISO 8601: starts with a date (so not epoch, infinity, ...). With an offset: taken as given;
-        # without: the session TimeZone (the configured zone).
-        return f"case when regexp_matches({t}, '^{DATE_RE}') then timezone('UTC', try_cast({t} as timestamptz)) end"
+        # without: the session time zone (the configured zone).
+        return f"case when {d.starts_with_match(t, DATE_RE)} then {d.parse_timestamp(t)} end"
     if k == "date":
-        return f"case when regexp_full_match({t}, '{DATE_RE}') then try_cast({t} as date) end"
+        return f"case when {d.full_match(t, DATE_RE)} then try_cast({t} as date) end"
     if k in ("money", "points", "float"):
         # DECIMAL casts round half away from zero to the scale (0.00005 -> 0.0001): see `_rounded`
         return (
-            f"case when regexp_full_match({t}, '{NUM_RE}') and not isinf(try_cast({t} as double)) "
-            f"then try_cast({t} as {c.sql_type}) end"
+            f"case when {d.full_match(t, NUM_RE)} and not {d.is_inf(f'try_cast({t} as double)')} "
+            f"then try_cast({t} as {d.sql_type(c)}) end"
         )
     if k == "int":
-        return f"case when regexp_full_match({t}, '{INT_RE}') then try_cast({t} as integer) end"
+        return f"case when {d.full_match(t, INT_RE)} then try_cast({t} as integer) end"
     if k == "bool":
         return (
-            f"case when lower({t}) in ({_in_list(TRUE_WORDS)}) then true "
-            f"when lower({t}) in ({_in_list(FALSE_WORDS)}) then false end"
+            f"case when lower({t}) in ({_in_list(TRUE_WORDS, d)}) then true "
+            f"when lower({t}) in ({_in_list(FALSE_WORDS, d)}) then false end"
         )
     raise ValueError(f"unknown kind {k}")
 
 
+def _msg(d: Dialect, *parts: str | tuple[str]) -> str:
+    """A message expression: str parts are literal text, a 1-tuple holds a SQL expression."""
+    return " || ".join(p[0] if isinstance(p, tuple) else d.s(p) for p in parts)
+
+
 def _reasons(
-    c: ColumnSpec, t: str, v: str, allowed_currencies: list[str], as_of_utc: str, as_of_local_date: str
+    c: ColumnSpec,
+    t: str,
+    v: str,
+    allowed_currencies: list[str],
+    as_of_utc: str,
+    as_of_local_date: str,
+    d: Dialect = DUCKDB,
 ) -> list[tuple[str, str]]:
     """(condition, message) pairs: the row breaks the rule when condition holds; message is a SQL
     string expression."""
     name = c.name
-    shown = f"coalesce({t}, '')"
+    shown = (f"coalesce({t}, '')",)
     arms: list[tuple[str, str]] = []
     if c.required:
-        arms.append((f"{t} is null", sql_str(f"missing required value: {name}")))
+        arms.append((f"{t} is null", d.s(f"missing required value: {name}")))
     type_word = {
         "timestamp": "an ISO 8601 timestamp",
         "date": "a YYYY-MM-DD date",
@@ -116,38 +294,41 @@ def _reasons(
     # said as such, not as a wrong type
     special: list[str] = []
     if c.kind in NUMERIC_KINDS:
-        nan = not_a_number(t)
+        nan = not_a_number(t, d)
         special.append(nan)
         arms.append(
-            (nan, f"'not a number: {name}=''' || {shown} || ''' (NaN, an infinity or beyond the double range)'")
+            (
+                nan,
+                _msg(d, f"not a number: {name}='", shown, "' (NaN, an infinity or beyond the double range)"),
+            )
         )
         shape = INT_RE if c.kind == "int" else NUM_RE
-        too_big = f"(regexp_full_match({t}, '{shape}') and not {nan} and {v} is null)"
+        too_big = f"({d.full_match(t, shape)} and not {nan} and {v} is null)"
         special.append(too_big)
         limit = "INTEGER" if c.kind == "int" else c.sql_type
-        arms.append((too_big, f"'out of range: {name}=' || {shown} || ' (too large for {limit})'"))
+        arms.append((too_big, _msg(d, f"out of range: {name}=", shown, f" (too large for {limit})")))
     if type_word:
         cond = f"{t} is not null and {v} is null" + "".join(f" and not {x}" for x in special)
-        arms.append((cond, f"'wrong type: {name}=''' || {shown} || ''' is not {type_word}'"))
+        arms.append((cond, _msg(d, f"wrong type: {name}='", shown, f"' is not {type_word}")))
     if c.allowed:
         arms.append(
             (
-                f"{v} not in ({_in_list(c.allowed)})",
-                f"'unknown value for {name}: ''' || {shown} || ''' (allowed: {', '.join(c.allowed)})'",
+                f"{v} not in ({_in_list(c.allowed, d)})",
+                _msg(d, f"unknown value for {name}: '", shown, f"' (allowed: {', '.join(c.allowed)})"),
             )
         )
     if c.kind == "currency":
         arms.append(
             (
-                f"{v} not in ({_in_list(allowed_currencies)})",
-                f"'no exchange rate for currency ''' || {v} || ''' (configured: {', '.join(allowed_currencies)})'",
+                f"{v} not in ({_in_list(allowed_currencies, d)})",
+                _msg(d, "no exchange rate for currency '", (v,), f"' (configured: {', '.join(allowed_currencies)})"),
             )
         )
     if c.pattern:
         arms.append(
             (
-                f"not regexp_full_match({v}, {sql_str(c.pattern.strip('^$'))})",
-                f"'wrong format: {name}=''' || {shown} || ''' (expected YYYY-MM, YYYY-Qn or YYYY)'",
+                f"not {d.full_match(v, c.pattern.strip('^$'))}",
+                _msg(d, f"wrong format: {name}='", shown, "' (expected YYYY-MM, YYYY-Qn or YYYY)"),
             )
         )
     bounds = []
@@ -161,34 +342,34 @@ def _reasons(
         lo = f">= {c.ge}" if c.ge is not None else (f"> {c.gt}" if c.gt is not None else "")
         hi = f"<= {c.le}" if c.le is not None else ""
         rng = " and ".join(x for x in (lo, hi) if x)
-        arms.append((" or ".join(bounds), f"'out of range: {name}=' || {shown} || ' (allowed {rng})'"))
+        arms.append((" or ".join(bounds), _msg(d, f"out of range: {name}=", shown, f" (allowed {rng})")))
     if c.kind == "timestamp":
-        # before 1900-01-01 in the configured zone (the session TimeZone), as the value was written
+        # before 1900-01-01 in the configured zone (the session time zone), as the value was written
         arms.append(
             (
-                f"{v} < timezone('UTC', cast({sql_str(OLDEST_DATE)} as timestamptz))",
-                f"'out of range: {name}=' || {shown} || ' is before {OLDEST_DATE}'",
+                f"{v} < {d.local_midnight(OLDEST_DATE)}",
+                _msg(d, f"out of range: {name}=", shown, f" is before {OLDEST_DATE}"),
             )
         )
         if not c.plan:
             arms.append(
                 (
-                    f"{v} > timestamp {sql_str(as_of_utc)} + interval 1 day",
-                    f"'in the future: {name}=' || {shown} || ' is more than one day after as-of'",
+                    f"{v} > {d.utc_timestamp_plus_day(as_of_utc)}",
+                    _msg(d, f"in the future: {name}=", shown, " is more than one day after as-of"),
                 )
             )
     if c.kind == "date":
         arms.append(
             (
-                f"{v} < date {sql_str(OLDEST_DATE)}",
-                f"'out of range: {name}=' || {shown} || ' is before {OLDEST_DATE}'",
+                f"{v} < date {d.s(OLDEST_DATE)}",
+                _msg(d, f"out of range: {name}=", shown, f" is before {OLDEST_DATE}"),
             )
         )
         if not c.plan:  # plan dates (due_on, planned_on) may lie in the future
             arms.append(
                 (
-                    f"{v} > date {sql_str(as_of_local_date)} + interval 1 day",
-                    f"'in the future: {name}=' || {shown} || ' is more than one day after as-of'",
+                    f"{v} > {d.date_plus_day(as_of_local_date)}",
+                    _msg(d, f"in the future: {name}=", shown, " is more than one day after as-of"),
                 )
             )
     return arms
@@ -202,56 +383,67 @@ def typed_select(
     allowed_currencies: list[str],
     as_of_utc: str,
     as_of_local_date: str,
+    dialect: Dialect = DUCKDB,
 ) -> str:
+    d = dialect
+    q = d.ident
     cols = spec.columns
-    trimmed = ",\n        ".join(f"nullif(trim({ident(c.name)}), '') as {ident('t__' + c.name)}" for c in cols)
-    raw_json = "json_object(" + ", ".join(f"{sql_str(c.name)}, {ident(c.name)}" for c in cols) + ")"
-    parsed = ",\n        ".join(
-        f"{parse_expr(c, ident('t__' + c.name), base_currency)} as {ident(c.name)}" for c in cols
-    )
-    t_cols = ", ".join(ident("t__" + c.name) for c in cols)
+    trimmed = ",\n        ".join(f"nullif(trim({q(c.name)}), '') as {q('t__' + c.name)}" for c in cols)
+    raw_json = d.row_json([(c.name, q(c.name)) for c in cols], "_extra")
+    parsed = ",\n        ".join(f"{parse_expr(c, q('t__' + c.name), base_currency, d)} as {q(c.name)}" for c in cols)
+    t_cols = ", ".join(q("t__" + c.name) for c in cols)
     # (column, raw text, condition, message) of every rule; row rules span columns: no single column
     rules: list[tuple[str, str, str, str]] = []
     for c in cols:
-        t = ident("t__" + c.name)
-        for cond, msg in _reasons(c, t, ident(c.name), allowed_currencies, as_of_utc, as_of_local_date):
-            rules.append((sql_str(c.name), t, cond, msg))
+        t = q("t__" + c.name)
+        for cond, msg in _reasons(c, t, q(c.name), allowed_currencies, as_of_utc, as_of_local_date, d):
+            rules.append((d.s(c.name), t, cond, msg))
     for rule, predicate in spec.row_rules.items():
-        rules.append(("null::varchar", "null::varchar", f"not ({predicate})", sql_str("broken rule: " + rule)))
+        rules.append((d.null_text(), d.null_text(), f"not ({predicate})", d.s("broken rule: " + rule)))
     rules_reason = (
         "nullif(concat_ws('; ', " + ", ".join(f"case when {c} then {m} end" for _, _, c, m in rules) + "), '')"
     )
     # an unparsable row has only its raw text: the parse error is its one reason
     reason_sql = f"case when _parse_error is not null then _parse_error else {rules_reason} end"
     # the same, one struct per broken rule, for the audit ledger (column, bad value, message)
+    parse_failure = d.struct(
+        [
+            ("column_name", d.null_text()),
+            ("bad_value", "left(_raw_text, 200)"),
+            ("message", "_parse_error || coalesce(' (' || _parse_detail || ')', '')"),
+        ]
+    )
     failures_sql = (
-        "case when _parse_error is not null then [struct_pack(column_name := null::varchar, "
-        "bad_value := left(_raw_text, 200), "
-        "message := _parse_error || coalesce(' (' || _parse_detail || ')', ''))] "
-        "else list_filter(["
-        + ", ".join(
-            f"case when {cond} then struct_pack(column_name := {col}, bad_value := {t}, message := {msg}) end"
-            for col, t, cond, msg in rules
+        f"case when _parse_error is not null then {d.list([parse_failure])} else "
+        + d.non_null_list(
+            [
+                f"case when {cond} then {d.struct([('column_name', col), ('bad_value', t), ('message', msg)])} end"
+                for col, t, cond, msg in rules
+            ]
         )
-        + "], lambda f: f is not null) end"
+        + " end"
     )
     # money and points with more decimals than kept: rounded half-up by the cast, a warning (not a reason)
     rounded = [
-        f"case when {ident(c.name)} is not null and {decimals_written(ident('t__' + c.name))} > {MONEY_DECIMALS} "
-        f"then struct_pack(kind := {sql_str(c.kind)}, column_name := {sql_str(c.name)}, "
-        f"bad_value := {ident('t__' + c.name)}, stored := cast({ident(c.name)} as varchar)) end"
+        f"case when {q(c.name)} is not null and {decimals_written(q('t__' + c.name), d)} > {MONEY_DECIMALS} "
+        "then "
+        + d.struct(
+            [
+                ("kind", d.s(c.kind)),
+                ("column_name", d.s(c.name)),
+                ("bad_value", q("t__" + c.name)),
+                ("stored", d.to_text(q(c.name))),
+            ]
+        )
+        + " end"
         for c in cols
         if c.kind in DECIMAL_KINDS
     ]
-    rounded_sql = (
-        "list_filter([" + ", ".join(rounded) + "], lambda f: f is not null)"
-        if rounded
-        else "cast([] as struct(kind varchar, column_name varchar, bad_value varchar, stored varchar)[])"
-    )
-    out_cols = ", ".join(ident(c.name) for c in cols)
+    rounded_sql = d.non_null_list(rounded) if rounded else d.empty_rounded_list()
+    out_cols = ", ".join(q(c.name) for c in cols)
     row_key = (
         "case when _parse_error is null then concat_ws('|', "
-        + ", ".join(f"coalesce({ident('t__' + k)}, '')" for k in spec.key)
+        + ", ".join(f"coalesce({q('t__' + k)}, '')" for k in spec.key)
         + ") end"
     )
     return f"""
@@ -260,8 +452,7 @@ with source as (
         *,
         {trimmed},
         case when _parse_error is not null then _raw_text
-             when _extra is null then cast({raw_json} as varchar)
-             else cast(json_merge_patch({raw_json}, _extra) as varchar) end as _raw
+             {raw_json} end as _raw
     from {landing_table}
 ),
 parsed as (

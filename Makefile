@@ -11,7 +11,7 @@ AS_OF    ?= 2026-12-31T23:59:59+08:00
 export SCORECARD_WAREHOUSE ?= $(CURDIR)/warehouse/scorecard.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test test-engines lint dev sample bench catalogue sources clean
+.PHONY: setup run test test-engines spark-up spark-down lint dev sample bench catalogue sources clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -43,6 +43,18 @@ test: setup
 test-engines: setup
 	$(PY) -m pip install --quiet -e '.[dev,spark]'
 	$(BIN)/pytest -q tests/engines_spark
+
+# A standalone Spark cluster on 127.0.0.1 (master :7077, web UI :8080, one worker; state, pids and logs in
+# .spark_cluster/): orchestration/engines/spark_cluster.py. Use it with SCORECARD_SPARK_MASTER=spark://127.0.0.1:7077.
+# Other ports or sizes: make spark-up SPARK_CLUSTER_ARGS="--master-port 7078 --ui-port 8090 --worker-memory 4g"
+SPARK_CLUSTER_ARGS ?=
+spark-up: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	$(PY) -m orchestration.engines.spark_cluster up $(SPARK_CLUSTER_ARGS)
+
+# stops master, worker and their executors (needs no pyspark: pids and /proc only)
+spark-down:
+	$(PY) -m orchestration.engines.spark_cluster down $(SPARK_CLUSTER_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tools tests

@@ -10,6 +10,8 @@ to shared storage and the tables are registered once in the metastore (docs/runn
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,18 @@ SPARK_CONF = {
     "spark.sql.decimalOperations.allowPrecisionLoss": "false",
 }
 
+# Only with a standalone master (spark://...), here the one of orchestration/engines/spark_cluster.py on
+# the same host: the driver listens on 127.0.0.1 only, executors run in the worker with this Python
+# (same host, same virtualenv) and stay small for a 2-core shared machine. The warehouse dir and the
+# Parquet paths are local paths, which the executors reach because they run on this host.
+STANDALONE_CONF = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.executor.memory": "1g",
+    "spark.cores.max": "2",
+    "spark.pyspark.python": sys.executable,
+}
+
 
 def export_raw_parquet(duckdb_path: str | Path, out_dir: str | Path) -> dict[str, Path]:
     """One Parquet file per raw table (raw.<source>__<entity>, raw.cfg_*); DuckDB streams the copy."""
@@ -43,19 +57,22 @@ def export_raw_parquet(duckdb_path: str | Path, out_dir: str | Path) -> dict[str
     return files
 
 
-def spark_session(warehouse_dir: str | Path):
-    """A local Spark session (Hive catalog in `warehouse_dir`) configured as dbt-spark's session expects."""
+def spark_session(warehouse_dir: str | Path, master: str | None = None):
+    """A Spark session (Hive catalog in `warehouse_dir`) configured as dbt-spark's session expects, on
+    `master`: by default $SCORECARD_SPARK_MASTER (e.g. spark://127.0.0.1:7077), else local[2]."""
     from pyspark.sql import SparkSession
 
+    master = master or os.environ.get("SCORECARD_SPARK_MASTER") or "local[2]"
     warehouse_dir = Path(warehouse_dir).resolve()
     builder = (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master(master)
         .appName("scorecard-dbt")
         .config("spark.sql.warehouse.dir", str(warehouse_dir / "spark-warehouse"))
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse_dir / 'derby'}")
         .enableHiveSupport()
     )
-    for key, value in SPARK_CONF.items():
+    conf = SPARK_CONF | (STANDALONE_CONF if master.startswith("spark://") else {})
+    for key, value in conf.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 

@@ -63,6 +63,10 @@ def spark_session(warehouse_dir: str | Path, master: str | None = None):
     from pyspark.sql import SparkSession
 
     master = master or os.environ.get("SCORECARD_SPARK_MASTER") or "local[2]"
+    # the Python of the executors' tasks: pyspark takes it from PYSPARK_PYTHON when the context starts
+    # (spark.pyspark.python alone is read by spark-submit, not here), else `python3` from the PATH, which
+    # lacks this environment's packages (the ingestion's tasks import orchestration and duckdb)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     warehouse_dir = Path(warehouse_dir).resolve()
     builder = (
         SparkSession.builder.master(master)

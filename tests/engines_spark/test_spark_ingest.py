@@ -106,16 +106,9 @@ def hostile_landing(root):
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):  # TEMPORARY until the cluster fixture lands
-    import os
-    import sys
-
-    from orchestration.engines.spark import spark_session
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    s = spark_session(tmp_path_factory.mktemp("spark"))
-    yield s
-    s.stop()
+def spark(cluster_spark):
+    """The session on the standalone cluster (conftest.py)."""
+    return cluster_spark
 
 
 @pytest.fixture(scope="module")

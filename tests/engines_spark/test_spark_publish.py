@@ -38,16 +38,9 @@ def built(spark) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):  # TEMPORARY until the cluster fixture lands
-    import os
-    import sys
-
-    from orchestration.engines.spark import spark_session
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    s = spark_session(tmp_path_factory.mktemp("spark"))
-    yield s
-    s.stop()
+def spark(cluster_spark):
+    """The session on the standalone cluster (conftest.py)."""
+    return cluster_spark
 
 
 def test_publish_fail_restore_interrupted_switch(spark):

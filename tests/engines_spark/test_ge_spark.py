@@ -8,8 +8,6 @@ Slow (a JVM, a Spark ingestion of every entity): run by `make test-engines`."""
 from __future__ import annotations
 
 import math
-import os
-import sys
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,14 +33,10 @@ TABLES = [s.table for s in entity_specs()]
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    from orchestration.engines.spark import spark_session
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    s = spark_session(tmp_path_factory.mktemp("spark"))
-    s.sparkContext.setLogLevel("ERROR")
-    yield s
-    s.stop()
+def spark(cluster_spark):
+    """The session on the standalone cluster (conftest.py)."""
+    cluster_spark.sparkContext.setLogLevel("ERROR")
+    return cluster_spark
 
 
 @pytest.fixture(scope="module")

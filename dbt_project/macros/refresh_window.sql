@@ -2,11 +2,12 @@
 
     The per-period models (marts/, audit/ except the keyed anomaly_flag_history) are incremental. In a
     run on an existing warehouse, their pre-hook clear_refresh_window() deletes the rows of the window
-    and the model inserts the window's rows again (refresh_window_filter() in its final select); rows
-    outside the window stay exactly as published. On a first build (no table yet) every period is built.
-    The flag tables int_anomaly_flags, int_anomaly_response_flags and int_anomaly_flag_responses are
-    kept the same way (dbt_project.yml). The event-level models read only the window's periods and a
-    margin around them (int_periods_refreshed) once something is published.
+    (on Spark it drops the window's partitions) and the model inserts the window's rows again
+    (refresh_window_filter() in its final select); rows outside the window stay exactly as published.
+    On a first build (no table yet) every period is built. The flag tables int_anomaly_flags,
+    int_anomaly_response_flags and int_anomaly_flag_responses are kept the same way (dbt_project.yml).
+    The event-level models read only the window's periods and a margin around them
+    (int_periods_refreshed) once something is published.
 
     The window is every period
       - from run_value('period_from') to run_value('period_to') (labels of the grain; either null = open-ended;
@@ -40,8 +41,33 @@ where {{ in_refresh_window(column) }}
 {#- pre-hook of the per-period models: delete the window's rows before they are inserted again.
     Keyed incremental models (a unique_key, like anomaly_flag_history) are left alone. -#}
 {% macro clear_refresh_window(column='period') -%}
+    {{- return(adapter.dispatch('clear_refresh_window')(column)) -}}
+{%- endmacro %}
+
+{% macro default__clear_refresh_window(column) -%}
     {%- if execute and is_incremental() and config.get('unique_key') is none -%}
         delete from {{ this }} where {{ in_refresh_window(column) }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Spark refuses `delete` on a Parquet table. There the per-period models are partitioned by period
+    (dbt_project.yml: file_format parquet, partition_by period, which DuckDB and PostgreSQL do not use),
+    and the pre-hook drops the partitions of the window's periods that the table holds; the append then
+    writes the window's rows again. Same rows as the delete: a window period the run no longer yields
+    rows for is gone too (an insert_overwrite would keep its old partition), and every other partition,
+    closed periods included, is left as it is. -#}
+{% macro spark__clear_refresh_window(column) -%}
+    {%- if execute and is_incremental() and config.get('unique_key') is none -%}
+        {%- set found = run_query('select distinct ' ~ column ~ ' from ' ~ this ~ ' where ' ~ in_refresh_window(column)) -%}
+        {%- set periods = found.columns[0].values() | list -%}
+        {%- if periods -%}
+        alter table {{ this }} drop if exists
+            {%- for period in periods | sort %} partition ({{ column }} = {{ dbt.string_literal(period) }}){{ ',' if not loop.last }}{% endfor %}
+        {%- else -%}
+        select 1
+        {%- endif -%}
     {%- else -%}
         select 1
     {%- endif -%}

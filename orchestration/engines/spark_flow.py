@@ -1,0 +1,174 @@
+"""A whole run on Spark, stage by stage: the scheme's cfg tables, ingestion, validation, `dbt build`
+(every test), publish. Each stage is a function of a Spark session; the Dagster assets and the
+engine tests call them in this order.
+
+Where things go (orchestration/engines/spark_publish.py has the layout): raw tables and the audit
+ledger in databases `raw` and `audit`, dbt's models in `build_*`, the published marts as views in
+`marts` and `audit`. dbt runs in the process that holds the session (dbt-spark's `session` method:
+its getOrCreate() returns this session), so that one Spark driver, and one Hive metastore, serve the
+whole run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from orchestration.closed_periods import closed_periods
+from orchestration.contract.spec import entity_specs
+from orchestration.engines.spark_ingest import SparkIngestRun, ingest
+from orchestration.engines.spark_publish import SparkLayout, publish, restore_state
+from orchestration.ingest.counts import EntityCounts
+from orchestration.ingest.scheme_tables import CFG_TABLES
+from orchestration.scheme.dbt_vars import cfg_rows, dbt_vars
+from orchestration.scheme.model import Scheme
+from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.transform.dbt_cli import dbt_args
+from orchestration.validate.ge_combine import SuiteOutcome
+from orchestration.validate.ge_spark import run_suite_spark
+
+log = logging.getLogger(__name__)
+
+SCHEMA_PREFIX_ENV = "SCORECARD_DBT_SCHEMA_PREFIX"  # macros/generate_schema_name.sql
+RUNS_DDL = (
+    "create table if not exists audit.runs (run_id string, started_at timestamp, finished_at timestamp, "
+    "as_of timestamp, status string, failure_reason string, published boolean, landing string, config string) "
+    "using parquet"
+)
+
+
+def spark_type(duckdb_type: str) -> str:
+    return {"varchar": "string", "integer": "int"}.get(duckdb_type.lower(), duckdb_type)
+
+
+def write_cfg_tables(spark, scheme: Scheme, closed: Iterable[str]) -> dict[str, int]:
+    """raw.cfg_*: the scheme's weights, scoring points, grade bands, review policy and the closed
+    periods, as the DuckDB run writes them (ingest/scheme_tables.py)."""
+    rows = cfg_rows(scheme) | {"cfg_closed_periods": [(p,) for p in sorted(closed)]}
+    spark.sql("create database if not exists raw")
+    for table, ddl in CFG_TABLES.items():
+        cols = ", ".join(
+            f"{name} {spark_type(kind)}" for name, kind in (c.strip().split(" ", 1) for c in ddl.split(", "))
+        )
+        frame = spark.createDataFrame([tuple(r) for r in rows.get(table, [])], cols)
+        frame.write.mode("overwrite").format("parquet").saveAsTable(f"raw.{table}")
+    return {t: len(rows.get(t, [])) for t in CFG_TABLES}
+
+
+def state_tables(manifest_path: str | Path) -> list[tuple[str, str]]:
+    """(schema, table) of the incremental models of the dbt project: the state a run starts from."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    out = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["config"].get("materialized") == "incremental":
+            out.append((node["config"].get("schema") or "default", node.get("alias") or node["name"]))
+    return sorted(out)
+
+
+@dataclass
+class SparkRunResult:
+    run_id: str
+    status: str  # succeeded | failed
+    counts: list[EntityCounts] = field(default_factory=list)
+    suites: list[SuiteOutcome] = field(default_factory=list)
+    dbt_success: bool = False
+    failure: str | None = None
+    snapshot: str | None = None
+    restored: str = ""
+
+
+def dbt_build(spark, run_vars: Mapping[str, Any], layout: SparkLayout, command: str = "build"):
+    """`dbt build --target spark` in this process, in the `build_*` databases: dbt-spark's session
+    method gets this session."""
+    from dbt.cli.main import dbtRunner
+
+    os.environ[SCHEMA_PREFIX_ENV] = layout.build_prefix
+    try:
+        args = dbt_args(command, target="spark", run_vars=run_vars, exclude_unit_tests=command == "build")
+        return dbtRunner().invoke(args)
+    finally:
+        os.environ.pop(SCHEMA_PREFIX_ENV, None)
+
+
+def run_on_spark(
+    spark,
+    *,
+    landing: str,
+    scheme: Scheme,
+    config: str,
+    warehouse: str,
+    run_id: str,
+    as_of: datetime,
+    period_from: str | None = None,
+    period_to: str | None = None,
+    layout: SparkLayout | None = None,
+    fault: Callable[[str], None] = lambda point: None,
+    manifest: str | Path = DBT_PROJECT_DIR / "target" / "manifest.json",
+) -> SparkRunResult:
+    """One run: cfg tables, ingestion, the Great Expectations suites, dbt build with every test, publish
+    when nothing blocking failed."""
+    layout = layout or SparkLayout()
+    started = datetime.now(UTC)
+    result = SparkRunResult(run_id, "failed")
+    closed = closed_periods(list(scheme.closed_periods), warehouse)
+    write_cfg_tables(spark, scheme, closed)
+    run = SparkIngestRun(
+        run_id=run_id,
+        as_of=as_of,
+        timezone=scheme.timezone,
+        base_currency=scheme.currency.base,
+        currencies=tuple(scheme.currency.rates),
+        encodings=dict(scheme.encodings),
+    )
+    result.counts = ingest(spark, landing, run, spark.conf.get("spark.sql.warehouse.dir"))
+    fault("after_ingest")
+    # the Great Expectations suites on Spark data frames; an error-severity failure blocks publication
+    result.suites = [run_suite_spark(spark, spec, run_id, as_of) for spec in entity_specs()]
+    blocking = [f"{o.entity} ({o.failed_error})" for o in result.suites if not o.passed]
+    if blocking:
+        result.failure = "Great Expectations: error-severity expectations failed: " + ", ".join(blocking)
+        _record_run(spark, result, started, as_of, landing, config)
+        return result
+    state = state_tables(manifest)
+    result.restored = restore_state(spark, state, run_id, layout)
+    as_of_utc = as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    run_vars = dbt_vars(scheme, as_of_utc) | {"run_id": run_id, "period_from": period_from, "period_to": period_to}
+    dbt = dbt_build(spark, run_vars, layout)
+    result.dbt_success = bool(dbt.success)
+    fault("after_dbt")
+    if not dbt.success:
+        result.failure = f"dbt build failed: {dbt.exception or 'a model or an error-severity test failed'}"
+    else:
+        result.snapshot = publish(spark, run_id, state, layout, fault)
+        result.status = "succeeded"
+    _record_run(spark, result, started, as_of, landing, config)
+    return result
+
+
+def _record_run(spark, result: SparkRunResult, started: datetime, as_of: datetime, landing: str, config: str) -> None:
+    spark.sql("create database if not exists audit")
+    spark.sql(RUNS_DDL)
+    frame = spark.createDataFrame(
+        [
+            (
+                result.run_id,
+                started,
+                datetime.now(UTC),
+                as_of.astimezone(UTC),
+                result.status,
+                result.failure,
+                result.status == "succeeded",
+                landing,
+                config,
+            )
+        ],
+        "run_id string, started_at timestamp, finished_at timestamp, as_of timestamp, status string, "
+        "failure_reason string, published boolean, landing string, config string",
+    )
+    frame.write.insertInto("audit.runs")

@@ -8,7 +8,7 @@ and the business key of each failing row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,18 +59,30 @@ def _source(node: Mapping[str, Any], manifest: Mapping[str, Any]) -> str:
     return node["name"]
 
 
-def _failure_rows(con, node, manifest, keys, run_id: str, checked_at, severity: str, kind: str) -> list[tuple]:
+# the failing rows dbt stored for a test (schema, table), at most MAX_ROWS_PER_CHECK, as dicts; [] when
+# the table cannot be read
+FailureReader = Callable[[str, str], list[dict[str, Any]]]
+
+
+def duckdb_failure_reader(con: duckdb.DuckDBPyConnection) -> FailureReader:
+    def read(schema: str, table: str) -> list[dict[str, Any]]:
+        # schema.table only: the database name in the manifest is the one seen at parse time
+        try:
+            cur = con.execute(f'select * from "{schema}"."{table}" limit {MAX_ROWS_PER_CHECK}')
+        except duckdb.Error:
+            return []
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    return read
+
+
+def _failure_rows(
+    read: FailureReader, node, manifest, keys, run_id: str, checked_at, severity: str, kind: str
+) -> list[tuple]:
     if not node.get("relation_name"):  # store_failures off for this test
         return []
-    # schema.table only: the database name in the manifest is the one seen at parse time
-    relation = f'"{node["schema"]}"."{node.get("alias") or node["name"]}"'
-
-    try:
-        cur = con.execute(f"select * from {relation} limit {MAX_ROWS_PER_CHECK}")
-    except duckdb.Error:
-        return []
-    cols = [d[0] for d in cur.description]
-    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    rows = read(node["schema"], node.get("alias") or node["name"])
     meta = node.get("test_metadata") or {}
     test_name = meta.get("name") or node["name"]
     column = node.get("column_name") or (meta.get("kwargs") or {}).get("column_name")
@@ -111,17 +123,14 @@ def _s(v) -> str | None:
     return None if v is None else str(v)
 
 
-def record_dbt_results(
-    con: duckdb.DuckDBPyConnection, run_id: str, run_results: Mapping[str, Any], manifest: Mapping[str, Any]
-) -> DbtTestTally:
-    """Append this run's dbt test results; a re-run of the same run id replaces its own rows."""
+def dbt_result_rows(
+    read: FailureReader, run_id: str, run_results: Mapping[str, Any], manifest: Mapping[str, Any]
+) -> tuple[DbtTestTally, list[tuple], list[tuple]]:
+    """(the tally, audit.check_results rows, audit.validation_failures rows) of a dbt build, whatever
+    the engine: `read` gives the failing rows dbt stored."""
     tally = DbtTestTally()
     keys = _model_keys(manifest)
     checked_at = run_results.get("metadata", {}).get("generated_at")
-    con.execute("delete from audit.check_results where run_id = ? and check_kind in ('dbt', 'cross_source')", [run_id])
-    con.execute(
-        "delete from audit.validation_failures where run_id = ? and check_kind in ('dbt', 'cross_source')", [run_id]
-    )
     results, failures = [], []
     for res in run_results.get("results", []):
         uid = res["unique_id"]
@@ -152,7 +161,19 @@ def record_dbt_results(
             )
         )
         if status in ("fail", "warn"):
-            failures += _failure_rows(con, node, manifest, keys, run_id, checked_at, severity, kind)
+            failures += _failure_rows(read, node, manifest, keys, run_id, checked_at, severity, kind)
+    return tally, results, failures
+
+
+def record_dbt_results(
+    con: duckdb.DuckDBPyConnection, run_id: str, run_results: Mapping[str, Any], manifest: Mapping[str, Any]
+) -> DbtTestTally:
+    """Append this run's dbt test results; a re-run of the same run id replaces its own rows."""
+    con.execute("delete from audit.check_results where run_id = ? and check_kind in ('dbt', 'cross_source')", [run_id])
+    con.execute(
+        "delete from audit.validation_failures where run_id = ? and check_kind in ('dbt', 'cross_source')", [run_id]
+    )
+    tally, results, failures = dbt_result_rows(duckdb_failure_reader(con), run_id, run_results, manifest)
     if results:
         con.executemany("insert into audit.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?)", results)
     if failures:

@@ -255,7 +255,7 @@ def ensure_spark_audit_tables(spark, database: str = "audit") -> None:
         spark.sql(f"create table if not exists {_q(database)}.{_q(table)} ({columns}) using parquet")
 
 
-def _replace(spark, table: str, rows: list[tuple], schema: str, where: str) -> None:
+def replace_rows(spark, table: str, rows: list[tuple], schema: str, where: str) -> None:
     """Append `rows`; rows of the table matching `where` (a re-run of the same run id) are dropped first.
 
     Parquet tables have no DELETE: when such rows exist, the rest of the table is materialised
@@ -284,10 +284,10 @@ def record_outcome_spark(
     results, failures = audit_rows(outcome, run_id, checked_at)
     mine = f"run_id = {_s(run_id)} and source = {_s(outcome.entity)}"
     db = _q(database)
-    _replace(
+    replace_rows(
         spark, f"{db}.check_results", results, AUDIT_DDL["check_results"], f"{mine} and check_kind = '{CHECK_KIND}'"
     )
-    _replace(
+    replace_rows(
         spark,
         f"{db}.validation_failures",
         failures,
@@ -305,7 +305,7 @@ def record_outcome_spark(
             outcome.rows_current,
             outcome.rows_validated,
         )
-        _replace(spark, f"{db}.ge_suite_runs", [run], AUDIT_DDL["ge_suite_runs"], mine)
+        replace_rows(spark, f"{db}.ge_suite_runs", [run], AUDIT_DDL["ge_suite_runs"], mine)
 
 
 def run_suite_spark(

@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,9 @@ from orchestration.scheme.dbt_vars import cfg_rows, dbt_vars
 from orchestration.scheme.model import Scheme
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.transform.dbt_cli import dbt_args
+from orchestration.validate.dbt_results import MAX_ROWS_PER_CHECK, DbtTestTally, dbt_result_rows
 from orchestration.validate.ge_combine import SuiteOutcome
-from orchestration.validate.ge_spark import run_suite_spark
+from orchestration.validate.ge_spark import AUDIT_DDL, ensure_spark_audit_tables, replace_rows, run_suite_spark
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +50,29 @@ def spark_type(duckdb_type: str) -> str:
     return {"varchar": "string", "integer": "int"}.get(duckdb_type.lower(), duckdb_type)
 
 
+def _python_type(duckdb_type: str):
+    kind = duckdb_type.lower()
+    if kind == "double":
+        return float
+    if kind == "integer":
+        return int
+    if kind.startswith("decimal"):
+        return lambda v: Decimal(str(v))
+    return str
+
+
 def write_cfg_tables(spark, scheme: Scheme, closed: Iterable[str]) -> dict[str, int]:
     """raw.cfg_*: the scheme's weights, scoring points, grade bands, review policy and the closed
     periods, as the DuckDB run writes them (ingest/scheme_tables.py)."""
     rows = cfg_rows(scheme) | {"cfg_closed_periods": [(p,) for p in sorted(closed)]}
     spark.sql("create database if not exists raw")
     for table, ddl in CFG_TABLES.items():
-        cols = ", ".join(
-            f"{name} {spark_type(kind)}" for name, kind in (c.strip().split(" ", 1) for c in ddl.split(", "))
-        )
-        frame = spark.createDataFrame([tuple(r) for r in rows.get(table, [])], cols)
+        columns = [c.strip().split(" ", 1) for c in ddl.split(", ")]
+        cols = ", ".join(f"{name} {spark_type(kind)}" for name, kind in columns)
+        # Spark checks Python types against the schema: the scheme's numbers come as Decimal or int
+        cast = [_python_type(kind) for _, kind in columns]
+        data = [tuple(None if v is None else f(v) for f, v in zip(cast, r, strict=True)) for r in rows.get(table, [])]
+        frame = spark.createDataFrame(data, cols)
         frame.write.mode("overwrite").format("parquet").saveAsTable(f"raw.{table}")
     return {t: len(rows.get(t, [])) for t in CFG_TABLES}
 
@@ -81,6 +97,14 @@ class SparkRunResult:
     failure: str | None = None
     snapshot: str | None = None
     restored: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per stage
+    dbt_tests: DbtTestTally | None = None
+
+    def timed(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.seconds[stage] = round(now - since, 2)
+        log.info("Spark run %s: %s in %.1f s", self.run_id, stage, now - since)
+        return now
 
 
 def dbt_build(spark, run_vars: Mapping[str, Any], layout: SparkLayout, command: str = "build"):
@@ -94,6 +118,36 @@ def dbt_build(spark, run_vars: Mapping[str, Any], layout: SparkLayout, command: 
         return dbtRunner().invoke(args)
     finally:
         os.environ.pop(SCHEMA_PREFIX_ENV, None)
+
+
+def record_dbt_results_spark(spark, run_id: str, target_dir: Path = DBT_PROJECT_DIR / "target" / "spark"):
+    """dbt's test results of the build into audit.check_results and audit.validation_failures (check
+    kinds dbt and cross_source), failing rows read from the tables dbt stored them in
+    (`build_dbt_test__audit`): validate/dbt_results.py, as on DuckDB."""
+    run_results = json.loads((target_dir / "run_results.json").read_text())
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+
+    def read(schema: str, table: str) -> list[dict[str, Any]]:
+        try:
+            return [r.asDict() for r in spark.table(f"`{schema}`.`{table}`").limit(MAX_ROWS_PER_CHECK).collect()]
+        except Exception:  # noqa: BLE001 - a test without a stored table: no rows, as on DuckDB
+            return []
+
+    tally, results, failures = dbt_result_rows(read, run_id, run_results, manifest)
+    ensure_spark_audit_tables(spark)
+    mine = f"run_id = '{run_id}' and check_kind in ('dbt', 'cross_source')"
+    stamp = [(r[0], _utc(r[1]), *r[2:]) for r in results]
+    replace_rows(spark, "audit.check_results", stamp, AUDIT_DDL["check_results"], mine)
+    stamp = [(r[0], _utc(r[1]), *r[2:]) for r in failures]
+    replace_rows(spark, "audit.validation_failures", stamp, AUDIT_DDL["validation_failures"], mine)
+    return tally
+
+
+def _utc(text: str | None) -> datetime | None:
+    """dbt's generated_at (ISO text, UTC) as a naive UTC datetime."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
 
 
 def run_on_spark(
@@ -116,8 +170,10 @@ def run_on_spark(
     layout = layout or SparkLayout()
     started = datetime.now(UTC)
     result = SparkRunResult(run_id, "failed")
+    clock = time.perf_counter()
     closed = closed_periods(list(scheme.closed_periods), warehouse)
     write_cfg_tables(spark, scheme, closed)
+    clock = result.timed("scheme", clock)
     run = SparkIngestRun(
         run_id=run_id,
         as_of=as_of,
@@ -127,9 +183,11 @@ def run_on_spark(
         encodings=dict(scheme.encodings),
     )
     result.counts = ingest(spark, landing, run, spark.conf.get("spark.sql.warehouse.dir"))
+    clock = result.timed("ingestion", clock)
     fault("after_ingest")
     # the Great Expectations suites on Spark data frames; an error-severity failure blocks publication
     result.suites = [run_suite_spark(spark, spec, run_id, as_of) for spec in entity_specs()]
+    clock = result.timed("great_expectations", clock)
     blocking = [f"{o.entity} ({o.failed_error})" for o in result.suites if not o.passed]
     if blocking:
         result.failure = "Great Expectations: error-severity expectations failed: " + ", ".join(blocking)
@@ -137,15 +195,19 @@ def run_on_spark(
         return result
     state = state_tables(manifest)
     result.restored = restore_state(spark, state, run_id, layout)
+    clock = result.timed("restore", clock)
     as_of_utc = as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     run_vars = dbt_vars(scheme, as_of_utc) | {"run_id": run_id, "period_from": period_from, "period_to": period_to}
     dbt = dbt_build(spark, run_vars, layout)
     result.dbt_success = bool(dbt.success)
+    result.dbt_tests = record_dbt_results_spark(spark, run_id)
+    clock = result.timed("dbt_build", clock)
     fault("after_dbt")
     if not dbt.success:
         result.failure = f"dbt build failed: {dbt.exception or 'a model or an error-severity test failed'}"
     else:
         result.snapshot = publish(spark, run_id, state, layout, fault)
+        clock = result.timed("publish", clock)
         result.status = "succeeded"
     _record_run(spark, result, started, as_of, landing, config)
     return result

@@ -84,7 +84,15 @@ def runs(tmp_path_factory, cluster_spark, monkeypatch_module):
         spark, landing=str(first), scheme=scheme, config=str(config), warehouse=str(tmp / "spark_side.duckdb"),
         run_id=run_id, as_of=as_of,
     )  # fmt: skip
+    print(f"\nSpark run 1 seconds per stage: {out['run1'].seconds}")
     out["diff1"] = compare_marts(spark, warehouse)
+    dbt_checks = (
+        "select check_kind, source, check_name, severity, passed, failing_rows from audit.check_results "
+        f"where run_id = '{run_id}' and check_kind in ('dbt', 'cross_source')"
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        out["duck_dbt_checks"] = sorted(con.execute(dbt_checks).fetchall())
+    out["spark_dbt_checks"] = sorted(tuple(r) for r in spark.sql(dbt_checks).collect())
     out["q1_before"] = {t: sorted(map(tuple, spark.sql(f"select * from marts.{t} where period = '2026-Q1'").collect()))
                         for t in ("scorecard", "indicator_values")}  # fmt: skip
 
@@ -100,6 +108,7 @@ def runs(tmp_path_factory, cluster_spark, monkeypatch_module):
         spark, landing=str(second), scheme=scheme2, config=str(config2), warehouse=str(tmp / "spark_side.duckdb"),
         run_id=run_id2, as_of=as_of,
     )  # fmt: skip
+    print(f"\nSpark run 2 seconds per stage: {out['run2'].seconds}")
     out["diff2"] = compare_marts(spark, warehouse)
     out["q1_after"] = {t: sorted(map(tuple, spark.sql(f"select * from marts.{t} where period = '2026-Q1'").collect()))
                        for t in ("scorecard", "indicator_values")}  # fmt: skip
@@ -143,6 +152,13 @@ def test_first_run_equals_duckdb_cell_for_cell(runs):
     assert runs["run1"].status == "succeeded", runs["run1"].failure
     assert runs["run1"].restored == "dropped"  # nothing published before: every period built
     assert runs["diff1"] is None, runs["diff1"]
+
+
+def test_dbt_test_results_reach_the_spark_ledger_as_on_duckdb(runs):
+    tests = runs["run1"].dbt_tests
+    assert (tests.failed, tests.errored, tests.passed + tests.warned) == (0, 0, 298)
+    assert runs["spark_dbt_checks"] == runs["duck_dbt_checks"]
+    assert len(runs["spark_dbt_checks"]) == 298
 
 
 def test_second_run_with_a_nightly_drop_and_a_closed_period(runs):

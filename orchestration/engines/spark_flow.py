@@ -28,6 +28,7 @@ from orchestration.engines.spark_ingest import SparkIngestRun, ingest
 from orchestration.engines.spark_publish import SparkLayout, publish, restore_state
 from orchestration.ingest.counts import EntityCounts
 from orchestration.ingest.scheme_tables import CFG_TABLES
+from orchestration.periods import widen_window
 from orchestration.scheme.dbt_vars import cfg_rows, dbt_vars
 from orchestration.scheme.model import Scheme
 from orchestration.settings import DBT_PROJECT_DIR
@@ -35,10 +36,12 @@ from orchestration.transform.dbt_cli import dbt_args
 from orchestration.validate.dbt_results import MAX_ROWS_PER_CHECK, DbtTestTally, dbt_result_rows
 from orchestration.validate.ge_combine import SuiteOutcome
 from orchestration.validate.ge_spark import AUDIT_DDL, ensure_spark_audit_tables, replace_rows, run_suite_spark
+from orchestration.warehouse.writer_lock import acquire, release
 
 log = logging.getLogger(__name__)
 
 SCHEMA_PREFIX_ENV = "SCORECARD_DBT_SCHEMA_PREFIX"  # macros/generate_schema_name.sql
+SPARK_TARGET_DIR = DBT_PROJECT_DIR / "target" / "spark"  # dbt_cli.dbt_args: target/<target>
 RUNS_DDL = (
     "create table if not exists audit.runs (run_id string, started_at timestamp, finished_at timestamp, "
     "as_of timestamp, status string, failure_reason string, published boolean, landing string, config string) "
@@ -113,6 +116,8 @@ def dbt_build(spark, run_vars: Mapping[str, Any], layout: SparkLayout, command: 
     from dbt.cli.main import dbtRunner
 
     os.environ[SCHEMA_PREFIX_ENV] = layout.build_prefix
+    # no earlier build's results may pass for this one's (dbt writes the file only when it runs nodes)
+    (SPARK_TARGET_DIR / "run_results.json").unlink(missing_ok=True)
     try:
         args = dbt_args(command, target="spark", run_vars=run_vars, exclude_unit_tests=command == "build")
         return dbtRunner().invoke(args)
@@ -120,10 +125,13 @@ def dbt_build(spark, run_vars: Mapping[str, Any], layout: SparkLayout, command: 
         os.environ.pop(SCHEMA_PREFIX_ENV, None)
 
 
-def record_dbt_results_spark(spark, run_id: str, target_dir: Path = DBT_PROJECT_DIR / "target" / "spark"):
+def record_dbt_results_spark(spark, run_id: str, target_dir: Path | None = None) -> DbtTestTally | None:
     """dbt's test results of the build into audit.check_results and audit.validation_failures (check
     kinds dbt and cross_source), failing rows read from the tables dbt stored them in
     (`build_dbt_test__audit`): validate/dbt_results.py, as on DuckDB."""
+    target_dir = target_dir or SPARK_TARGET_DIR
+    if not (target_dir / "run_results.json").exists():
+        return None  # dbt stopped before running any node (its error is the run's failure)
     run_results = json.loads((target_dir / "run_results.json").read_text())
     manifest = json.loads((target_dir / "manifest.json").read_text())
 
@@ -168,6 +176,48 @@ def run_on_spark(
     """One run: cfg tables, ingestion, the Great Expectations suites, dbt build with every test, publish
     when nothing blocking failed."""
     layout = layout or SparkLayout()
+    # one writer per Spark warehouse: the same advisory lock as the DuckDB warehouse's, beside the
+    # warehouse folder (a local path; on shared storage, the orchestrator's pool of one writer)
+    folder = spark_warehouse_dir(spark)
+    if folder is not None:
+        acquire(folder, run_id)
+    try:
+        return _run(
+            spark, landing, scheme, config, warehouse, run_id, as_of, period_from, period_to, layout, fault, manifest
+        )
+    finally:
+        if folder is not None:
+            release(folder, run_id, force=True)
+
+
+def widen_for_decisions_spark(
+    spark, run_id: str, period_from: str | None, period_to: str | None
+) -> tuple[str | None, str | None, list[str]]:
+    """reviews.widen_for_decisions on Spark: a decision this run read about a flag of a period outside
+    the refresh window widens the window to that period, so that the decision reaches its grades."""
+    if period_from is None and period_to is None:
+        return None, None, []
+    if not (
+        spark.catalog.tableExists("raw.review__flag_decisions") and spark.catalog.tableExists("marts.anomaly_flags")
+    ):
+        return period_from, period_to, []
+    rows = spark.sql(
+        "select distinct f.period from raw.review__flag_decisions as d "
+        "inner join marts.anomaly_flags as f on f.flag_id = d.flag_id "
+        f"where d._run_id = '{run_id}' and d._is_current"
+    ).collect()
+    return widen_window(period_from, period_to, [r[0] for r in rows])
+
+
+def spark_warehouse_dir(spark) -> Path | None:
+    """The session's warehouse folder when it is a local path, else None."""
+    value = spark.conf.get("spark.sql.warehouse.dir")
+    if value.startswith("file:"):
+        value = value[len("file:") :]
+    return Path(value) if value.startswith("/") else None
+
+
+def _run(spark, landing, scheme, config, warehouse, run_id, as_of, period_from, period_to, layout, fault, manifest):
     started = datetime.now(UTC)
     result = SparkRunResult(run_id, "failed")
     clock = time.perf_counter()
@@ -196,6 +246,10 @@ def run_on_spark(
     state = state_tables(manifest)
     result.restored = restore_state(spark, state, run_id, layout)
     clock = result.timed("restore", clock)
+    period_from, period_to, decided = widen_for_decisions_spark(spark, run_id, period_from, period_to)
+    if decided:
+        log.info("review decisions about flags of %s: the refresh window is widened to %s .. %s",
+                 ", ".join(decided), period_from or "the first period", period_to or "the last period")  # fmt: skip
     as_of_utc = as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
     run_vars = dbt_vars(scheme, as_of_utc) | {"run_id": run_id, "period_from": period_from, "period_to": period_to}
     dbt = dbt_build(spark, run_vars, layout)

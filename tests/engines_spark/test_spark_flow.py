@@ -14,9 +14,10 @@ import pytest
 from orchestration.catalogue import MARTS
 from orchestration.cli import main
 from orchestration.engines.compare import Table, compare_tables, read_duckdb, summarise
-from orchestration.engines.spark_flow import run_on_spark
+from orchestration.engines.spark_flow import run_on_spark, spark_warehouse_dir
 from orchestration.scheme.file import load_scheme
 from orchestration.settings import parse_as_of
+from orchestration.warehouse.writer_lock import WarehouseBusy, acquire, release
 from tools.bench import make_delta_landing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,6 +147,19 @@ def runs(tmp_path_factory, cluster_spark, monkeypatch_module):
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as mp:
         yield mp
+
+
+def test_a_second_writer_is_refused_before_it_touches_anything(cluster_spark, tmp_path):
+    folder = spark_warehouse_dir(cluster_spark)
+    lock = acquire(folder, "the-other-run")
+    try:
+        with pytest.raises(WarehouseBusy, match="another run .run id the-other-run"):
+            run_on_spark(
+                cluster_spark, landing=str(tmp_path), scheme=load_scheme(ROOT / "config" / "scorecard.yml"),
+                config="", warehouse=str(tmp_path / "w.duckdb"), run_id="second", as_of=parse_as_of(AS_OF, "UTC"),
+            )  # fmt: skip
+    finally:
+        release(folder, lock.holder.run_id, force=True)
 
 
 def test_first_run_equals_duckdb_cell_for_cell(runs):

@@ -104,6 +104,11 @@ class Dialect:
     def date_plus_day(self, day: str) -> str:
         return f"date {sql_str(day)} + interval 1 day"
 
+    def naive_timestamp(self, x: str, kind: str) -> str:
+        """A raw date or timestamp column as a naive UTC timestamp (what the GE suites compare with
+        their as-of bounds): a date is its midnight; DuckDB's timestamps are naive UTC already."""
+        return f"cast({x} as timestamp)" if kind == "date" else x
+
     def struct(self, fields: list[tuple[str, str]]) -> str:
         return "struct_pack(" + ", ".join(f"{k} := {v}" for k, v in fields) + ")"
 
@@ -174,6 +179,10 @@ class SparkDialect(Dialect):
 
     def date_plus_day(self, day: str) -> str:
         return f"date_add(date {self.s(day)}, 1)"
+
+    def naive_timestamp(self, x: str, kind: str) -> str:
+        # Spark's timestamps are instants: their wall clock in the session zone (UTC)
+        return f"cast({x} as timestamp_ntz)"
 
     def struct(self, fields: list[tuple[str, str]]) -> str:
         return "named_struct(" + ", ".join(f"{self.s(k)}, {v}" for k, v in fields) + ")"

@@ -37,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 
 from orchestration.contract.spec import EntitySpec
+from orchestration.contract.sql import DUCKDB, Dialect
 from orchestration.validate.data_docs import write_ge_data_docs, write_run_pages
 from orchestration.validate.ge_combine import (
     MAX_FAILURES_PER_EXPECTATION,
@@ -66,7 +67,11 @@ DUCKDB_MEMORY_LIMIT = "512MB"  # DuckDB side of a check (the partitioning sort s
 # --------------------------------------------------------------------------------------------
 
 
-def _select_list(spec: EntitySpec, suite: dict) -> list[str]:
+def select_list(spec: EntitySpec, suite: dict, dialect: Dialect = DUCKDB) -> list[str]:
+    """The key and the columns the suite uses, as GE sees them, in the SQL of `dialect` (DuckDB here,
+    Spark in ge_spark.py): derived 0/1 columns, money and points as doubles (GE's pandas metrics want
+    floats), dates and timestamps as naive UTC timestamps (compared with as-of bounds)."""
+    q, s = dialect.ident, dialect.s
     derived = (suite.get("meta") or {}).get("derived_columns") or {}
     used: list[str] = list(spec.key)
     for e in suite["expectations"]:
@@ -77,20 +82,21 @@ def _select_list(spec: EntitySpec, suite: dict) -> list[str]:
     for col in used:
         if col in derived:
             d = derived[col]
-            values = ", ".join(sql_str(v) if isinstance(v, str) else repr(v) for v in d["in"])
-            src = ident(d["column"])
+            values = ", ".join(s(v) if isinstance(v, str) else repr(v) for v in d["in"])
+            src = q(d["column"])
             out.append(
                 f"cast(case when {src} is null then null when {src} in ({values}) then 1 else 0 end as double) "
-                f"as {ident(col)}"
+                f"as {q(col)}"
             )
             continue
         kind = spec.column(col).kind
-        if kind in ("money", "points"):  # DECIMAL -> double: GE's pandas metrics want floats
-            out.append(f"cast({ident(col)} as double) as {ident(col)}")
-        elif kind == "date":  # compared with timestamp bounds (as-of minus N days)
-            out.append(f"cast({ident(col)} as timestamp) as {ident(col)}")
+        if kind in ("money", "points"):
+            out.append(f"cast({q(col)} as double) as {q(col)}")
+        elif kind in ("date", "timestamp"):
+            expr = dialect.naive_timestamp(q(col), kind)
+            out.append(f"{expr} as {q(col)}" if expr != q(col) else q(col))
         else:
-            out.append(ident(col))
+            out.append(q(col))
     return out
 
 
@@ -116,7 +122,7 @@ def iter_chunks(
     yields one empty frame (GE still evaluates it)."""
     table = f"raw.{ident(spec.table)} t"
     where = _scope_filter(spec, changed_by)
-    cols = ", ".join(_select_list(spec, suite))
+    cols = ", ".join(select_list(spec, suite))
     n = con.execute(f"select count(*) from {table} where {where}").fetchall()[0][0]
     parts = max(1, math.ceil(n / chunk_rows))
     if parts == 1:
@@ -145,7 +151,7 @@ def iter_chunks(
 
 def sql_aggregates(con: duckdb.DuckDBPyConnection, spec: EntitySpec, suite: dict, tallies: list[Tally]) -> int:
     """Every aggregate expectation of `tallies` over every current row, in one SQL statement (the
-    columns as `_select_list` presents them to GE). Returns the current rows."""
+    columns as `select_list` presents them to GE). Returns the current rows."""
     parts = ["count(*)"]
     for t in tallies:
         col = (expectation_columns(t.expectation["kwargs"]) or [None])[0]
@@ -153,7 +159,7 @@ def sql_aggregates(con: duckdb.DuckDBPyConnection, spec: EntitySpec, suite: dict
         agg = {"row_count": "count(*)", "mean": f"avg({c})", "min": f"min({c})", "max": f"max({c})", "sum": f"sum({c})"}
         parts += [agg.get(t.kind, "null"), f"count({c})" if col else "count(*)"]
     row = con.execute(
-        f"select {', '.join(parts)} from (select {', '.join(_select_list(spec, suite))} "
+        f"select {', '.join(parts)} from (select {', '.join(select_list(spec, suite))} "
         f"from raw.{ident(spec.table)} where _is_current)"
     ).fetchall()[0]
     rows = row[0]

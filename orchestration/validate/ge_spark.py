@@ -8,7 +8,7 @@ DuckDB DDL in orchestration/warehouse/__init__.py).
 
 How it maps onto the DuckDB route:
 
-- **Rows and columns as GE sees them**: the `_select_list` of `ge_runner` in Spark SQL: only the
+- **Rows and columns as GE sees them**: the `select_list` of `ge_runner` in Spark SQL: only the
   columns the suite uses plus the key, derived 0/1 columns (`meta.derived_columns`), money and points
   as double, dates as midnight timestamps. Timestamps are handed over as `timestamp_ntz` (the session
   zone is UTC, so the wall clock is the UTC one the DuckDB raw layer stores), which PySpark returns as
@@ -46,9 +46,10 @@ from typing import Any
 import pandas as pd
 
 from orchestration.contract.spec import EntitySpec
+from orchestration.contract.sql import SPARK
 from orchestration.validate.ge_combine import MAX_FAILURES_PER_EXPECTATION, SuiteOutcome, Tally, clean, finish
-from orchestration.validate.ge_ledger import CHECK_KIND
-from orchestration.validate.ge_runner import SCOPE_ALL, suite_fingerprint
+from orchestration.validate.ge_ledger import CHECK_KIND, audit_rows
+from orchestration.validate.ge_runner import SCOPE_ALL, select_list, suite_fingerprint
 from orchestration.validate.ge_suites import (
     SUITES_DIR,
     build_ge_suite,
@@ -82,32 +83,8 @@ def _s(value: str) -> str:
 
 
 def spark_select_list(spec: EntitySpec, suite: dict) -> list[str]:
-    """ge_runner._select_list in Spark SQL: the key and the columns the suite uses, as GE sees them."""
-    derived = (suite.get("meta") or {}).get("derived_columns") or {}
-    used: list[str] = list(spec.key)
-    for e in suite["expectations"]:
-        for col in expectation_columns(e["kwargs"]):
-            if col not in used:
-                used.append(col)
-    out = []
-    for col in used:
-        if col in derived:
-            d = derived[col]
-            values = ", ".join(_s(v) if isinstance(v, str) else repr(v) for v in d["in"])
-            src = _q(d["column"])
-            out.append(
-                f"cast(case when {src} is null then null when {src} in ({values}) then 1 else 0 end as double) "
-                f"as {_q(col)}"
-            )
-            continue
-        kind = spec.column(col).kind
-        if kind in ("money", "points"):  # DECIMAL -> double, as on DuckDB
-            out.append(f"cast({_q(col)} as double) as {_q(col)}")
-        elif kind in ("date", "timestamp"):  # naive UTC wall clock; a date is its midnight
-            out.append(f"cast({_q(col)} as timestamp_ntz) as {_q(col)}")
-        else:
-            out.append(_q(col))
-    return out
+    """ge_runner.select_list in Spark SQL: the key and the columns the suite uses, as GE sees them."""
+    return select_list(spec, suite, SPARK)
 
 
 def current_rows(spark, spec: EntitySpec, suite: dict, database: str = "raw"):
@@ -219,34 +196,6 @@ def validate_entity_spark(
 # --------------------------------------------------------------------------------------------
 # The ledger in Spark tables
 # --------------------------------------------------------------------------------------------
-
-
-def audit_rows(outcome: SuiteOutcome, run_id: str, checked_at: datetime) -> tuple[list[tuple], list[tuple]]:
-    """(check_results rows, validation_failures rows) of a suite run, in the DDL's column order: what
-    ge_ledger.record_outcome inserts into DuckDB."""
-    at = checked_at.astimezone(UTC).replace(tzinfo=None)
-    results, failures = [], []
-    for o in outcome.outcomes:
-        failing = o.unexpected_count if o.unexpected_count is not None else (0 if o.success else 1)
-        results.append(
-            (run_id, at, CHECK_KIND, outcome.entity, o.check_name, o.severity, o.success, failing, o.message)
-        )
-        for row_key, bad in o.failing_rows:
-            failures.append(
-                (
-                    run_id,
-                    at,
-                    outcome.entity,
-                    o.check_name,
-                    o.severity,
-                    row_key,
-                    o.column_name,
-                    bad,
-                    o.message,
-                    CHECK_KIND,
-                )
-            )
-    return results, failures
 
 
 def ensure_spark_audit_tables(spark, database: str = "audit") -> None:

@@ -33,6 +33,11 @@ class Killed(Exception):
     pass
 
 
+def _sorted(rows) -> list[tuple]:
+    """Rows in a stable order whatever their NULLs (None does not compare with a value)."""
+    return sorted(rows, key=repr)
+
+
 def _drop(table: Table, columns: set[str]) -> Table:
     keep = [i for i, c in enumerate(table.columns) if c.lower() not in columns]
     return Table([table.columns[i] for i in keep], [tuple(r[i] for i in keep) for r in table.rows])
@@ -92,9 +97,9 @@ def runs(tmp_path_factory, cluster_spark, monkeypatch_module):
         f"where run_id = '{run_id}' and check_kind in ('dbt', 'cross_source')"
     )
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        out["duck_dbt_checks"] = sorted(con.execute(dbt_checks).fetchall())
-    out["spark_dbt_checks"] = sorted(tuple(r) for r in spark.sql(dbt_checks).collect())
-    out["q1_before"] = {t: sorted(map(tuple, spark.sql(f"select * from marts.{t} where period = '2026-Q1'").collect()))
+        out["duck_dbt_checks"] = _sorted(con.execute(dbt_checks).fetchall())
+    out["spark_dbt_checks"] = _sorted(tuple(r) for r in spark.sql(dbt_checks).collect())
+    out["q1_before"] = {t: _sorted(map(tuple, spark.sql(f"select * from marts.{t} where period = '2026-Q1'").collect()))
                         for t in ("scorecard", "indicator_values")}  # fmt: skip
 
     # run 2: + 1 % new interactions and one bad row, 2026-Q1 closed
@@ -111,7 +116,7 @@ def runs(tmp_path_factory, cluster_spark, monkeypatch_module):
     )  # fmt: skip
     print(f"\nSpark run 2 seconds per stage: {out['run2'].seconds}")
     out["diff2"] = compare_marts(spark, warehouse)
-    out["q1_after"] = {t: sorted(map(tuple, spark.sql(f"select * from marts.{t} where period = '2026-Q1'").collect()))
+    out["q1_after"] = {t: _sorted(map(tuple, spark.sql(f"select * from marts.{t} where period = '2026-Q1'").collect()))
                        for t in ("scorecard", "indicator_values")}  # fmt: skip
     with duckdb.connect(str(warehouse), read_only=True) as con:
         out["duck_bad"] = con.execute(
@@ -121,7 +126,7 @@ def runs(tmp_path_factory, cluster_spark, monkeypatch_module):
     out["spark_bad"] = [tuple(r) for r in spark.sql(bad).collect()]
 
     # run 3 dies after dbt rebuilt its tables, before publishing: nothing analysts see changes
-    before = {t: sorted(map(tuple, spark.table(f"marts.{t}").collect())) for t in MARTS}
+    before = {t: _sorted(map(tuple, spark.table(f"marts.{t}").collect())) for t in MARTS}
 
     def kill(point: str) -> None:
         if point == "after_dbt":
@@ -132,7 +137,7 @@ def runs(tmp_path_factory, cluster_spark, monkeypatch_module):
             spark, landing=str(first), scheme=scheme, config=str(config), warehouse=str(tmp / "spark_side.duckdb"),
             run_id="killed-run", as_of=as_of, fault=kill,
         )  # fmt: skip
-    out["after_kill"] = {t: sorted(map(tuple, spark.table(f"marts.{t}").collect())) for t in MARTS} == before
+    out["after_kill"] = {t: _sorted(map(tuple, spark.table(f"marts.{t}").collect())) for t in MARTS} == before
     out["runs"] = [tuple(r) for r in spark.sql("select run_id, status, published from audit.runs").collect()]
     # run 4, on run 2's inputs: it starts from the published state, not from the killed run's half
     out["run4"] = run_on_spark(

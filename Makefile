@@ -11,7 +11,7 @@ AS_OF    ?= 2026-12-31T23:59:59+08:00
 export SCORECARD_WAREHOUSE ?= $(CURDIR)/warehouse/scorecard.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test test-engines spark-up spark-down lint dev sample bench catalogue sources clean
+.PHONY: setup run test test-engines spark-up spark-down lint dev sample bench bench-spark catalogue sources clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -76,6 +76,12 @@ BENCH_SCALES ?= 10k,100k,1m,10m
 BENCH_YEARS ?= 1
 bench: setup
 	$(BIN)/scorecard bench --scales $(BENCH_SCALES) --years $(BENCH_YEARS) --work /tmp/bench
+
+# The whole run on a standalone Spark cluster (started and stopped for it) against DuckDB, same samples
+SPARK_BENCH_SCALES ?= tiny,default
+bench-spark: setup
+	$(PY) -m pip install --quiet -e '.[dev,spark]'
+	$(PY) -m tools.bench_spark --scales $(SPARK_BENCH_SCALES) --work /tmp/bench_spark
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs warehouse data .dagster_home

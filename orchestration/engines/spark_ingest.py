@@ -60,6 +60,7 @@ LANDING_TECH = (
     ("_confidence", "double"),
 )
 STATUS_COLUMNS = ("_file_error", "_encoding", "_confidence")
+TASK_MEMORY = "512MB"  # DuckDB's memory in one reading task (beyond it, it spills to the task's temp folder)
 AUDIT_DDL = (
     "create table if not exists audit.quarantine (run_id string, source string, row_key string, reason string, "
     "raw_row string, file string, row_number bigint, quarantined_at timestamp) using parquet",
@@ -154,7 +155,9 @@ def _arrow_schema(spec: EntitySpec):
 
 
 def _land_one(spec: EntitySpec, uri: str, rel: str, content: bytes | None, encoding: str | None) -> Iterator:
-    """One file's landing rows (Arrow batches), then its status row (a list of one dict)."""
+    """One file's landing rows (Arrow batches), then its status row (`_row` = 0: the encoding it was
+    read with, or the error that stops the run). The task's DuckDB is a file in the task's temporary
+    folder with a memory limit, so a big file spills to disk instead of filling the executor."""
     import duckdb
     import pyarrow as pa
 
@@ -174,7 +177,7 @@ def _land_one(spec: EntitySpec, uri: str, rel: str, content: bytes | None, encod
             os.symlink(local, path)
         scratch_dir = Path(tmp) / "scratch"
         scratch_dir.mkdir()
-        con = duckdb.connect(config={"threads": 1})
+        con = duckdb.connect(str(Path(tmp) / "landing.duckdb"), config={"threads": 1, "memory_limit": TASK_MEMORY})
         try:
             create_landing_table(con, spec, "_landing")
             try:
@@ -330,4 +333,8 @@ def ingest(spark, landing: str, run: SparkIngestRun, warehouse: str) -> list[Ent
     scratch = run.scratch or f"{warehouse.rstrip('/')}/_scratch/{run.run_id}"
     for db in ("raw", "audit"):
         spark.sql(f"create database if not exists {db}")
-    return [ingest_entity(spark, spec, landing, run, scratch) for spec in entity_specs()]
+    try:
+        return [ingest_entity(spark, spec, landing, run, scratch) for spec in entity_specs()]
+    finally:  # the landing and typed rows were copied into raw and audit: their Parquet goes
+        path = spark._jvm.org.apache.hadoop.fs.Path(scratch)
+        path.getFileSystem(spark._jsc.hadoopConfiguration()).delete(path, True)

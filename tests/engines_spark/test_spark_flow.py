@@ -91,6 +91,8 @@ def runs(tmp_path_factory, cluster_spark, monkeypatch_module):
         run_id=run_id, as_of=as_of,
     )  # fmt: skip
     print(f"\nSpark run 1 seconds per stage: {out['run1'].seconds}")
+    scratch = spark_warehouse_dir(spark) / "_scratch"
+    out["scratch_left"] = sorted(p.name for p in scratch.iterdir()) if scratch.exists() else []
     out["diff1"] = compare_marts(spark, warehouse)
     dbt_checks = (
         "select check_kind, source, check_name, severity, passed, failing_rows from audit.check_results "
@@ -171,6 +173,7 @@ def test_first_run_equals_duckdb_cell_for_cell(runs):
     assert runs["run1"].status == "succeeded", runs["run1"].failure
     assert runs["run1"].restored == "dropped"  # nothing published before: every period built
     assert runs["diff1"] is None, runs["diff1"]
+    assert runs["scratch_left"] == []  # the ingestion's intermediate Parquet is removed after the copy
 
 
 def test_dbt_test_results_reach_the_spark_ledger_as_on_duckdb(runs):

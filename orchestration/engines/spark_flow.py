@@ -1,6 +1,7 @@
 """A whole run on Spark, stage by stage: the scheme's cfg tables, ingestion, validation, `dbt build`
-(every test), publish. Each stage is a function of a Spark session; the Dagster assets and the
-engine tests call them in this order.
+(every test), publish. Each stage is a function of a Spark session; `run_on_spark` calls them in
+order (tests/engines_spark/test_spark_flow.py). The Dagster assets do not call them yet:
+`scorecard run --target spark` is the next step (docs/running_at_scale.md, "Not done yet").
 
 Where things go (orchestration/engines/spark_publish.py has the layout): raw tables and the audit
 ledger in databases `raw` and `audit`, dbt's models in `build_*`, the published marts as views in

@@ -36,6 +36,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from orchestration.contract.sql import SPARK
+
 log = logging.getLogger(__name__)
 
 PUBLISH_LOG_DDL = (
@@ -58,10 +60,6 @@ class SparkLayout:
 
     def snapshot_db(self, run_id: str) -> str:
         return self.snapshot_prefix + re.sub(r"[^0-9a-zA-Z]", "_", run_id).lower()
-
-
-def _q(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def _tables(spark, db: str) -> list[str]:
@@ -112,9 +110,9 @@ def restore_state(spark, state: Iterable[tuple[str, str]], run_id: str, layout: 
         outcome = "restored" if published else "dropped"
         for schema, table in state:
             spark.sql(f"create database if not exists {layout.build_db(schema)}")
-            target = f"{layout.build_db(schema)}.{_q(table)}"
+            target = f"{layout.build_db(schema)}.{SPARK.ident(table)}"
             if published and spark.catalog.tableExists(f"{published[1]}.{_snapshot_name(schema, table)}"):
-                _copy(spark, f"{published[1]}.{_q(_snapshot_name(schema, table))}", target)
+                _copy(spark, f"{published[1]}.{SPARK.ident(_snapshot_name(schema, table))}", target)
             else:
                 spark.sql(f"drop table if exists {target}")
     _log(spark, run_id, "", BUILD_STARTED, 0)
@@ -141,7 +139,11 @@ def publish(
     spark.sql(f"create database {snapshot}")
     state = list(state)
     for schema, table in state:
-        _copy(spark, f"{layout.build_db(schema)}.{_q(table)}", f"{snapshot}.{_q(_snapshot_name(schema, table))}")
+        _copy(
+            spark,
+            f"{layout.build_db(schema)}.{SPARK.ident(table)}",
+            f"{snapshot}.{SPARK.ident(_snapshot_name(schema, table))}",
+        )
     fault("after_snapshot")
     _log(spark, run_id, snapshot, SWITCHING, len(state))
     _switch(spark, snapshot, state, layout, fault)
@@ -155,8 +157,8 @@ def _switch(spark, snapshot: str, state, layout: SparkLayout, fault=lambda point
         if schema not in layout.published:
             continue
         spark.sql(f"create database if not exists {schema}")
-        source = f"{snapshot}.{_q(_snapshot_name(schema, table))}"
-        spark.sql(f"create or replace view {schema}.{_q(table)} as select * from {source}")
+        source = f"{snapshot}.{SPARK.ident(_snapshot_name(schema, table))}"
+        spark.sql(f"create or replace view {schema}.{SPARK.ident(table)} as select * from {source}")
         if i == 0:
             fault("during_switch")
 

@@ -74,14 +74,6 @@ AUDIT_DDL = {
 SPARK_SCOPE_REASON = "Spark: every current row (no file manifest on Spark, so no `changed` scope)"
 
 
-def _q(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _s(value: str) -> str:
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def spark_select_list(spec: EntitySpec, suite: dict) -> list[str]:
     """ge_runner.select_list in Spark SQL: the key and the columns the suite uses, as GE sees them."""
     return select_list(spec, suite, SPARK)
@@ -90,7 +82,8 @@ def spark_select_list(spec: EntitySpec, suite: dict) -> list[str]:
 def current_rows(spark, spec: EntitySpec, suite: dict, database: str = "raw"):
     """The Spark DataFrame GE validates: the current rows of <database>.<entity table>."""
     return spark.sql(
-        f"select {', '.join(spark_select_list(spec, suite))} from {_q(database)}.{_q(spec.table)} where _is_current"
+        f"select {', '.join(spark_select_list(spec, suite))} "
+        f"from {SPARK.ident(database)}.{SPARK.ident(spec.table)} where _is_current"
     )
 
 
@@ -199,9 +192,9 @@ def validate_entity_spark(
 
 
 def ensure_spark_audit_tables(spark, database: str = "audit") -> None:
-    spark.sql(f"create database if not exists {_q(database)}")
+    spark.sql(f"create database if not exists {SPARK.ident(database)}")
     for table, columns in AUDIT_DDL.items():
-        spark.sql(f"create table if not exists {_q(database)}.{_q(table)} ({columns}) using parquet")
+        spark.sql(f"create table if not exists {SPARK.ident(database)}.{SPARK.ident(table)} ({columns}) using parquet")
 
 
 def replace_rows(spark, table: str, rows: list[tuple], schema: str, where: str) -> None:
@@ -231,8 +224,8 @@ def record_outcome_spark(
     Append-only across runs; a re-run of the same run id replaces its own rows of this entity."""
     ensure_spark_audit_tables(spark, database)
     results, failures = audit_rows(outcome, run_id, checked_at)
-    mine = f"run_id = {_s(run_id)} and source = {_s(outcome.entity)}"
-    db = _q(database)
+    mine = f"run_id = {SPARK.s(run_id)} and source = {SPARK.s(outcome.entity)}"
+    db = SPARK.ident(database)
     replace_rows(
         spark, f"{db}.check_results", results, AUDIT_DDL["check_results"], f"{mine} and check_kind = '{CHECK_KIND}'"
     )

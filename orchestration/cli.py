@@ -137,6 +137,11 @@ def preflight_run(args: argparse.Namespace):
         raise Preflight(f"--warehouse {warehouse}: a quote in the file name is not supported (dbt-duckdb); rename it")
     if (problem := _writable_folder(warehouse.parent)) is not None:
         raise Preflight(problem)
+    if (args.target or run_choices().target) == "spark":
+        from orchestration.engines.spark_run import spark_problem
+
+        if (problem := spark_problem(warehouse)) is not None:
+            raise Preflight(problem)
     holder = current_holder(warehouse)
     if holder is not None and not args.wait:
         raise Preflight(
@@ -303,9 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--as-of", dest="as_of", help="as-of time, ISO 8601 (env SCORECARD_AS_OF; default now)")
     r.add_argument(
         "--target",
-        choices=["duckdb", "postgres"],
+        choices=["duckdb", "postgres", "spark"],
         help="warehouse engine (env SCORECARD_TARGET; default duckdb); postgres also writes raw, "
-        "marts and audit tables to the SCORECARD_PG_* database",
+        "marts and audit tables to the SCORECARD_PG_* database; spark does the whole run on the Spark cluster "
+        "SCORECARD_SPARK_MASTER with tables under SCORECARD_SPARK_WAREHOUSE, --warehouse being their DuckDB "
+        "reader file (needs the spark extra: pip install '.[spark]')",
     )
     r.add_argument(
         "--log-level",
@@ -467,6 +474,7 @@ def _log_traceback(args: argparse.Namespace) -> Path | None:
         return path
     except OSError:
         return None
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -47,8 +47,8 @@ class RunOptions(ConfigurableResource):
 
     full_refresh: bool = False  # re-read every landing file, not only new and changed ones
     data_docs: bool = True  # render Great Expectations' HTML pages (the checks run either way)
-    # duckdb | postgres: postgres_warehouse copies the published run to PostgreSQL. spark is accepted and,
-    # as before, adds nothing to the run (the Spark build is `make test-engines`, docs/running_at_scale.md)
+    # duckdb | postgres | spark. postgres: postgres_warehouse copies the published run to PostgreSQL. spark:
+    # every asset does its work on Spark (orchestration/engines/spark_run.py, docs/running_at_scale.md)
     target: str = "duckdb"
 
     def engine(self) -> str:

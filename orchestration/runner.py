@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,6 +148,11 @@ def run_pipeline(
     if options["target"] == "postgres":
         pg = postgres_settings()
         echo(f"postgres  {pg['SCORECARD_PG_HOST']}:{pg['SCORECARD_PG_PORT']}/{pg['SCORECARD_PG_DATABASE']}")
+    if options["target"] == "spark":
+        from orchestration.engines.spark_run import MASTER_ENV, spark_warehouse
+
+        echo(f"spark     {os.environ.get(MASTER_ENV) or 'local[2] (SCORECARD_SPARK_MASTER unset)'}")
+        echo(f"          tables in {spark_warehouse(warehouse)}; {warehouse} is their DuckDB reader file")
     scheme = load_scheme(path_setting("SCORECARD_CONFIG"))
     lock = acquire(warehouse, run_id, wait_seconds=wait_seconds)
     log_file = run_log_path(warehouse, run_id)
@@ -180,10 +186,15 @@ def run_pipeline(
             log_file=log_file,
         )
         if not outcome.success:  # a succeeded run was recorded by its publish step
-            _record_failure(outcome, warehouse, started, as_of_text, scheme.timezone, parse_as_of)
+            record = _record_spark_failure if options["target"] == "spark" else _record_failure
+            record(outcome, warehouse, started, as_of_text, scheme.timezone, parse_as_of)
         else:
             outcome.published = True
     finally:
+        if options["target"] == "spark":
+            from orchestration.engines.spark_run import end_spark_run
+
+            end_spark_run(run_id)
         release(warehouse, lock.holder.run_id, force=True)
     _summarise(warehouse, outcome)
     _print_summary(outcome, warehouse, echo)
@@ -225,6 +236,29 @@ def _record_failure(outcome: RunOutcome, warehouse: str, started, as_of_text: st
     finally:
         if not outcome.published:
             discard_build(warehouse)
+
+
+def _record_spark_failure(outcome: RunOutcome, warehouse: str, started, as_of_text: str, timezone: str, parse_as_of):
+    """A failed Spark run's row in the Spark ledger and the reader file refreshed (engines/spark_run.py);
+    the published views are untouched. A run that could not reach Spark says why in the summary."""
+    from orchestration.engines.spark_run import record_failed_spark_run
+
+    try:
+        record_failed_spark_run(
+            outcome.run_id,
+            warehouse,
+            started=started,
+            as_of=parse_as_of(as_of_text, timezone) if as_of_text else started,
+            failure=outcome.failure,
+            landing=path_setting("SCORECARD_LANDING"),
+            config=path_setting("SCORECARD_CONFIG"),
+        )
+        outcome.recorded = True
+    except Exception as exc:  # noqa: BLE001 - no session (cluster unreachable), a DuckDB warehouse at the path
+        first = (str(exc).strip().splitlines() or [""])[0]
+        outcome.record_error = f"{type(exc).__name__}: {first}"
+    finally:
+        discard_build(warehouse)
 
 
 def _entity_note(o: RunOutcome, entity: str, rows_in: int) -> str:

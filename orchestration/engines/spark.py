@@ -25,6 +25,7 @@ SPARK_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.shuffle.partitions": "4",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",  # no progress bars on stderr: the run's log says what runs
     "spark.sql.ansi.enabled": "false",
     # decimal division keeps the scale the SQL standard gives it (DuckDB and PostgreSQL do), instead of
     # Spark's default of cutting it to 6 digits when the result type would exceed 38 digits
@@ -57,8 +58,9 @@ def export_raw_parquet(duckdb_path: str | Path, out_dir: str | Path) -> dict[str
     return files
 
 
-def spark_session(warehouse_dir: str | Path, master: str | None = None):
-    """A Spark session (Hive catalog in `warehouse_dir`) configured as dbt-spark's session expects, on
+def spark_session(warehouse_dir: str | Path, master: str | None = None, warehouse: str | None = None):
+    """A Spark session (Hive catalog in `warehouse_dir`: tables under its spark-warehouse/, or `warehouse`
+    when given, the Derby metastore in its derby/) configured as dbt-spark's session expects, on
     `master`: by default $SCORECARD_SPARK_MASTER (e.g. spark://127.0.0.1:7077), else local[2]."""
     from pyspark.sql import SparkSession
 
@@ -71,7 +73,7 @@ def spark_session(warehouse_dir: str | Path, master: str | None = None):
     builder = (
         SparkSession.builder.master(master)
         .appName("scorecard-dbt")
-        .config("spark.sql.warehouse.dir", str(warehouse_dir / "spark-warehouse"))
+        .config("spark.sql.warehouse.dir", warehouse or str(warehouse_dir / "spark-warehouse"))
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse_dir / 'derby'}")
         .enableHiveSupport()
     )
@@ -89,9 +91,7 @@ def register_raw(spark, files: Mapping[str, Path]) -> None:
         spark.sql(f"create table raw.`{table}` using parquet location '{Path(path).resolve()}'")
 
 
-def build_on_spark(
-    duckdb_path: str | Path, work_dir: str | Path, run_vars: Mapping[str, Any], command: str = "build"
-):
+def build_on_spark(duckdb_path: str | Path, work_dir: str | Path, run_vars: Mapping[str, Any], command: str = "build"):
     """Export, register and run dbt (`command`: build or run) on Spark in this process. Returns the
     Spark session (for reading the marts) and dbt's result."""
     from dbt.cli.main import dbtRunner

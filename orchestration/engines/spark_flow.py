@@ -1,7 +1,7 @@
 """A whole run on Spark, stage by stage: the scheme's cfg tables, ingestion, validation, `dbt build`
 (every test), publish. Each stage is a function of a Spark session; `run_on_spark` calls them in
-order (tests/engines_spark/test_spark_flow.py). The Dagster assets do not call them yet:
-`scorecard run --target spark` is the next step (docs/running_at_scale.md, "Not done yet").
+order (tests/engines_spark/test_spark_flow.py, tools/bench_spark.py); the assets of the Dagster graph call
+them one by one in a run whose target is spark (orchestration/engines/spark_run.py).
 
 Where things go (orchestration/engines/spark_publish.py has the layout): raw tables and the audit
 ledger in databases `raw` and `audit`, dbt's models in `build_*`, the published marts as views in
@@ -25,11 +25,13 @@ from typing import Any
 
 from orchestration.closed_periods import closed_periods
 from orchestration.contract.spec import entity_specs
-from orchestration.engines.spark_ingest import SparkIngestRun, ingest
-from orchestration.engines.spark_publish import SparkLayout, publish, restore_state
+from orchestration.contract.sql import SPARK
+from orchestration.engines.spark_ingest import QUARANTINE_SCHEMA, SparkIngestRun, ingest
+from orchestration.engines.spark_publish import PUBLISH_LOG_DDL, SparkLayout, publish, restore_state
 from orchestration.ingest.counts import EntityCounts
 from orchestration.ingest.scheme_tables import CFG_TABLES
 from orchestration.periods import widen_window
+from orchestration.reviews import ENTITY as REVIEW_ENTITY
 from orchestration.scheme.dbt_vars import cfg_rows, dbt_vars
 from orchestration.scheme.model import Scheme
 from orchestration.settings import DBT_PROJECT_DIR
@@ -111,9 +113,9 @@ class SparkRunResult:
         return now
 
 
-def dbt_build(spark, run_vars: Mapping[str, Any], layout: SparkLayout, command: str = "build"):
+def dbt_build(spark, run_vars: Mapping[str, Any], layout: SparkLayout, command: str = "build", callbacks=()):
     """`dbt build --target spark` in this process, in the `build_*` databases: dbt-spark's session
-    method gets this session."""
+    method gets this session. `callbacks` get each of dbt's events (dbtRunner's callbacks)."""
     from dbt.cli.main import dbtRunner
 
     os.environ[SCHEMA_PREFIX_ENV] = layout.build_prefix
@@ -121,7 +123,7 @@ def dbt_build(spark, run_vars: Mapping[str, Any], layout: SparkLayout, command: 
     (SPARK_TARGET_DIR / "run_results.json").unlink(missing_ok=True)
     try:
         args = dbt_args(command, target="spark", run_vars=run_vars, exclude_unit_tests=command == "build")
-        return dbtRunner().invoke(args)
+        return dbtRunner(callbacks=list(callbacks)).invoke(args)
     finally:
         os.environ.pop(SCHEMA_PREFIX_ENV, None)
 
@@ -150,6 +152,97 @@ def record_dbt_results_spark(spark, run_id: str, target_dir: Path | None = None)
     stamp = [(r[0], _utc(r[1]), *r[2:]) for r in failures]
     replace_rows(spark, "audit.validation_failures", stamp, AUDIT_DDL["validation_failures"], mine)
     return tally
+
+
+def record_review_outcomes_spark(spark, run_id: str, layout: SparkLayout) -> tuple[int, int]:
+    """reviews.record_review_outcomes on Spark: after dbt, the decisions this run read that dbt rejected are
+    quarantined (the entity's counts corrected: they met the contract, so ingestion counted them accepted),
+    and two checks (check_kind `review`) are recorded: `decision_rules` and `decision_for_closed_period`.
+    The decisions of one run are few: they are collected and written back as rows. Returns (rejected,
+    for closed periods); a re-run of the same run id replaces its rows."""
+    decisions = f"{layout.build_db('intermediate')}.int_flag_decisions"
+    if not spark.catalog.tableExists(decisions):
+        return 0, 0  # dbt stopped before the decisions were checked: nothing to say about them
+    ensure_spark_audit_tables(spark)
+    run = SPARK.s(run_id)
+    rejected = spark.sql(
+        "select flag_id, decision, reviewer, decided_at_utc, reason, source_file, source_row, rejection_reason "
+        f"from {decisions} where landed_run_id = {run} and not is_accepted order by source_file, source_row"
+    ).collect()
+    closed = spark.sql(
+        "select flag_id, period, decision, reviewer, source_file, source_row "
+        f"from {decisions} where landed_run_id = {run} and is_accepted "
+        "and period in (select period from raw.cfg_closed_periods) order by source_file, source_row"
+    ).collect()
+    now = datetime.now(UTC)
+    entity = SPARK.s(REVIEW_ENTITY)
+    mine = f"run_id = {run} and source = {entity} and reason like 'review: %'"
+    before = spark.table("audit.quarantine").where(mine).count()
+
+    def raw_row(r) -> str:  # DuckDB's to_json(struct_pack(...)): compact, in this order
+        decided = r.decided_at_utc.strftime("%Y-%m-%dT%H:%M:%SZ") if r.decided_at_utc else None
+        row = {"flag_id": r.flag_id, "decision": r.decision, "reviewer": r.reviewer, "decided_at": decided,
+               "reason": r.reason}  # fmt: skip
+        return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+    quarantine = [(run_id, REVIEW_ENTITY, r.flag_id, f"review: {r.rejection_reason}", raw_row(r), r.source_file,
+                   r.source_row, now) for r in rejected]  # fmt: skip
+    _replace_where(spark, "audit.quarantine", quarantine, QUARANTINE_SCHEMA, mine)
+    # the entity's counts: these rows move from accepted to quarantined, once per run
+    counts = f"run_id = {run} and entity = {entity}"
+    if spark.table("audit.run_counts").where(counts).limit(1).count():
+        moved = len(rejected) - before
+        kept = spark.table("audit.run_counts").where(f"not ({counts})")
+        fixed = (
+            spark.table("audit.run_counts")
+            .where(counts)
+            .selectExpr(
+                *[
+                    f"accepted - {moved} as accepted"
+                    if c == "accepted"
+                    else f"quarantined + {moved} as quarantined"
+                    if c == "quarantined"
+                    else c
+                    for c in spark.table("audit.run_counts").columns
+                ]  # fmt: skip
+            )
+        )
+        kept.unionByName(fixed).localCheckpoint().write.insertInto("audit.run_counts", overwrite=True)
+    review = f"run_id = {run} and check_kind = 'review'"
+    results = [
+        (run_id, now, "review", REVIEW_ENTITY, "decision_rules", "warn", not rejected, len(rejected),
+         f"{len(rejected)} decision(s) rejected (unknown flag id or reviewer who is the flagged rep) and quarantined"
+         if rejected else "every decision read names a flag of this run and a reviewer who is not the flagged rep"),
+        (run_id, now, "review", REVIEW_ENTITY, "decision_for_closed_period", "warn", not closed, len(closed),
+         f"{len(closed)} decision(s) about flags of closed periods kept in audit.flag_reviews; the frozen grades "
+         "do not change until the period is reopened" if closed else "no decision about a flag of a closed period"),
+    ]  # fmt: skip
+    failures = [
+        (run_id, now, REVIEW_ENTITY, "decision_rules", "warn", r.flag_id,
+         "flag_id" if r.rejection_reason.startswith("unknown_flag_id") else "reviewer",
+         r.flag_id if r.rejection_reason.startswith("unknown_flag_id") else r.reviewer,
+         f"{r.rejection_reason} ({r.source_file} line {r.source_row})", "review")
+        for r in rejected
+    ] + [
+        (run_id, now, REVIEW_ENTITY, "decision_for_closed_period", "warn", r.flag_id, "flag_id", r.period,
+         f"{r.decision} by {r.reviewer} for closed period {r.period} ({r.source_file} line {r.source_row}): kept in "
+         "audit.flag_reviews, takes effect when the period is reopened", "review")
+        for r in closed
+    ]  # fmt: skip
+    _replace_where(spark, "audit.check_results", results, AUDIT_DDL["check_results"], review)
+    _replace_where(spark, "audit.validation_failures", failures, AUDIT_DDL["validation_failures"], review)
+    return len(rejected), len(closed)
+
+
+def _replace_where(spark, table: str, rows: list[tuple], schema: str, where: str) -> None:
+    """Append `rows` after dropping the rows of `table` matching `where` (Parquet has no DELETE: the rest
+    of the table is materialised and the table overwritten, as ge_spark.replace_rows does)."""
+    new = spark.createDataFrame(rows, schema)
+    if spark.table(table).where(where).limit(1).count():
+        kept = spark.table(table).where(f"not ({where})").localCheckpoint()
+        kept.unionByName(new).write.insertInto(table, overwrite=True)
+    elif rows:
+        new.write.insertInto(table)
 
 
 def _utc(text: str | None) -> datetime | None:
@@ -256,6 +349,7 @@ def _run(spark, landing, scheme, config, warehouse, run_id, as_of, period_from, 
     dbt = dbt_build(spark, run_vars, layout)
     result.dbt_success = bool(dbt.success)
     result.dbt_tests = record_dbt_results_spark(spark, run_id)
+    record_review_outcomes_spark(spark, run_id, layout)
     clock = result.timed("dbt_build", clock)
     fault("after_dbt")
     if not dbt.success:
@@ -269,18 +363,57 @@ def _run(spark, landing, scheme, config, warehouse, run_id, as_of, period_from, 
 
 
 def _record_run(spark, result: SparkRunResult, started: datetime, as_of: datetime, landing: str, config: str) -> None:
+    record_run_row(spark, result.run_id, started, as_of, result.status, result.failure, landing, config)
+
+
+def record_abandoned_runs(spark, current_run_id: str) -> list[str]:
+    """Runs that left rows in the Spark ledger (counts from ingestion, a dbt build started) but no row in
+    audit.runs: their process was killed or died. Each gets a row with status `abandoned`, as on DuckDB
+    (warehouse/build_copy.py record_abandoned); their audit rows stay where they are."""
+    spark.sql("create database if not exists audit")
+    spark.sql(RUNS_DDL)
+    spark.sql(PUBLISH_LOG_DDL)
+    sources = ["select run_id, logged_at as at from audit.publish_log where state = 'build_started'"]
+    if spark.catalog.tableExists("audit.run_counts"):
+        sources.append("select run_id, counted_at as at from audit.run_counts")
+    rows = spark.sql(
+        f"select run_id, min(at) as started from ({' union all '.join(sources)}) as seen "
+        f"where run_id <> {SPARK.s(current_run_id)} and run_id not in (select run_id from audit.runs) "
+        "group by run_id order by started"
+    ).collect()
+    if not rows:
+        return []
+    now = datetime.now(UTC)
+    reason = (
+        "the run's process ended without finishing (killed or died); "
+        f"found by run {current_run_id} at {now:%Y-%m-%d %H:%M:%S} UTC"
+    )
+    frame = spark.createDataFrame(
+        [(r[0], r[1], None, None, "abandoned", reason, False, None, None) for r in rows],
+        "run_id string, started_at timestamp, finished_at timestamp, as_of timestamp, status string, "
+        "failure_reason string, published boolean, landing string, config string",
+    )
+    frame.write.insertInto("audit.runs")
+    log.warning("recorded %d abandoned run(s): %s", len(rows), ", ".join(r[0] for r in rows))
+    return [r[0] for r in rows]
+
+
+def record_run_row(
+    spark, run_id: str, started: datetime, as_of: datetime, status: str, failure: str | None, landing: str, config: str
+) -> None:
+    """The run's row in audit.runs (published when it succeeded)."""
     spark.sql("create database if not exists audit")
     spark.sql(RUNS_DDL)
     frame = spark.createDataFrame(
         [
             (
-                result.run_id,
-                started,
+                run_id,
+                started.astimezone(UTC),
                 datetime.now(UTC),
                 as_of.astimezone(UTC),
-                result.status,
-                result.failure,
-                result.status == "succeeded",
+                status,
+                failure,
+                status == "succeeded",
                 landing,
                 config,
             )

@@ -61,9 +61,12 @@ LANDING_TECH = (
 )
 STATUS_COLUMNS = ("_file_error", "_encoding", "_confidence")
 TASK_MEMORY = "512MB"  # DuckDB's memory in one reading task (beyond it, it spills to the task's temp folder)
+QUARANTINE_SCHEMA = (
+    "run_id string, source string, row_key string, reason string, raw_row string, file string, row_number bigint, "
+    "quarantined_at timestamp"
+)
 AUDIT_DDL = (
-    "create table if not exists audit.quarantine (run_id string, source string, row_key string, reason string, "
-    "raw_row string, file string, row_number bigint, quarantined_at timestamp) using parquet",
+    f"create table if not exists audit.quarantine ({QUARANTINE_SCHEMA}) using parquet",
     "create table if not exists audit.run_counts (run_id string, entity string, files int, rows_in bigint, "
     "accepted bigint, quarantined bigint, exact_duplicates bigint, superseded bigint, counted_at timestamp) "
     "using parquet",
@@ -336,5 +339,10 @@ def ingest(spark, landing: str, run: SparkIngestRun, warehouse: str) -> list[Ent
     try:
         return [ingest_entity(spark, spec, landing, run, scratch) for spec in entity_specs()]
     finally:  # the landing and typed rows were copied into raw and audit: their Parquet goes
-        path = spark._jvm.org.apache.hadoop.fs.Path(scratch)
-        path.getFileSystem(spark._jsc.hadoopConfiguration()).delete(path, True)
+        delete_path(spark, scratch)
+
+
+def delete_path(spark, uri: str) -> None:
+    """Remove a folder (any Hadoop URI) and everything in it; nothing when it does not exist."""
+    path = spark._jvm.org.apache.hadoop.fs.Path(uri)
+    path.getFileSystem(spark._jsc.hadoopConfiguration()).delete(path, True)

@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, BackfillPolicy, MaterializeResult, multi_asset
 
 from orchestration.closed_periods import CLOSED_PERIODS_DDL, write_period_status
-from orchestration.resources import ScorecardSettings
+from orchestration.resources import RunOptions, ScorecardSettings
 from orchestration.scheme.dbt_vars import cfg_rows
 from orchestration.warehouse import connect, ensure_audit_tables
 from orchestration.warehouse.build_copy import start_build
@@ -42,7 +42,7 @@ def write_cfg_tables(con, scheme) -> dict[str, int]:
     can_subset=False,
     pool=WRITER_POOL,
 )
-def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
+def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings, run_options: RunOptions):
     """Validate the scheme file (the run stops here, before anything is written, when it is wrong),
     take the warehouse's writer lock (another run holding it stops this one at once), settle what an
     earlier run left behind (an abandoned run is recorded), start the run's build copy of the warehouse
@@ -53,6 +53,9 @@ def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
         context.log.warning(
             f"the warehouse lock of an earlier run ({lock.stale.describe()}) was stale: that process is gone"
         )
+    if run_options.engine() == "spark":
+        yield from _spark_scheme_config(context, settings, scheme)
+        return
     build = start_build(settings.warehouse, context.run_id, lock.stale)
     lock.stale = None
     context.log.info(f"building in {build}; {settings.warehouse} stays as it is until publish")
@@ -66,4 +69,31 @@ def scheme_config(context: AssetExecutionContext, settings: ScorecardSettings):
     for table, n in counts.items():
         yield MaterializeResult(
             asset_key=AssetKey(["raw", table]), metadata={"rows": n, "scheme_file": settings.config}
+        )
+
+
+def _spark_scheme_config(context: AssetExecutionContext, settings: ScorecardSettings, scheme):
+    """The cfg tables in the Spark warehouse (a Spark run has no DuckDB build copy)."""
+    from orchestration.closed_periods import closed_periods
+    from orchestration.engines.spark_flow import record_abandoned_runs
+    from orchestration.engines.spark_flow import write_cfg_tables as write_spark_cfg_tables
+    from orchestration.engines.spark_publish import recover
+    from orchestration.engines.spark_run import spark_run, write_published_catalog
+
+    run = spark_run(context.run_id, settings.warehouse)
+    finished = recover(run.spark, run.layout)
+    if finished:
+        context.log.warning(f"Spark: the publish of run {finished} was interrupted during its switch: finished now")
+    for abandoned in record_abandoned_runs(run.spark, context.run_id):
+        context.log.warning(f"Spark: run {abandoned} ended without finishing: recorded as abandoned in audit.runs")
+    # the reader file follows what Spark has published (a run killed after its switch left the old one)
+    write_published_catalog(run)
+    closed = closed_periods(list(scheme.closed_periods), settings.warehouse)
+    counts = write_spark_cfg_tables(run.spark, scheme, closed)
+    context.log.info(f"Spark: building in {run.location}; the published marts stay as they are until publish")
+    if closed:
+        context.log.info(f"closed periods (published grades frozen): {', '.join(closed)}")
+    for table, n in counts.items():
+        yield MaterializeResult(
+            asset_key=AssetKey(["raw", table]), metadata={"rows": n, "scheme_file": settings.config, "engine": "spark"}
         )

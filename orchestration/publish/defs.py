@@ -26,7 +26,7 @@ from dagster import (
 from orchestration.publish.run_records import record_run
 from orchestration.report.auditor import build_auditor_report
 from orchestration.report.failures import record_report_failure, report_failure_text
-from orchestration.resources import FaultInjection, ScorecardSettings
+from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
 from orchestration.warehouse import connect
 from orchestration.warehouse.build_copy import publish, staged_reports_dir
 from orchestration.warehouse.writer_lock import WRITER_POOL, release
@@ -53,10 +53,15 @@ AUDITOR_CHECK = "auditor_report_rendered"
     "file in one atomic rename (write-audit-publish); analysts never see a half-built run. The auditor's "
     "report of the run is published with it.",
 )
-def published_warehouse(context: AssetExecutionContext, settings: ScorecardSettings, faults: FaultInjection):
+def published_warehouse(
+    context: AssetExecutionContext, settings: ScorecardSettings, faults: FaultInjection, run_options: RunOptions
+):
     faults.reached("after_reports")  # the directors' reports are staged, nothing is published yet
     scheme = settings.scheme()
     stats = context.instance.get_run_stats(context.run_id)
+    if run_options.engine() == "spark":
+        yield from _publish_spark(context, settings, faults, scheme, stats.start_time)
+        return
     record = dict(
         started_at=stats.start_time,
         as_of=settings.as_of_time(scheme),
@@ -94,6 +99,74 @@ def published_warehouse(context: AssetExecutionContext, settings: ScorecardSetti
             "checks_passed": passed,
             "checks_failed": failed,
             "auditor_report": str(path.parent / "reports" / "auditor" / report_path.name)
+            if report_path
+            else "not rendered",
+        }
+    )
+    yield AssetCheckResult(
+        check_name=AUDITOR_CHECK,
+        passed=report_error is None,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"error": report_error or "none"},
+    )
+
+
+def _publish_spark(context: AssetExecutionContext, settings: ScorecardSettings, faults: FaultInjection, scheme, start):
+    """Publish on Spark (orchestration/engines/spark_publish.py): the run's state tables copied to
+    `scorecard_run_<run id>` and the marts/audit views switched to them; the run recorded; the auditor's
+    report rendered from a reader file of what is now published, which then replaces the one at
+    SCORECARD_WAREHOUSE (engines/spark_catalog.py); the staged reports moved into place."""
+    from orchestration.engines.spark_flow import record_run_row, state_tables
+    from orchestration.engines.spark_publish import publish as publish_spark
+    from orchestration.engines.spark_run import (
+        record_report_check,
+        remove_scratch,
+        spark_run,
+        write_published_catalog,
+    )
+    from orchestration.transform.dbt_cli import dbt_project
+    from orchestration.warehouse.build_copy import _move_staged_reports, discard_build
+
+    run = spark_run(context.run_id, settings.warehouse)
+    state = state_tables(dbt_project().manifest_path)
+    snapshot = publish_spark(
+        run.spark,
+        context.run_id,
+        state,
+        run.layout,
+        fault=lambda point: faults.reached("during_publish" if point == "during_switch" else point),
+    )
+    started = datetime.fromtimestamp(start, UTC) if start else run.started
+    as_of = settings.as_of_time(scheme)
+    record_run_row(run.spark, context.run_id, started, as_of, "succeeded", None, settings.landing, settings.config)
+    faults.reached("after_publish")  # the views are switched; the reader file and the reports are not yet
+    report_error, report_path = None, None
+    staged = write_published_catalog(run, settings.build)  # what is published now, for the auditor's report
+    try:
+        report_path = build_auditor_report(
+            staged,
+            run_id=context.run_id,
+            timezone=scheme.timezone,
+            out_dir=staged_reports_dir(settings.warehouse) / "auditor",
+            published_as=settings.warehouse,
+        ).path
+    except Exception as exc:  # rendering never blocks publication: recorded, then published
+        report_error = report_failure_text("auditor report", exc)
+        context.log.error(report_error)
+    record_report_check(run, "auditor_report", report_error is None, report_error or "auditor report rendered")
+    published = write_published_catalog(run)  # with the report's check row in its audit views
+    _move_staged_reports(published)
+    discard_build(settings.warehouse)
+    remove_scratch(run)
+    release(settings.warehouse, context.run_id, force=True)
+    context.log.info(f"published Spark run {snapshot}; DuckDB reader file {published}")
+    yield MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(published)),
+            "engine": "spark",
+            "spark_warehouse": run.location,
+            "snapshot": snapshot,
+            "auditor_report": str(published.parent / "reports" / "auditor" / report_path.name)
             if report_path
             else "not rendered",
         }

@@ -24,7 +24,7 @@ from orchestration.catalogue import MARTS
 from orchestration.periods import partition_keys, window_vars
 from orchestration.report.director import render_all_periods
 from orchestration.report.failures import record_report_failure, record_report_success, report_failure_text
-from orchestration.resources import ScorecardSettings
+from orchestration.resources import RunOptions, ScorecardSettings
 from orchestration.warehouse import connect, reports_dir
 from orchestration.warehouse.build_copy import stage_reports
 from orchestration.warehouse.writer_lock import WRITER_POOL
@@ -53,8 +53,14 @@ REPORT_CHECK = "director_reports_rendered"
     "stay hidden. Rendered from the run's build copy into its staged reports and published with the marts: "
     "<warehouse dir>/reports/director/<period>.html.",
 )
-def director_report(context: AssetExecutionContext, settings: ScorecardSettings):
+def director_report(context: AssetExecutionContext, settings: ScorecardSettings, run_options: RunOptions):
     scheme = settings.scheme()
+    spark = None
+    if run_options.engine() == "spark":  # the run's build tables, read by DuckDB through a reader file
+        from orchestration.engines.spark_run import spark_run, write_build_catalog
+
+        spark = spark_run(context.run_id, settings.warehouse)
+        write_build_catalog(spark, settings.build)
     # the periods the run rebuilt (its partition range, closed periods excepted) and any period
     # without a report yet; the other periods' marts did not change, nor do their reports
     window = window_vars(context, partition_keys(scheme.grain, scheme.first_period))
@@ -80,11 +86,20 @@ def director_report(context: AssetExecutionContext, settings: ScorecardSettings)
         published_as=settings.warehouse,
         on_error=failed,
     )
-    with connect(settings.build) as con:
+    rendered = f"{len(reports)} period report(s) rendered"
+    if spark is not None:
+        from orchestration.engines.spark_run import record_report_check
+
         for message in errors:
-            record_report_failure(con, context.run_id, "director_report", message)
+            record_report_check(spark, "director_report", False, message)
         if not errors:
-            record_report_success(con, context.run_id, "director_report", f"{len(reports)} period report(s) rendered")
+            record_report_check(spark, "director_report", True, rendered)
+    else:
+        with connect(settings.build) as con:
+            for message in errors:
+                record_report_failure(con, context.run_id, "director_report", message)
+            if not errors:
+                record_report_success(con, context.run_id, "director_report", rendered)
     for report in reports:
         context.log.info(f"director report {report.period}: staged {report.path}, published with the marts")
     metadata: dict = {"periods": len(reports), "failed_periods": len(errors)}

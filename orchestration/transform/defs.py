@@ -13,11 +13,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetSpec, BackfillPolicy, Definitions, Failure
+from dagster import (
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetSpec,
+    BackfillPolicy,
+    Definitions,
+    Failure,
+)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.periods import period_partitions, window_vars
-from orchestration.resources import FaultInjection, ScorecardSettings
+from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
 from orchestration.reviews import record_review_outcomes, widen_for_decisions
 from orchestration.scheme.dbt_vars import dbt_vars
 from orchestration.transform.dbt_cli import (
@@ -111,13 +119,20 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
         pool=WRITER_POOL,
     )
     def scorecard_dbt_models(
-        context: AssetExecutionContext, dbt: DbtCliResource, settings: ScorecardSettings, faults: FaultInjection
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        settings: ScorecardSettings,
+        faults: FaultInjection,
+        run_options: RunOptions,
     ):
         """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check.
 
         Test results and failing rows go to the audit ledger; a failing error-severity test (or a
         model error) fails this step, so nothing downstream of it runs; warnings do not."""
         run_vars = dbt_run_vars(settings) | {"run_id": context.run_id} | window_vars(context)
+        if run_options.engine() == "spark":
+            yield from _spark_dbt_build(context, settings, faults, run_vars, project)
+            return
         with connect(settings.build) as con:  # no other connection to the build copy is open here
             period_from, period_to, decided = widen_for_decisions(
                 con, context.run_id, run_vars["period_from"], run_vars["period_to"]
@@ -187,29 +202,121 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
             f"{tally.errored} errored, {tally.skipped} skipped (failing rows in audit.validation_failures)"
         )
         if not invocation.is_successful():
-            parts = []
-            if tally.node_errors:
-                parts.append(
-                    f"{len(tally.node_errors)} model(s) errored ("
-                    + "; ".join(tally.node_errors[:3])
-                    + (f"; {len(tally.node_errors) - 3} more" if len(tally.node_errors) > 3 else "")
-                    + ")"
-                )
-            if tally.failed or tally.errored:
-                parts.append(f"{tally.failed} error-severity test(s) failed, {tally.errored} test(s) errored")
-            if not parts:  # dbt said it failed and its results name nothing: say so, do not invent a cause
-                parts.append(f"dbt exited with code {invocation.process.returncode}; see the run log")
-            raise Failure(
-                description="dbt build failed: " + ", ".join(parts) + "; downstream models were skipped. "
-                "See audit.validation_failures and audit.check_results for this run.",
-                metadata={
-                    "tests_failed": tally.failed,
-                    "errored": tally.errored,
-                    "models_errored": len(tally.node_errors),
-                },
-            )
+            raise _dbt_failure(tally, f"dbt exited with code {invocation.process.returncode}; see the run log")
 
     return scorecard_dbt_models
+
+
+def _dbt_failure(tally, detail: str) -> Failure:
+    """The step's failure when dbt build fails: what errored and failed, never an invented cause."""
+    parts = []
+    if tally.node_errors:
+        parts.append(
+            f"{len(tally.node_errors)} model(s) errored ("
+            + "; ".join(tally.node_errors[:3])
+            + (f"; {len(tally.node_errors) - 3} more" if len(tally.node_errors) > 3 else "")
+            + ")"
+        )
+    if tally.failed or tally.errored:
+        parts.append(f"{tally.failed} error-severity test(s) failed, {tally.errored} test(s) errored")
+    if not parts:  # dbt said it failed and its results name nothing: say so, do not invent a cause
+        parts.append(detail)
+    return Failure(
+        description="dbt build failed: " + ", ".join(parts) + "; downstream models were skipped. "
+        "See audit.validation_failures and audit.check_results for this run.",
+        metadata={"tests_failed": tally.failed, "errored": tally.errored, "models_errored": len(tally.node_errors)},
+    )
+
+
+def _spark_dbt_build(context: AssetExecutionContext, settings: ScorecardSettings, faults, run_vars, project):
+    """The dbt step on Spark: the build tables restored from the published run when a failed or killed run
+    wrote them last, `dbt build --target spark` in this process on the run's session (dbt-spark's session
+    method), dbt's node results turned into the same Dagster events as dagster-dbt's, and its test results
+    in the Spark audit ledger."""
+    import json
+
+    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+    from dbt_common.events.functions import msg_to_dict
+
+    from orchestration.engines.spark_flow import (
+        SPARK_TARGET_DIR,
+        dbt_build,
+        record_dbt_results_spark,
+        record_review_outcomes_spark,
+        state_tables,
+        widen_for_decisions_spark,
+    )
+    from orchestration.engines.spark_publish import restore_state
+    from orchestration.engines.spark_run import spark_run
+    from orchestration.validate.dbt_results import DbtTestTally
+
+    if context.is_subset:
+        raise Failure(
+            description="on Spark the dbt models are built as a whole: materialize every dbt asset "
+            "(the nightly_scorecard job does)"
+        )
+    run = spark_run(context.run_id, settings.warehouse)
+    state = state_tables(project.manifest_path)
+    run.restored = restore_state(run.spark, state, context.run_id, run.layout)
+    context.log.info(
+        {
+            "kept": "Spark: the build tables are those of the published run",
+            "restored": "Spark: the build tables were written by a run that was not published: restored from the "
+            "published run's copy",
+            "dropped": "Spark: nothing published yet: dbt builds every period",
+        }[run.restored]
+    )
+    period_from, period_to, decided = widen_for_decisions_spark(
+        run.spark, context.run_id, run_vars["period_from"], run_vars["period_to"]
+    )
+    if decided:
+        context.log.info(
+            f"review decisions about flags of {', '.join(decided)}: the refresh window is widened to "
+            f"{period_from or 'the first period'} .. {period_to or 'the last period'} so that they reach the grades"
+        )
+        run_vars |= {"period_from": period_from, "period_to": period_to}
+    first, last = run_vars["period_from"] or "first period", run_vars["period_to"] or "last period"
+    context.log.info(
+        f"dbt (Spark): refresh window {first} .. {last} (closed periods excepted), as-of {run_vars['as_of']} UTC"
+    )
+    results: list[dict] = []
+
+    def collect(event) -> None:
+        raw = msg_to_dict(event)
+        name = raw.get("info", {}).get("name")
+        if name in ("LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"):
+            results.append(raw)
+            if name == "LogModelResult" and len(results) == 1:
+                faults.reached("during_dbt")  # dbt is writing the build tables
+
+    with contextlib.redirect_stdout(_DbtLines(context.log)):
+        outcome = dbt_build(run.spark, run_vars, run.layout, callbacks=[collect])
+    manifest = json.loads(project.manifest_path.read_text())
+    translator = ScorecardTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+    outputs, checks = set(context.selected_output_names), set(context.selected_asset_check_keys)
+    for raw in results:
+        for event in DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={}).to_default_asset_events(
+            manifest, translator, context, SPARK_TARGET_DIR, project
+        ):
+            key = getattr(event, "output_name", None)
+            if key is not None and key not in outputs:
+                continue
+            if isinstance(event, AssetCheckResult) and AssetCheckKey(event.asset_key, event.check_name) not in checks:
+                continue
+            yield event
+    tally = record_dbt_results_spark(run.spark, context.run_id) or DbtTestTally()
+    rejected, for_closed = record_review_outcomes_spark(run.spark, context.run_id, run.layout)
+    if rejected or for_closed:
+        context.log.warning(
+            f"review decisions: {rejected} rejected and quarantined, {for_closed} about flags of closed "
+            "periods (kept, effective when reopened); see audit.quarantine and audit.validation_failures"
+        )
+    context.log.info(
+        f"dbt tests: {tally.passed} passed, {tally.warned} warned, {tally.failed} failed, "
+        f"{tally.errored} errored, {tally.skipped} skipped (failing rows in audit.validation_failures)"
+    )
+    if not outcome.success:
+        raise _dbt_failure(tally, f"dbt stopped: {outcome.exception or 'see the run log'}")
 
 
 def transform_defs(grain: str = "quarter", first_period: str | None = None) -> Definitions:

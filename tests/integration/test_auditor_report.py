@@ -274,7 +274,7 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
     from dagster import materialize
 
     from orchestration.publish import defs as publish_assets
-    from orchestration.resources import FaultInjection, ScorecardSettings
+    from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
     from orchestration.warehouse.build_copy import start_build
 
     settings = ScorecardSettings(
@@ -288,7 +288,8 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
         monkeypatch.setattr(publish_assets, "build_auditor_report", broken)
     start_build(warehouse)  # a run builds in its copy of the warehouse (write-audit-publish)
     result = materialize(
-        [publish_assets.published_warehouse], resources={"settings": settings, "faults": FaultInjection()}
+        [publish_assets.published_warehouse],
+        resources={"settings": settings, "faults": FaultInjection(), "run_options": RunOptions()},
     )
     assert result.success
     [check] = result.get_asset_check_evaluations()

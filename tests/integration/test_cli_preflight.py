@@ -190,3 +190,16 @@ def test_a_full_disk_ends_the_run_with_one_line_and_leaves_no_copy(landing, tmp_
         assert (status, published) == ("failed", False) and "No space left on device" in reason
     finally:
         subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_spark_target_refuses_a_duckdb_warehouse(landing, tmp_path):
+    """A Spark run writes the reader file of its Parquet tables at --warehouse: on a DuckDB engine's
+    warehouse that would hide its tables, so the run stops first (with or without pyspark installed)."""
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.scorecard (rep_id varchar)")
+    line = _stopped(_cli(*_run_args(landing, warehouse, "--target", "spark")), 2)
+    assert f"--warehouse {warehouse} holds a DuckDB warehouse" in line
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # untouched
+        assert con.execute("select count(*) from marts.scorecard").fetchone() == (0,)

@@ -78,7 +78,7 @@ bench: setup
 	$(BIN)/scorecard bench --scales $(BENCH_SCALES) --years $(BENCH_YEARS) --work /tmp/bench
 
 # The whole run on a standalone Spark cluster (started and stopped for it) against DuckDB, same samples
-SPARK_BENCH_SCALES ?= tiny,default
+SPARK_BENCH_SCALES ?= tiny,default,large
 bench-spark: setup
 	$(PY) -m pip install --quiet -e '.[dev,spark]'
 	$(PY) -m tools.bench_spark --scales $(SPARK_BENCH_SCALES) --work /tmp/bench_spark

@@ -1,14 +1,15 @@
-"""The whole run on a standalone Spark cluster against `scorecard run` on DuckDB, same sample, same
-as-of: wall time, peak memory, seconds per Spark stage, and every mart compared cell for cell.
+"""`scorecard run --target spark` on a standalone Spark cluster against `scorecard run` on DuckDB, same
+sample, same as-of: wall time, peak memory, seconds per stage (from the run's step lines), and every
+mart compared cell for cell (the Spark marts read through the run's DuckDB reader file).
 
-    python -m tools.bench_spark --scales tiny,default [--work /tmp/bench_spark] [--doc docs/benchmarks.md]
+    python -m tools.bench_spark --scales tiny,default,large [--work /tmp/bench_spark] [--doc docs/benchmarks.md]
 
 A cluster (a master and a worker, orchestration/engines/spark_cluster.py) is started on free ports for
 the measurement and stopped after it. Memory: the peak RSS of the run's process tree (DuckDB: the
-`scorecard run` process and its dbt; Spark: the driver process, its JVM and its Python workers) and, for
-Spark, of the worker's tree (the executor JVM and its Python workers) sampled at the same time; the
-master and worker daemons themselves are not counted (about 2 x 0.3 GB, idle). The results go to
-`<work>/results.json` and to the `spark` table of docs/benchmarks.md.
+`scorecard run` process and its dbt; Spark: the `scorecard run` process, its driver JVM and its Python
+workers) and, for Spark, of the worker's tree (the executor JVM and its Python workers) sampled at the
+same time; the master and worker daemons themselves are not counted (about 2 x 0.3 GB, idle). The results
+go to `<work>/results.json` and to the `spark` table of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,11 +31,11 @@ AS_OF = "2026-12-31T23:59:59+08:00"
 CONFIG = PROJECT_ROOT / "config" / "scorecard.yml"
 
 
-def _sampled(cmd: list[str], log: Path, extra_pids: tuple[int, ...] = ()) -> dict:
+def _sampled(cmd: list[str], log: Path, extra_pids: tuple[int, ...] = (), env: dict | None = None) -> dict:
     """Run `cmd`; its wall time and the peak RSS of its tree (and of each extra pid's tree)."""
     started = time.time()
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
         samplers = [RssSampler(proc.pid), *(RssSampler(p) for p in extra_pids)]
         for s in samplers:
             s.start()
@@ -71,70 +73,61 @@ def bench_scale(scale: str, work: Path, cluster) -> dict:
         rows = con.execute("select sum(rows_in) from audit.run_counts").fetchone()[0]
     peak = duck["peak_mb"][0]
     print(f"[{scale}] {rows:,} input rows; DuckDB {duck['seconds']} s, peak {peak} MB; Spark run ...", flush=True)
+    reader = d / "spark" / "w.duckdb"
+    env = os.environ | {"SCORECARD_SPARK_MASTER": cluster.master_url, "PYTHONUNBUFFERED": "1"}
     spark = _sampled(
-        [sys.executable, "-m", "tools.bench_spark", "--child", str(landing), str(d / "spark"), str(warehouse),
-         cluster.master_url, str(d / "spark_result.json")],
+        [sys.executable, "-m", "orchestration.cli", "run", "--target", "spark", "--landing", str(landing),
+         "--config", str(CONFIG), "--warehouse", str(reader), "--as-of", AS_OF],
         d / "spark.log",
         extra_pids=(cluster.worker_pid,),
+        env=env,
     )  # fmt: skip
-    child = json.loads((d / "spark_result.json").read_text())
+    unequal = compare_marts(warehouse, reader)
+    stages = stage_seconds((d / "spark.log").read_text())
     print(f"[{scale}] Spark {spark['seconds']} s, driver peak {spark['peak_mb'][0]} MB, "
-          f"worker peak {spark['peak_mb'][1]} MB, marts equal: {child['marts_equal']}", flush=True)  # fmt: skip
-    return {"scale": scale, "rows": rows, "duckdb": duck, "spark": spark} | child
+          f"worker peak {spark['peak_mb'][1]} MB, marts equal: {not unequal}", flush=True)  # fmt: skip
+    return {"scale": scale, "rows": rows, "duckdb": duck, "spark": spark, "stage_seconds": stages,
+            "marts_equal": not unequal, "marts_unequal": unequal}  # fmt: skip
 
 
-def _child(landing: str, home: str, duck_warehouse: str, master: str, out: str) -> None:
-    """The Spark run in its own process (a driver of its own): result and mart comparison to `out`."""
+STEP_DONE = re.compile(r"INFO (\S+): done in (?:(\d+)m)?([\d.]+)(ms|s)\b")
+
+
+def stage_seconds(log_text: str) -> dict[str, float]:
+    """Seconds per stage from the run's `<step>: done in 1m2.3s` lines: scheme, ingestion (the 16 entity
+    steps), great_expectations (their checks), dbt_build, reports, publish."""
+    out: dict[str, float] = {}
+    for step, minutes, value, unit in STEP_DONE.findall(log_text):
+        seconds = int(minutes or 0) * 60 + float(value) / (1000 if unit == "ms" else 1)
+        if step == "scheme_config":
+            stage = "scheme"
+        elif step.endswith("_great_expectations_suite"):
+            stage = "great_expectations"
+        elif step.startswith("raw__"):
+            stage = "ingestion"
+        else:
+            stage = {"scorecard_dbt_models": "dbt_build", "director_report": "reports",
+                     "published_warehouse": "publish"}.get(step)  # fmt: skip
+        if stage:
+            out[stage] = round(out.get(stage, 0.0) + seconds, 1)
+    return out
+
+
+def compare_marts(duck: Path, reader: Path) -> list[str]:
+    """The marts that differ between the DuckDB warehouse and the Spark run's reader file (the columns
+    that name the run or its time left out)."""
     import duckdb
 
     from orchestration.catalogue import MARTS
     from orchestration.engines.compare import Table, compare_tables, read_duckdb
-    from orchestration.engines.spark import spark_session
-    from orchestration.engines.spark_flow import run_on_spark
-    from orchestration.scheme.file import load_scheme
-    from orchestration.settings import parse_as_of
 
-    started = time.perf_counter()
-    spark = spark_session(home, master=master)
-    session_seconds = round(time.perf_counter() - started, 1)
-    scheme = load_scheme(CONFIG)
-    with duckdb.connect(duck_warehouse, read_only=True) as con:
-        run_id = con.execute("select run_id from audit.runs where published").fetchone()[0]
-    result = run_on_spark(
-        spark, landing=landing, scheme=scheme, config=str(CONFIG), warehouse=str(Path(home) / "ledger.duckdb"),
-        run_id=run_id, as_of=parse_as_of(AS_OF, scheme.timezone),
-    )  # fmt: skip
-    unequal = []
-    with duckdb.connect(duck_warehouse, read_only=True) as con:
-        for t in MARTS:
-            left = read_duckdb(con, "marts", t)
-            frame = spark.table(f"marts.{t}")
-            right = Table(frame.columns, [tuple(r) for r in frame.collect()])
-            drop = {"first_seen_at"}
-            keep_l = [i for i, c in enumerate(left.columns) if c not in drop]
-            keep_r = [i for i, c in enumerate(right.columns) if c not in drop]
-            cmp = compare_tables(
-                t,
-                Table([left.columns[i] for i in keep_l], [tuple(r[i] for i in keep_l) for r in left.rows]),
-                Table([right.columns[i] for i in keep_r], [tuple(r[i] for i in keep_r) for r in right.rows]),
-            )
-            if not cmp.equal:
-                unequal.append(t)
-    spark.stop()
-    Path(out).write_text(
-        json.dumps(
-            {
-                "status": result.status,
-                "failure": result.failure,
-                "session_seconds": session_seconds,
-                "stage_seconds": result.seconds,
-                "dbt_tests": None if result.dbt_tests is None else result.dbt_tests.__dict__,
-                "marts_equal": not unequal,
-                "marts_unequal": unequal,
-            },
-            indent=1,
-        )
-    )
+    def drop(t: Table) -> Table:
+        keep = [i for i, c in enumerate(t.columns) if c not in ("first_seen_at", "first_run_id")]
+        return Table([t.columns[i] for i in keep], [tuple(r[i] for i in keep) for r in t.rows])
+
+    with duckdb.connect(str(duck), read_only=True) as a, duckdb.connect(str(reader), read_only=True) as b:
+        return [t for t in MARTS if not compare_tables(t, drop(read_duckdb(a, "marts", t)),
+                                                       drop(read_duckdb(b, "marts", t))).equal]  # fmt: skip
 
 
 def table(results: list[dict]) -> str:
@@ -150,16 +143,13 @@ def table(results: list[dict]) -> str:
         lines.append(
             f"| {r['scale']} | {r['rows']:,} | {duck['seconds']:.0f} s | {duck['peak_mb'][0]:,.0f} MB "
             f"| {spark['seconds']:.0f} s | {spark['peak_mb'][0]:,.0f} MB | {spark['peak_mb'][1]:,.0f} MB "
-            f"| session {r['session_seconds']:.0f}, {stages} | {equal} |"
+            f"| {stages} | {equal} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "--child":
-        _child(*argv[1:6])
-        return 0
     p = argparse.ArgumentParser(prog="python -m tools.bench_spark", description=__doc__.split("\n\n")[0])
     p.add_argument("--scales", default="tiny,default", help="sample scales (scorecard sample --scale)")
     p.add_argument("--work", type=Path, default=Path("/tmp/bench_spark"))

@@ -283,8 +283,37 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(bench_argv(args))
 
 
+VERSIONED = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations", "pandera", "pandas")
+
+
+def version_text() -> str:
+    """`scorecard --version`: this package's version and the versions of the stack it runs on (for a
+    bug report), read from the installed packages' metadata, without importing them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"scorecard {of('scorecard')} (" + ", ".join(f"{name} {of(name)}" for name in VERSIONED) + ")"
+
+
+class _PrintVersion(argparse.Action):
+    """argparse's `version` action wraps the line at the terminal's width: this one prints it whole."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scorecard", description=__doc__)
+    p.add_argument("--version", action=_PrintVersion, help="print the version of scorecard and of its stack, then exit")
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("sample", help="write a synthetic landing folder with planted anomalies")

@@ -19,6 +19,18 @@ from orchestration.warehouse import connect
 from orchestration.warehouse.writer_lock import WRITER_POOL
 
 
+def _run_fields(context: AssetExecutionContext, settings: ScorecardSettings, scheme) -> dict:
+    """What ingestion needs to know of the run and the scheme, on either engine."""
+    return {
+        "run_id": context.run_id,
+        "as_of": settings.as_of_time(scheme),
+        "timezone": scheme.timezone,
+        "base_currency": scheme.currency.base,
+        "currencies": tuple(scheme.currency.rates),
+        "encodings": dict(scheme.encodings),
+    }
+
+
 def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
     @asset(
         backfill_policy=BackfillPolicy.single_run(),  # a partition range is one run
@@ -37,15 +49,7 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
         if run_options.engine() == "spark":
             return _spark_ingest(context, settings, spec, scheme, faults)
         with connect(settings.build) as con:
-            run = IngestRun(
-                run_id=context.run_id,
-                as_of=settings.as_of_time(scheme),
-                timezone=scheme.timezone,
-                base_currency=scheme.currency.base,
-                currencies=tuple(scheme.currency.rates),
-                encodings=dict(scheme.encodings),
-                incremental=not run_options.full_refresh,
-            )
+            run = IngestRun(**_run_fields(context, settings, scheme), incremental=not run_options.full_refresh)
             counts = ingest_entity(con, spec, settings.landing_path, run)
             closed = closed_periods(list(scheme.closed_periods), settings.warehouse)
             late = report_late_rows(con, spec, context.run_id, closed, scheme.grain)
@@ -96,14 +100,7 @@ def _spark_ingest(
     run = spark_run(context.run_id, settings.warehouse)
     for db in ("raw", "audit"):
         run.spark.sql(f"create database if not exists {db}")
-    ingest_run = SparkIngestRun(
-        run_id=context.run_id,
-        as_of=settings.as_of_time(scheme),
-        timezone=scheme.timezone,
-        base_currency=scheme.currency.base,
-        currencies=tuple(scheme.currency.rates),
-        encodings=dict(scheme.encodings),
-    )
+    ingest_run = SparkIngestRun(**_run_fields(context, settings, scheme))
     scratch = run.scratch(spec.table)
     try:
         counts = ingest_entity(run.spark, spec, settings.landing, ingest_run, scratch)

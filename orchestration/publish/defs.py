@@ -98,17 +98,10 @@ def published_warehouse(
             "path": MetadataValue.path(str(path)),
             "checks_passed": passed,
             "checks_failed": failed,
-            "auditor_report": str(path.parent / "reports" / "auditor" / report_path.name)
-            if report_path
-            else "not rendered",
+            "auditor_report": _published_report(path, report_path),
         }
     )
-    yield AssetCheckResult(
-        check_name=AUDITOR_CHECK,
-        passed=report_error is None,
-        severity=AssetCheckSeverity.WARN,
-        metadata={"error": report_error or "none"},
-    )
+    yield _auditor_check(report_error)
 
 
 def _publish_spark(context: AssetExecutionContext, settings: ScorecardSettings, faults: FaultInjection, scheme, start):
@@ -166,12 +159,19 @@ def _publish_spark(context: AssetExecutionContext, settings: ScorecardSettings, 
             "engine": "spark",
             "spark_warehouse": run.location,
             "snapshot": snapshot,
-            "auditor_report": str(published.parent / "reports" / "auditor" / report_path.name)
-            if report_path
-            else "not rendered",
+            "auditor_report": _published_report(published, report_path),
         }
     )
-    yield AssetCheckResult(
+    yield _auditor_check(report_error)
+
+
+def _published_report(published, staged) -> str:
+    """Where the auditor's report is once published (beside the warehouse), or why there is none."""
+    return str(published.parent / "reports" / "auditor" / staged.name) if staged else "not rendered"
+
+
+def _auditor_check(report_error: str | None) -> AssetCheckResult:
+    return AssetCheckResult(
         check_name=AUDITOR_CHECK,
         passed=report_error is None,
         severity=AssetCheckSeverity.WARN,

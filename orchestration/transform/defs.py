@@ -138,10 +138,7 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
                 con, context.run_id, run_vars["period_from"], run_vars["period_to"]
             )
         if decided:
-            context.log.info(
-                f"review decisions about flags of {', '.join(decided)}: the refresh window is widened to "
-                f"{period_from or 'the first period'} .. {period_to or 'the last period'} so that they reach the grades"
-            )
+            _log_widened(context, decided, period_from, period_to)
             run_vars |= {"period_from": period_from, "period_to": period_to}
         # dbt builds in the run's copy and dies with this process (dbt_cli.py); the variables are in this
         # process's environment only while the dbt process starts (it inherits the environment). The run's
@@ -192,19 +189,31 @@ def scorecard_dbt_assets(grain: str = "quarter", first_period: str | None = None
             ensure_audit_tables(con)
             tally = record_dbt_results(con, context.run_id, run_results, invocation.manifest)
             rejected, for_closed = record_review_outcomes(con, context.run_id)
-        if rejected or for_closed:
-            context.log.warning(
-                f"review decisions: {rejected} rejected and quarantined, {for_closed} about flags of closed "
-                "periods (kept, effective when reopened); see audit.quarantine and audit.validation_failures"
-            )
-        context.log.info(
-            f"dbt tests: {tally.passed} passed, {tally.warned} warned, {tally.failed} failed, "
-            f"{tally.errored} errored, {tally.skipped} skipped (failing rows in audit.validation_failures)"
-        )
+        _log_outcomes(context, tally, rejected, for_closed)
         if not invocation.is_successful():
             raise _dbt_failure(tally, f"dbt exited with code {invocation.process.returncode}; see the run log")
 
     return scorecard_dbt_models
+
+
+def _log_widened(context, decided: list[str], period_from: str | None, period_to: str | None) -> None:
+    context.log.info(
+        f"review decisions about flags of {', '.join(decided)}: the refresh window is widened to "
+        f"{period_from or 'the first period'} .. {period_to or 'the last period'} so that they reach the grades"
+    )
+
+
+def _log_outcomes(context, tally, rejected: int, for_closed: int) -> None:
+    """What dbt's tests and the review decisions came to, in the run's log."""
+    if rejected or for_closed:
+        context.log.warning(
+            f"review decisions: {rejected} rejected and quarantined, {for_closed} about flags of closed "
+            "periods (kept, effective when reopened); see audit.quarantine and audit.validation_failures"
+        )
+    context.log.info(
+        f"dbt tests: {tally.passed} passed, {tally.warned} warned, {tally.failed} failed, "
+        f"{tally.errored} errored, {tally.skipped} skipped (failing rows in audit.validation_failures)"
+    )
 
 
 def _dbt_failure(tally, detail: str) -> Failure:
@@ -270,10 +279,7 @@ def _spark_dbt_build(context: AssetExecutionContext, settings: ScorecardSettings
         run.spark, context.run_id, run_vars["period_from"], run_vars["period_to"]
     )
     if decided:
-        context.log.info(
-            f"review decisions about flags of {', '.join(decided)}: the refresh window is widened to "
-            f"{period_from or 'the first period'} .. {period_to or 'the last period'} so that they reach the grades"
-        )
+        _log_widened(context, decided, period_from, period_to)
         run_vars |= {"period_from": period_from, "period_to": period_to}
     first, last = run_vars["period_from"] or "first period", run_vars["period_to"] or "last period"
     context.log.info(
@@ -306,15 +312,7 @@ def _spark_dbt_build(context: AssetExecutionContext, settings: ScorecardSettings
             yield event
     tally = record_dbt_results_spark(run.spark, context.run_id) or DbtTestTally()
     rejected, for_closed = record_review_outcomes_spark(run.spark, context.run_id, run.layout)
-    if rejected or for_closed:
-        context.log.warning(
-            f"review decisions: {rejected} rejected and quarantined, {for_closed} about flags of closed "
-            "periods (kept, effective when reopened); see audit.quarantine and audit.validation_failures"
-        )
-    context.log.info(
-        f"dbt tests: {tally.passed} passed, {tally.warned} warned, {tally.failed} failed, "
-        f"{tally.errored} errored, {tally.skipped} skipped (failing rows in audit.validation_failures)"
-    )
+    _log_outcomes(context, tally, rejected, for_closed)
     if not outcome.success:
         raise _dbt_failure(tally, f"dbt stopped: {outcome.exception or 'see the run log'}")
 

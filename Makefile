@@ -63,9 +63,11 @@ lint: $(STAMP)
 catalogue: $(STAMP)
 	$(PY) -m orchestration.catalogue --write
 
-# dbt's sources (dbt_project/models/staging/__sources.yml) from the input contract, after a contract change
+# dbt's sources (dbt_project/models/staging/__sources.yml) and docs/input_contract.md from the input
+# contract, after a contract change
 sources: $(STAMP)
 	$(PY) -m orchestration.contract.dbt_sources --write
+	$(PY) -m orchestration.contract.reference --write
 
 dev: setup sample
 	SCORECARD_LANDING=$(CURDIR)/$(SAMPLE)/landing SCORECARD_AS_OF=$(AS_OF) DAGSTER_EVENT_BATCH_SIZE=1000 \

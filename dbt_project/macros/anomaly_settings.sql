@@ -54,7 +54,10 @@
 {#- A number as text with a fixed number of decimals (4.1 -> '4.10'), rounded half away from zero by
     the cast to DECIMAL; portable (no format/printf functions). -#}
 {% macro anomaly_number_text(expression, decimals=2) -%}
-    {{ decimal_text(expression, 38, decimals) }}
+    {#- at the comparison precision first (macros/compare_value.sql): a double's last-bit noise, which
+        differs between engines that add in another order (2.8249999999999997 or 2.8250000000000002
+        for 2.825), must not decide the last printed digit -#}
+    {{ decimal_text(compare_value(expression), 38, decimals) }}
 {%- endmacro %}
 
 {#- A p-value as text with 5 decimals, or '<0.00001' below that ('p=' is written by the caller as

@@ -64,6 +64,14 @@ CHECKS = {
     # rounding half away from zero at the 7th decimal
     "rounded_up": f'{{{{ compare_value("{double("0.0000005000001")}") }}}} = 0.000001',
     "rounded_down": f'{{{{ compare_value("{double("0.0000004999999")}") }}}} = 0',
+    # numbers in flag evidence: the text of the value at 6 decimals, rounded half away from zero (the same
+    # on every engine whatever the last bits of a mean: Spark and DuckDB add in another order)
+    "text_noise_below": f'{{{{ anomaly_number_text("{double("2.8249999999999997")}", 2) }}}}',
+    "text_noise_above": f'{{{{ anomaly_number_text("{double("2.8250000000000002")}", 2) }}}}',
+    "text_binary_below": f'{{{{ anomaly_number_text("{double("1.005")}", 2) }}}}',
+    "text_negative": f'{{{{ anomaly_number_text("{double("-2.8249999999999997")}", 2) }}}}',
+    "text_plain": f'{{{{ anomaly_number_text("{double("4.69")}", 2) }}}}',
+    "text_p_value": f'{{{{ anomaly_number_text("{double("0.0000149999999")}", 5) }}}}',
     "share_failures": failing("share_input", 0, 100),
     "gap_failures": failing("gap_input", 0.000001, 1.0e30),
 }
@@ -114,3 +122,12 @@ def test_gaps_at_six_decimals(shown):
 def test_value_between_compares_at_six_decimals(shown):
     assert shown["share_failures"] == "d_above,e_below"
     assert shown["gap_failures"] == "a_noise_gap"
+
+
+def test_evidence_numbers_ignore_the_last_bits(shown):
+    assert shown["text_noise_below"] == shown["text_noise_above"] == "2.83"
+    assert shown["text_binary_below"] == "1.01"  # 1.005 is 1.00499999999999989... as a double
+    assert shown["text_negative"] == "-2.83"
+    assert shown["text_plain"] == "4.69"
+    # the value at 6 decimals is 0.000015, shown with 5: 0.00002 (rounded twice, as documented)
+    assert shown["text_p_value"] == "0.00002"

@@ -158,11 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     from orchestration.engines.spark_cluster import standalone_cluster
 
     a.work.mkdir(parents=True, exist_ok=True)
-    results = []
+    # scales measured earlier in this work folder are kept (one scale can be measured again alone)
+    previous = a.work / "results.json"
+    by_scale = {r["scale"]: r for r in json.loads(previous.read_text())["results"]} if previous.exists() else {}
     with standalone_cluster(a.work / "cluster") as cluster:
         print(f"cluster {cluster.master_url}", flush=True)
         for scale in a.scales.split(","):
-            results.append(bench_scale(scale, a.work, cluster))
+            by_scale[scale] = bench_scale(scale, a.work, cluster) | {"measured_at": datetime.now(UTC).isoformat()}
+    results = sorted(by_scale.values(), key=lambda r: r["rows"])
     out = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(), "results": results}
     (a.work / "results.json").write_text(json.dumps(out, indent=1))
     update_doc(a.doc, table(results), "spark")

@@ -132,7 +132,7 @@ def compare_marts(duck: Path, reader: Path) -> list[str]:
 
 def table(results: list[dict]) -> str:
     lines = [
-        "| sample | input rows | DuckDB run | DuckDB peak | Spark run | Spark driver peak | Spark executor peak "
+        "| sample | input rows | DuckDB run | DuckDB peak | Spark run | Spark driver peak | Spark worker peak "
         "| Spark stages (s) | marts equal |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]

@@ -98,7 +98,11 @@ def spark_run(run_id: str, warehouse: str | Path) -> SparkRun:
     spark.sparkContext.setLogLevel(os.environ.get("SCORECARD_SPARK_LOG_LEVEL", "ERROR"))
     folder = spark_warehouse_dir(spark)
     if folder is not None:
-        acquire(folder, run_id)
+        try:
+            acquire(folder, run_id)
+        except BaseException:  # another run writes this Spark warehouse: no session of this run stays
+            spark.stop()
+            raise
     run = SparkRun(run_id, spark, warehouse, spark.conf.get("spark.sql.warehouse.dir"), folder)
     _RUNS[run_id] = run
     log.info(
@@ -106,10 +110,6 @@ def spark_run(run_id: str, warehouse: str | Path) -> SparkRun:
         spark.sparkContext.applicationId,
     )  # fmt: skip
     return run
-
-
-def current_spark_run(run_id: str) -> SparkRun | None:
-    return _RUNS.get(run_id)
 
 
 def end_spark_run(run_id: str) -> None:

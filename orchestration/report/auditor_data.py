@@ -56,6 +56,8 @@ def collect(r: Reader, run_id: str, out: Path) -> dict[str, Any]:
         "status": (run.get("run") or {}).get("status") or "not recorded",
         "rows_in": counts.get("totals", {}).get("rows_in"),
         "quarantined": counts.get("totals", {}).get("quarantined"),
+        "failure_reason": (run.get("run") or {}).get("failure_reason"),
+        "checks_total": checks.get("total") if checks.get("available") else None,
         "checks_failed": checks.get("failed") if checks.get("available") else None,
         "checks_failed_error": checks.get("failed_error") if checks.get("available") else None,
         "flags": flags.get("total") if flags.get("available") else None,

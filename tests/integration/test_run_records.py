@@ -52,6 +52,17 @@ def test_failed_run_is_recorded_with_its_reason(tmp_path, monkeypatch):
     assert (run_id, status, published) == (result.run_id, "failed", False)
     assert "required entity crm/teams has no file (.csv, .parquet, .jsonl)" in reason
     assert "raw__crm__teams" in reason
+    # the sensor rendered the failed run's auditor report: it leads with what failed, and shows no
+    # "0 failed" for checks that never ran
+    html = (warehouse.parent / "reports" / "auditor" / f"{result.run_id}.html").read_text(encoding="utf-8")
+    lead = html.split('id="what-failed"', 1)[1].split("</p>", 1)[0]
+    assert "required entity crm/teams has no file" in lead and "Nothing of this run was published" in lead
+    # the other entities were ingested and checked before the three required ones stopped the run
+    assert "No check failed: the run stopped on the error above, outside its checks" in lead
+    assert html.index('id="what-failed"') < html.index('id="run"')
+    assert '<div class="label">Failed checks</div><div class="value">none</div>' in html
+    assert '<div class="label">Failed checks</div><div class="value">0</div>' not in html
+    assert "failed: the run failed outside its checks (failure reason above)" in html
 
 
 def test_invalid_scheme_stops_the_run_before_anything_is_written(tmp_path, monkeypatch):

@@ -225,9 +225,16 @@ def _checks(r: Reader, run_id: str) -> dict[str, Any]:
             s["failed_error"] += c["severity"] not in ("warn", "warning")
             s["failing_rows"] += c["failing_rows"] or c["stored_rows"] or 0
     failing = [c for c in checks if c["outcome"] == "failed"]
+    # the passing checks, counted per source and kind (their list folded away in the report: hundreds of
+    # lines that say "passed" would bury the failures)
+    passing: dict[str, dict[str, list[dict]]] = {}
+    for c in checks:
+        if c["outcome"] != "failed":
+            passing.setdefault(c["source"], {}).setdefault(c["check_kind"] or "(unknown)", []).append(c)
     return {
         "checks": checks,
         "failing": failing,
+        "passing": [(source, sorted(kinds.items())) for source, kinds in sorted(passing.items())],
         "sources_failing": sorted((k, v) for k, v in by_source.items() if v["failed"]),
         "sources_passing": sorted((k, v) for k, v in by_source.items() if not v["failed"]),
         "by_kind": sorted(by_kind.items()),
@@ -286,6 +293,18 @@ def _quarantine(r: Reader, run_id: str) -> dict[str, Any]:
     }
 
 
+# what the `strength` of a flag measures, per rule (docs/anomalies.md, "The rules"): the report's legend
+STRENGTH = {
+    "hidden_complaint": "distinct complaint tickets within the window of the rep's positive records",
+    "complaint_underreporting": "complaint reports missing against the peers' ratio (expected - reported)",
+    "inflated_self_report": "gap in points between the mean claimed satisfaction and the mean third-party csat",
+    "channel_gap": "z statistic of the gap between rep-distributed and third-party answers",
+    "self_filled_survey": "distinct customers of the rep answered from one device fingerprint",
+    "speeder_burst": "the count of fast or bunched answers that triggered the rule",
+    "fabricated_contact": "the rep's self-reported contacts with the customer that no record supports",
+}
+
+
 def _flags(r: Reader, run_id: str) -> dict[str, Any]:
     rules = r.rows(
         """
@@ -320,6 +339,7 @@ def _flags(r: Reader, run_id: str) -> dict[str, Any]:
             f["is_new"] = f["first_run_id"] == run_id
     return {
         "rules": rules,
+        "strength": [(x["rule_id"], STRENGTH.get(x["rule_id"], "see docs/anomalies.md")) for x in rules],
         "total": sum(x["flags"] for x in rules),
         "new_in_run": sum(x["new_in_run"] for x in rules),
     }

@@ -197,6 +197,15 @@ def test_report_of_the_latest_run(warehouse: Path):
     assert "Failing rows reported: 3; stored in audit.validation_failures: 3." in rows
     assert "expect_column_values_to_be_between(csat)" in html
     assert not re.search(r'<a href="#[^"]+">expect_column_values_to_be_between', html)
+    # failures first: the passing checks are folded per source and kind, after the failing ones
+    passing = html[html.index('id="check-list"') : html.index('id="quarantine"')]
+    assert html.index('id="failing-checks"') < html.index('id="check-list"')
+    assert "expect_column_values_to_be_between(csat)" in passing.split("<details", 1)[1]
+    assert "not_null_scorecard_final_score" not in passing
+    assert re.search(r"<summary><strong>[^<]+</strong>: 1 great_expectations</summary>", passing)
+    # a failed run leads with what failed
+    lead = html.split('id="what-failed"', 1)[1].split("</p>", 1)[0]
+    assert "step marts failed: 3 rows with a NULL final score" in lead and "No check failed" not in lead
     assert "stale_check_of_the_old_run" not in html
 
     # quarantine: counted per reason, a row with two reasons counts under both; raw rows with Chinese intact
@@ -213,6 +222,11 @@ def test_report_of_the_latest_run(warehouse: Path):
     assert "hidden_complaint" in flags and "0.87" in flags and "张伟" in flags
     assert EVIDENCE in flags
     assert "1 first raised by this run" in flags
+    # the strength column has a legend for each rule shown
+    assert (
+        '<li><span class="mono">hidden_complaint</span>: distinct complaint tickets within the window of the '
+        "rep's positive records</li>" in flags.replace("&#39;", "'")
+    )
 
     # adjustments: reasons, approvers, and the clamped subject with raw vs clamped sum and the applied points
     adjustments = html[html.index('id="adjustments"') : html.index('id="history"')]

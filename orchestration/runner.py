@@ -17,6 +17,7 @@ from orchestration.dagster_instance import run_instance
 from orchestration.publish.run_records import failure_reason, record_failed_run
 from orchestration.report.failures import report_failure_text
 from orchestration.report.files import file_name
+from orchestration.report.index import refresh_index
 from orchestration.run_logging import run_log_path
 from orchestration.settings import path_setting
 from orchestration.warehouse import connect, reports_dir
@@ -210,6 +211,11 @@ def run_pipeline(
         outcome.report = latest if latest.exists() else None
     if outcome.report is not None:
         echo(f"auditor report: {outcome.report}")
+    if not outcome.success and outcome.recorded:  # a published run wrote it when it published
+        refresh_index(warehouse, echo)
+    index = reports_dir(warehouse) / "index.html"
+    if index.exists():
+        echo(f"all reports: {index}")
     return outcome
 
 

@@ -23,6 +23,7 @@ from orchestration.contract.layout import EXTENSIONS
 from orchestration.publish.run_records import failure_reason, record_failed_run
 from orchestration.report.auditor import render_auditor_report
 from orchestration.report.failures import report_failure_text
+from orchestration.report.index import refresh_index
 from orchestration.resources import ScorecardSettings
 from orchestration.schedules import nightly_run_request, nightly_scorecard_job
 
@@ -56,6 +57,7 @@ def record_failed_runs(context: RunFailureSensorContext, settings: ScorecardSett
         render_auditor_report(settings.warehouse, run.run_id, timezone=scheme.timezone)
     except Exception as exc:
         context.log.error(report_failure_text("auditor report", exc))
+    refresh_index(settings.warehouse, context.log.warning)
 
 
 # --- a new drop in the landing folder starts the nightly job ------------------------------------

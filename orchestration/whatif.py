@@ -174,6 +174,9 @@ def run_what_if(
         except Exception as exc:  # the what-if itself stands without the report
             if echo:
                 echo(f"director report not refreshed: {exc}")
+        from orchestration.report.index import refresh_index
+
+        refresh_index(published_path, echo)  # the index lists the what-if reports
     return result
 
 

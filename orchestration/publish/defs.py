@@ -26,6 +26,7 @@ from dagster import (
 from orchestration.publish.run_records import record_run
 from orchestration.report.auditor import build_auditor_report
 from orchestration.report.failures import record_report_failure, report_failure_text
+from orchestration.report.index import refresh_index
 from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
 from orchestration.warehouse import connect
 from orchestration.warehouse.build_copy import publish, staged_reports_dir
@@ -92,7 +93,8 @@ def published_warehouse(
     passed, failed = record_run(settings.build, context.run_id, finished_at=datetime.now(UTC), **record)
     path = publish(settings.warehouse, checkpoint=faults.reached)
     release(settings.warehouse, context.run_id, force=True)
-    context.log.info(f"published {path}")
+    refresh_index(path, context.log.warning)
+    context.log.info(f"published {path}; reports: {path.parent / 'reports' / 'index.html'}")
     yield MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(path)),
@@ -149,6 +151,7 @@ def _publish_spark(context: AssetExecutionContext, settings: ScorecardSettings, 
     record_report_check(run, "auditor_report", report_error is None, report_error or "auditor report rendered")
     published = write_published_catalog(run)  # with the report's check row in its audit views
     _move_staged_reports(published)
+    refresh_index(published, context.log.warning)
     discard_build(settings.warehouse)
     remove_scratch(run)
     release(settings.warehouse, context.run_id, force=True)

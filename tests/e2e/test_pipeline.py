@@ -219,6 +219,12 @@ def test_reports_mark_held_grades_and_open_the_review_queue(handmade_run):
     assert "Review queue: 6 open flags, oldest first" in auditor and "Awaiting review 6" in auditor
     assert "6 of them hold their subject's grade" in auditor
     assert "Decision log: 0 decisions" in auditor and "No decision has been recorded" in auditor
+    # one door: the run's status and a link to each report of the published run
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert f'<span class="status succeeded">succeeded</span> run <code>{handmade_run.outcome.run_id}</code>' in index
+    links = re.findall(r'href="([^"]+)"', index)
+    assert "auditor/latest.html" in links and "director/2026-Q1.html" in links
+    assert all((reports / link).is_file() for link in links)
 
 
 def test_published_tables_and_columns_match_the_snapshot(run):

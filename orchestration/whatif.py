@@ -35,7 +35,7 @@ from typing import Any
 from scipy.stats import kendalltau
 
 from orchestration.ingest.scheme_tables import write_cfg_tables
-from orchestration.report.director import render_director_report, template_environment
+from orchestration.report.director import template_environment
 from orchestration.report.director_reader import scorecard_fingerprint
 from orchestration.report.files import file_name, write_atomic
 from orchestration.scheme.dbt_vars import dbt_vars
@@ -99,7 +99,6 @@ class WhatIfResult:
     computed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     html_path: Path | None = None
     json_path: Path | None = None
-    director_path: Path | None = None
 
     def level(self, name: str) -> LevelComparison:
         return next(lv for lv in self.levels if lv.level == name)
@@ -168,12 +167,8 @@ def run_what_if(
         fingerprint,
     )
     _write_reports(result, Path(out_dir) if out_dir else reports_dir(published_path) / "whatif")
-    if out_dir is None:  # the period's director report shows the what-ifs computed on its grades
-        try:
-            result.director_path = render_director_report(published_path, period)
-        except Exception as exc:  # the what-if itself stands without the report
-            if echo:
-                echo(f"director report not refreshed: {exc}")
+    # its own report only: the published directors' report of the period is never rewritten by a what-if
+    if out_dir is None:
         from orchestration.report.index import refresh_index
 
         refresh_index(published_path, echo)  # the index lists the what-if reports
@@ -461,6 +456,4 @@ def format_text(result: WhatIfResult, *, all_subjects: bool = False) -> str:
     if result.html_path:
         lines.append("")
         lines.append(f"report: {result.html_path}")
-    if result.director_path:
-        lines.append(f"director report with the what-if section: {result.director_path}")
     return "\n".join(lines)

@@ -34,6 +34,7 @@ import duckdb
 import pytest
 
 from orchestration.cli import main
+from orchestration.report.director import render_director_report
 from orchestration.warehouse import reports_dir
 from orchestration.whatif import WhatIfError, run_what_if
 
@@ -58,8 +59,12 @@ def fingerprint(warehouse) -> tuple[str, str]:
     """The file's bytes and the content of every mart."""
     file_hash = hashlib.sha256(warehouse.read_bytes()).hexdigest()
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
         content = hashlib.sha256()
         for table in tables:
             for row in con.execute(f"select * from marts.{table} order by all").fetchall():
@@ -72,17 +77,20 @@ def what_if(tmp_path_factory):
     warehouse = handmade_warehouse()
     config = tmp_path_factory.mktemp("whatif") / "sla_weighted.yml"
     config.write_text(ALTERNATIVE, encoding="utf-8")
+    director = render_director_report(warehouse, "2026-Q1")  # the published report of the period, as a run writes it
     before = fingerprint(warehouse)
+    director_before = director.read_bytes() if director.exists() else None
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = main(["what-if", "--config", str(config), "--warehouse", str(warehouse), "--period", "2026-Q1"])
     after = fingerprint(warehouse)
     summary = json.loads((reports_dir(warehouse) / "whatif" / "2026-Q1__sla_weighted.json").read_text("utf-8"))
-    return code, out.getvalue(), summary, before, after, warehouse
+    director_after = director.read_bytes() if director.exists() else None
+    return code, out.getvalue(), summary, before, after, warehouse, (director_before, director_after)
 
 
 def test_published_warehouse_unchanged(what_if):
-    code, _, _, before, after, _ = what_if
+    code, _, _, before, after, *_ = what_if
     assert code == 0
     assert before == after
 
@@ -95,8 +103,12 @@ def test_rep_migration_tau_and_bonus(what_if):
     matrix = {row["label"]: row["counts"] for row in reps["matrix"]}
     assert matrix["excellent"] == {"excellent": 2, "good": 0, "needs_improvement": 0, "insufficient_data": 0}
     assert matrix["good"] == {"excellent": 0, "good": 0, "needs_improvement": 1, "insufficient_data": 0}  # A3
-    assert matrix["needs_improvement"] == {"excellent": 0, "good": 0, "needs_improvement": 2,
-                                           "insufficient_data": 1}  # A2 B2 stay, C1 loses coverage
+    assert matrix["needs_improvement"] == {
+        "excellent": 0,
+        "good": 0,
+        "needs_improvement": 2,
+        "insufficient_data": 1,
+    }  # A2 B2 stay, C1 loses coverage
     assert sum(matrix["insufficient_data"].values()) == 0
     assert reps["tau_n"] == 5 and math.isclose(reps["tau"], 7 / math.sqrt(90), rel_tol=1e-12)
     assert (reps["bonus_published"], reps["bonus_alternative"], reps["bonus_delta"]) == ("5.80", "4.80", "-1.00")
@@ -121,22 +133,25 @@ def test_terminal_table(what_if):
     assert "  C1       T3         69.00 needs_improvement            — insufficient_data        —" in out
     assert "A1 " not in out.split("band migration")[0].split("reps:")[1]  # unchanged grades are not listed
     assert "  good                         0     0                  1                  0       1" in out
-    assert ("rank stability: Kendall's tau-b of the final scores over 5 reps graded under both schemes = 0.738"
-            in out)
+    assert "rank stability: Kendall's tau-b of the final scores over 5 reps graded under both schemes = 0.738" in out
     assert "total bonus coefficient: 5.80 published -> 4.80 alternative (-1.00)" in out
     assert "teams: 3 subjects, 1 change grade (0 up, 1 down)" in out
     assert "total bonus coefficient: 3.00 published -> 2.20 alternative (-0.80)" in out
     assert "dbt run --select int_indicator_scores int_adjustments_assigned scorecard" in out
 
 
-def test_html_and_director_section(what_if):
-    *_, warehouse = what_if
+def test_own_report_and_the_published_director_report_untouched(what_if):
+    *_, warehouse, (director_before, director_after) = what_if
     page = (reports_dir(warehouse) / "whatif" / "2026-Q1__sla_weighted.html").read_text("utf-8")
     assert "What-if sla_weighted: grades of 2026-Q1 under another scheme" in page
     assert '<tr class="changed"><td>rep</td><td>A3</td><td>陈静</td>' in page
-    director = (reports_dir(warehouse) / "director" / "2026-Q1.html").read_text("utf-8")
-    assert "<h3>sla_weighted</h3>" in director and "reps: 2 of 6 change grade (0 up, 2 down)" in director
-    assert "<strong>0.738</strong>" in director and "<strong>-1.00</strong>" in director
+    assert "reps: 2 of 6 change grade (0 up, 2 down)" in page
+    assert "<strong>0.738</strong>" in page and "<strong>-1.00</strong>" in page
+    # the published directors' report is the one the run wrote, byte for byte
+    assert director_before is not None and director_after == director_before
+    # the index lists the what-if report
+    index = (reports_dir(warehouse) / "index.html").read_text("utf-8")
+    assert 'href="whatif/2026-Q1__sla_weighted.html"' in index
 
 
 def test_invalid_scheme_other_grain_or_unknown_period_do_nothing(tmp_path, capsys):

@@ -45,6 +45,9 @@ def test_headline_and_grade_distribution(report):
     # reps (no key-account answers at all: sample 0 hides nothing, but the cell stays empty)
     assert built.headline["hidden_cells"] == 17
     assert "reps graded 6 / 6" in text
+    # why B1's 120 and A1's 107.67 are possible, and what the bonus card adds up (5.8 above)
+    assert "It can pass 100: an indicator scored by its own value may go above 100 up to its cap" in text
+    assert "card adds up the bonus coefficients of the reps' grades in this period" in text
     # grade table rows: team, name, excellent, good, needs_improvement, reps
     assert "T1 华东一组 1 1 1 3" in text
     assert "T2 West 1 0 1 2" in text

@@ -39,7 +39,12 @@ def built(spark) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def spark(cluster_spark):
-    """The session on the standalone cluster (conftest.py)."""
+    """The session on the standalone cluster (conftest.py), its catalog without the databases this test
+    writes: the pytest process has one JVM, and with it one Derby metastore for every module (its home is
+    fixed when the JVM starts), so an earlier module's `marts.scorecard` table would still be there."""
+    for db in cluster_spark.catalog.listDatabases():
+        if db.name in ("marts", "audit", "intermediate") or db.name.startswith(("build_", "scorecard_run_")):
+            cluster_spark.sql(f"drop database if exists `{db.name}` cascade")
     return cluster_spark
 
 

@@ -103,6 +103,11 @@ class AnomalyRule:
     # are about the survey figures; inflated_self_report compares claims with csat; the complaint rules are
     # about the complaint figures; fabricated_contact is about self-reports, which feed no indicator.
     indicators: tuple[str, ...]
+    label_en: str  # the rule's name in the reports
+    label_zh: str  # zh-CN
+
+    def label(self, language: str = "en") -> str:
+        return self.label_zh if language == "zh-CN" else self.label_en
 
 
 ANOMALY_RULES: tuple[AnomalyRule, ...] = (
@@ -113,6 +118,8 @@ ANOMALY_RULES: tuple[AnomalyRule, ...] = (
         "note",
         False,
         ("complaint_rate", "complaint_resolution_24h"),
+        "Hidden complaint",
+        "隐瞒投诉",
     ),
     AnomalyRule(
         "complaint_underreporting",
@@ -121,10 +128,39 @@ ANOMALY_RULES: tuple[AnomalyRule, ...] = (
         "note",
         False,
         ("complaint_rate", "complaint_resolution_24h"),
+        "Complaint under-reporting",
+        "投诉少报",
     ),
-    AnomalyRule("inflated_self_report", {"min_gap": 1.0, "min_customers": 5}, "note", "note", False, ("csat",)),
-    AnomalyRule("channel_gap", {"confidence": 0.95, "min_responses": 10}, "note", "note", False, SURVEY_INDICATORS),
-    AnomalyRule("self_filled_survey", {"min_customers": 3}, "hold", "exclude_responses", True, SURVEY_INDICATORS),
+    AnomalyRule(
+        "inflated_self_report",
+        {"min_gap": 1.0, "min_customers": 5},
+        "note",
+        "note",
+        False,
+        ("csat",),
+        "Inflated self-report",
+        "自报满意度虚高",
+    ),
+    AnomalyRule(
+        "channel_gap",
+        {"confidence": 0.95, "min_responses": 10},
+        "note",
+        "note",
+        False,
+        SURVEY_INDICATORS,
+        "Survey channel gap",
+        "问卷渠道差异",
+    ),
+    AnomalyRule(
+        "self_filled_survey",
+        {"min_customers": 3},
+        "hold",
+        "exclude_responses",
+        True,
+        SURVEY_INDICATORS,
+        "Self-filled survey",
+        "代填问卷",
+    ),
     AnomalyRule(
         "speeder_burst",
         {"top_nps": 9, "speeder_share_of_median": 0.3, "min_responses": 5, "burst_minutes": 30, "confidence": 0.99},
@@ -132,8 +168,12 @@ ANOMALY_RULES: tuple[AnomalyRule, ...] = (
         "exclude_responses",
         True,
         SURVEY_INDICATORS,
+        "Speeder burst",
+        "异常快速集中作答",
     ),
-    AnomalyRule("fabricated_contact", {"window_days": 30}, "hold", "note", False, ()),
+    AnomalyRule(
+        "fabricated_contact", {"window_days": 30}, "hold", "note", False, (), "Fabricated contact", "虚构客户接触"
+    ),
 )
 ANOMALY_RULE_BY_ID: dict[str, AnomalyRule] = {r.id: r for r in ANOMALY_RULES}
 RULE_IDS: tuple[str, ...] = tuple(ANOMALY_RULE_BY_ID)
@@ -141,6 +181,122 @@ RESPONSE_RULES: tuple[str, ...] = tuple(r.id for r in ANOMALY_RULES if r.about_r
 POLICY_DEFAULTS: dict[str, dict[str, str]] = {
     r.id: {"on_open": r.on_open, "on_confirm": r.on_confirm} for r in ANOMALY_RULES
 }
+
+
+# --- what readers see: labels and sentences in the report language (SCORING.md "Reports") -----------
+# Ids stay ids in id columns; every label, grade, stage and sentence a reader sees is looked up here.
+# `report.language` of the scheme file picks the language; English is the default.
+
+LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
+
+# Known ids of the other kinds, (English, Chinese). Grade labels are the scheme's own ids: the common ones
+# are here, and a scheme may give any band its names (`grades: - {label: gold, name_en: Gold, name_zh: 金}`,
+# orchestration/scheme/model.py); an id found nowhere is shown as it is.
+GRADE_LABELS: dict[str, tuple[str, str]] = {
+    "excellent": ("Excellent", "优秀"),
+    "good": ("Good", "良好"),
+    "satisfactory": ("Satisfactory", "合格"),
+    "fair": ("Fair", "一般"),
+    "needs_improvement": ("Needs improvement", "待改进"),
+    "poor": ("Poor", "较差"),
+    "insufficient_data": ("Insufficient data", "数据不足"),
+}
+STAGE_LABELS: dict[str, tuple[str, str]] = {  # business_stage, the name of a team's scheme
+    "mature": ("Mature business", "成熟业务"),
+    "new_business": ("New business", "新业务"),
+}
+LEVEL_LABELS: dict[str, tuple[str, str]] = {
+    "rep": ("rep", "销售代表"),
+    "team": ("team", "团队"),
+    "company": ("company", "公司"),
+    "region": ("region", "区域"),
+    "cell": ("cell", "细分"),
+}
+REVIEW_STATUS_LABELS: dict[str, tuple[str, str]] = {  # anomaly_flags.review_status, scorecard.grade_status
+    "open": ("open", "待审核"),
+    "confirmed": ("confirmed", "已确认"),
+    "dismissed": ("dismissed", "已驳回"),
+    "held": ("held", "暂缓"),
+    "final": ("final", "最终"),
+}
+POLICY_LABELS: dict[str, tuple[str, str]] = {  # anomalies.policy on_open / on_confirm
+    "hold": ("hold the grade", "暂缓评级"),
+    "note": ("note", "仅记录"),
+    "exclude_responses": ("exclude the responses", "剔除问卷答复"),
+    "penalty": ("penalty points", "扣分"),
+}
+DISCLOSURE_LABELS: dict[str, tuple[str, str]] = {  # indicator_values.disclosure
+    "published": ("published", "公开"),
+    "small_sample": ("small sample", "样本过小"),
+    "complementary": ("complementary", "连带隐藏"),
+}
+FEEDBACK_TYPE_LABELS: dict[str, tuple[str, str]] = {  # rep_feedback.feedback_type
+    "strength": ("strength", "优势"),
+    "improvement": ("improvement point", "待改进项"),
+}
+# The unit written after a value and after a difference (a gap between two % rates is in percentage points).
+VALUE_UNITS: dict[str, dict[str, str]] = {
+    "en": {"%": " %", "points": " points", "h": " h", "count": ""},
+    "zh-CN": {"%": "%", "points": "分", "h": "小时", "count": ""},
+}
+GAP_UNITS: dict[str, dict[str, str]] = {
+    "en": {"%": " points", "points": " points", "h": " h", "count": ""},
+    "zh-CN": {"%": "个百分点", "points": "分", "h": "小时", "count": ""},
+}
+# Generated sentences of the marts, per language: `{name}` is a figure the model fills in (rendered into
+# SQL by macros/report_text.sql; Python renders the same text with str.format in tests).
+#   indicator: the indicator's label; value, median, gap: numbers with 1 decimal; unit, gap_unit: above;
+#   rank: 1, 2, ...; rank_ordinal: 1st, 2nd, ...; reps: reps ranked; side: below / above (the side of
+#   the median the rep is on, the worse one); sample: a sample size; composite: counted / left out.
+SENTENCES: dict[str, dict[str, str]] = {
+    "en": {
+        "feedback_strength": "{indicator}: {rank_ordinal} of {reps} in team "
+        "({value}{unit}; team median {median}{unit})",
+        "feedback_improvement": "{indicator}: {value}{unit} against a team median of {median}{unit}, "
+        "{gap}{gap_unit} {side} ({rank_ordinal} of {reps} in team)",
+        "side_below": "below",
+        "side_above": "above",
+    },
+    "zh-CN": {
+        "feedback_strength": "{indicator}：团队内第{rank}名，共{reps}人（{value}{unit}；团队中位数{median}{unit}）",
+        "feedback_improvement": "{indicator}：{value}{unit}，团队中位数{median}{unit}，{side}中位数{gap}{gap_unit}"
+        "（团队内第{rank}名，共{reps}人）",
+        "side_below": "低于",
+        "side_above": "高于",
+    },
+}
+
+
+def _pick(pair: tuple[str, str], language: str) -> str:
+    return pair[1] if language == "zh-CN" else pair[0]
+
+
+def indicator_label(indicator: str, language: str = "en") -> str:
+    found = INDICATOR_BY_ID.get(indicator)
+    return found.label(language) if found else indicator
+
+
+def rule_label(rule: str, language: str = "en") -> str:
+    found = ANOMALY_RULE_BY_ID.get(rule)
+    return found.label(language) if found else rule
+
+
+def grade_label(grade: str | None, language: str = "en", names: dict[str, dict[str, str]] | None = None) -> str:
+    """A grade's name: the scheme's own (`names`: label -> {language: name}), else the catalogue's, else
+    the id itself."""
+    if grade is None:
+        return "—"
+    own = (names or {}).get(grade, {}).get(language)
+    if own:
+        return own
+    return _pick(GRADE_LABELS[grade], language) if grade in GRADE_LABELS else grade
+
+
+def id_label(kind: dict[str, tuple[str, str]], value: str | None, language: str = "en") -> str:
+    """The label of a stage, level, review status, policy, disclosure or feedback type (the id when unknown)."""
+    if value is None:
+        return "—"
+    return _pick(kind[value], language) if value in kind else value
 
 
 # --- what dbt receives ---------------------------------------------------------------------------
@@ -197,6 +353,21 @@ def dbt_macros() -> str:
             "anomaly_rule_indicators",
             "rule -> the indicators whose figures a flag of the rule is about (macros/flag_reviews.sql).",
             {r.id: r.indicators for r in ANOMALY_RULES},
+        ),
+        _macro(
+            "indicator_labels",
+            "language -> indicator -> its label (the report language, macros/report_text.sql).",
+            {lang: {i.id: i.label(lang) for i in INDICATORS} for lang in LANGUAGES},
+        ),
+        _macro(
+            "report_units",
+            "language -> {value: unit -> text after a value, gap: unit -> text after a difference}.",
+            {lang: {"value": VALUE_UNITS[lang], "gap": GAP_UNITS[lang]} for lang in LANGUAGES},
+        ),
+        _macro(
+            "report_sentences",
+            "language -> the generated sentences of the marts, `{name}` filled in by macros/report_text.sql.",
+            SENTENCES,
         ),
     ]
     head = (

@@ -76,3 +76,27 @@
         'fabricated_contact': [],
     }) }}
 {%- endmacro %}
+
+{#- language -> indicator -> its label (the report language, macros/report_text.sql). -#}
+{% macro indicator_labels() -%}
+    {{ return({
+        'en': {'sales_attainment': 'Sales attainment', 'collection_rate': 'Collection rate', 'new_customers': 'New customers', 'nps': 'NPS', 'csat': 'Customer satisfaction', 'complaint_rate': 'Complaint rate', 'complaint_resolution_24h': 'Complaints resolved within 24 h', 'repeat_purchase_rate': 'Repeat purchase rate', 'key_account_nps': 'Key-account NPS', 'response_sla_rate': 'Response within SLA', 'median_response_hours': 'Median response time', 'requirement_accuracy': 'Requirement accuracy', 'followup_completion': 'Follow-up completion', 'referral_rate': 'Referral rate'},
+        'zh-CN': {'sales_attainment': '销售目标达成率', 'collection_rate': '回款率', 'new_customers': '新增客户数', 'nps': '净推荐值', 'csat': '客户满意度', 'complaint_rate': '投诉率', 'complaint_resolution_24h': '24小时投诉解决率', 'repeat_purchase_rate': '复购率', 'key_account_nps': '重点客户净推荐值', 'response_sla_rate': '响应及时率', 'median_response_hours': '响应时长中位数', 'requirement_accuracy': '需求把握准确率', 'followup_completion': '回访完成率', 'referral_rate': '转介绍率'},
+    }) }}
+{%- endmacro %}
+
+{#- language -> {value: unit -> text after a value, gap: unit -> text after a difference}. -#}
+{% macro report_units() -%}
+    {{ return({
+        'en': {'value': {'%': ' %', 'points': ' points', 'h': ' h', 'count': ''}, 'gap': {'%': ' points', 'points': ' points', 'h': ' h', 'count': ''}},
+        'zh-CN': {'value': {'%': '%', 'points': '分', 'h': '小时', 'count': ''}, 'gap': {'%': '个百分点', 'points': '分', 'h': '小时', 'count': ''}},
+    }) }}
+{%- endmacro %}
+
+{#- language -> the generated sentences of the marts, `{name}` filled in by macros/report_text.sql. -#}
+{% macro report_sentences() -%}
+    {{ return({
+        'en': {'feedback_strength': '{indicator}: {rank_ordinal} of {reps} in team ({value}{unit}; team median {median}{unit})', 'feedback_improvement': '{indicator}: {value}{unit} against a team median of {median}{unit}, {gap}{gap_unit} {side} ({rank_ordinal} of {reps} in team)', 'side_below': 'below', 'side_above': 'above'},
+        'zh-CN': {'feedback_strength': '{indicator}：团队内第{rank}名，共{reps}人（{value}{unit}；团队中位数{median}{unit}）', 'feedback_improvement': '{indicator}：{value}{unit}，团队中位数{median}{unit}，{side}中位数{gap}{gap_unit}（团队内第{rank}名，共{reps}人）', 'side_below': '低于', 'side_above': '高于'},
+    }) }}
+{%- endmacro %}

@@ -30,6 +30,7 @@ def dbt_vars(s: Scheme, as_of_utc: str) -> dict[str, Any]:
         "currency_rates": {k: float(v) for k, v in s.currency.rates.items()},
         # the review policy travels as raw.cfg_anomaly_policy
         "anomalies": {k: v for k, v in s.anomalies.items() if k != "policy"},
+        "report_language": s.report.language,  # the marts' sentences (macros/report_text.sql)
     }
 
 

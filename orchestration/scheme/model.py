@@ -118,9 +118,17 @@ class SchemeDef(_Strict):
 
 
 class GradeBand(_Strict):
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1)  # the grade's id (marts.scorecard.grade)
     min: Decimal | None
     bonus_coefficient: Decimal | None = None
+    # what readers see instead of the id (docs/languages.md); default: the catalogue's name of a known
+    # id (orchestration/catalogue.py GRADE_LABELS), else the id
+    name_en: str | None = Field(default=None, min_length=1)
+    name_zh: str | None = Field(default=None, min_length=1)
+
+
+class Report(_Strict):
+    language: Literal["en", "zh-CN"] = "en"  # of the reports and of the marts' text columns (SCORING.md "Reports")
 
 
 class ProgressPoints(_Strict):
@@ -149,6 +157,7 @@ class Scheme(_Strict):
     encodings: dict[str, str] = Field(default_factory=dict)  # per entity, e.g. {"crm/reps": "gb18030"}
     closed_periods: list[str] = Field(default_factory=list)  # e.g. [2026-Q1]: published grades frozen
     first_period: str | None = None  # first Dagster partition (label of the grain); default: first of 2020
+    report: Report = Field(default_factory=Report)
 
     @field_validator("timezone")
     @classmethod
@@ -163,6 +172,15 @@ class Scheme(_Strict):
         """Declared encodings under their canonical codec names (GBK -> gbk, UTF8 -> utf-8); unknown
         ones are left as written and reported by `_encoding_errors`."""
         return {entity: _codec_name(codec) or codec for entity, codec in v.items()}
+
+    def grade_names(self) -> dict[str, dict[str, str]]:
+        """grade id -> {language: name} for the bands that give names (orchestration.catalogue.grade_label)."""
+        names: dict[str, dict[str, str]] = {}
+        for g in self.grades:
+            own = {"en": g.name_en, "zh-CN": g.name_zh}
+            if any(own.values()):
+                names[g.label] = {k: v for k, v in own.items() if v}
+        return names
 
     def min_sample_for(self, indicator: str) -> int:
         return self.min_sample.get(indicator, self.min_sample.get("default", 5))

@@ -186,14 +186,14 @@ def run_dbt(warehouse: Path, tmp: Path, args: list[str], vars_: dict) -> None:
 
 
 @functools.cache
-def handmade_warehouse() -> Path:
-    """Built once per test session (shared by the director-report and what-if tests): the raw layer above,
-    the published scheme's cfg tables, the analysis marts with their ancestors, and a published run in
-    audit.runs (as `scorecard run` records it)."""
+def handmade_warehouse(language: str = "en") -> Path:
+    """Built once per test session and language (shared by the director-report and what-if tests): the raw
+    layer above, the published scheme's cfg tables (with `report: {language: ...}`), the analysis marts with
+    their ancestors, and a published run in audit.runs (as `scorecard run` records it)."""
     tmp = Path(tempfile.mkdtemp(prefix="analysis-marts-"))
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
     scheme_file = tmp / "published.yml"
-    scheme_file.write_text(PUBLISHED_SCHEME, encoding="utf-8")
+    scheme_file.write_text(PUBLISHED_SCHEME + f"report: {{language: {language}}}\n", encoding="utf-8")
     warehouse = tmp / "warehouse" / "scorecard.duckdb"
     warehouse.parent.mkdir()
     scheme = load_scheme(scheme_file)
@@ -334,15 +334,16 @@ def test_rep_feedback_sentences(con):
                     "where rep_id in ('A1', 'A3') order by rep_id, feedback_type, position")
     assert got == [
         # strengths: all 1st; response_sla_rate and sales_attainment lead by 20 of 100 (tie: by name), csat by 1.7
-        ("A1", "strength", 1, "response_sla_rate: 1st of 3 in team (100.0 %; team median 80.0 %)"),
-        ("A1", "strength", 2, "sales_attainment: 1st of 3 in team (120.0 %; team median 100.0 %)"),
-        ("A1", "strength", 3, "csat: 1st of 2 in team (83.3 %; team median 81.7 %)"),
+        ("A1", "strength", 1, "Response within SLA: 1st of 3 in team (100.0 %; team median 80.0 %)"),
+        ("A1", "strength", 2, "Sales attainment: 1st of 3 in team (120.0 %; team median 100.0 %)"),
+        ("A1", "strength", 3, "Customer satisfaction: 1st of 2 in team (83.3 %; team median 81.7 %)"),
         # improvement: gaps as a share of the scale: hours 2.5 of the team's largest 3.5; 30 of 100; 1.7 of 100
-        ("A3", "improvement", 1, "median_response_hours: 3.5 h against a team median of 1.0 h, 2.5 h above "
+        ("A3", "improvement", 1, "Median response time: 3.5 h against a team median of 1.0 h, 2.5 h above "
                                  "(3rd of 3 in team)"),
-        ("A3", "improvement", 2, "response_sla_rate: 50.0 % against a team median of 80.0 %, 30.0 points below "
+        ("A3", "improvement", 2, "Response within SLA: 50.0 % against a team median of 80.0 %, 30.0 points below "
                                  "(3rd of 3 in team)"),
-        ("A3", "improvement", 3, "csat: 80.0 % against a team median of 81.7 %, 1.7 points below (2nd of 2 in team)"),
+        ("A3", "improvement", 3, "Customer satisfaction: 80.0 % against a team median of 81.7 %, 1.7 points below "
+         "(2nd of 2 in team)"),
     ]
     # hidden survey figures are never ranked or mentioned: A1's and A2's nps, B1's nps and csat
     assert rows(con, "select count(*) from marts.rep_feedback where (rep_id in ('A1', 'A2') and indicator = 'nps') "

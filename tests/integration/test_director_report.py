@@ -81,8 +81,8 @@ def test_shortfalls_tracking_sales_and_feedback(report):
     assert "East 350 4 400 87.5 % 100.0 %" in text
     assert "soft new 120 1 30.0 % 34.3 %" in text  # 120 of East's 400 target and of its 350 won
     assert "A1 王芳 107.67 excellent 1" in text
-    assert "response_sla_rate: 1st of 3 in team (100.0 %; team median 80.0 %)" in text
-    assert "median_response_hours: 3.5 h against a team median of 1.0 h, 2.5 h above (3rd of 3 in team)" in text
+    assert "Response within SLA: 1st of 3 in team (100.0 %; team median 80.0 %)" in text
+    assert "Median response time: 3.5 h against a team median of 1.0 h, 2.5 h above (3rd of 3 in team)" in text
 
 
 def test_charts_are_inline_svg_from_matplotlib(report):

@@ -57,3 +57,42 @@ def test_accepted_values_of_the_marts_are_the_catalogue():
 def test_marts_are_the_models_of_the_marts_folder():
     folder = ROOT / "dbt_project" / "models" / "marts"
     assert sorted(catalogue.MARTS) == sorted(p.stem for p in folder.glob("*.sql"))
+
+
+def test_sentences_name_the_same_figures_in_every_language():
+    import string
+
+    keys = {lang: set(s) for lang, s in catalogue.SENTENCES.items()}
+    assert set(catalogue.SENTENCES) == set(catalogue.LANGUAGES) and keys["en"] == keys["zh-CN"]
+    for key, text in catalogue.SENTENCES["en"].items():
+        names = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+        zh = {f for _, f, _, _ in string.Formatter().parse(catalogue.SENTENCES["zh-CN"][key]) if f}
+        # zh-CN counts ranks without ordinal suffixes: rank where English writes rank_ordinal
+        assert names - {"rank_ordinal"} == zh - {"rank"}, key
+    for lang in catalogue.LANGUAGES:
+        assert set(catalogue.VALUE_UNITS[lang]) == set(catalogue.GAP_UNITS[lang]) == {"%", "points", "h", "count"}
+
+
+def test_labels_of_ids_in_both_languages():
+    assert catalogue.indicator_label("response_sla_rate", "zh-CN") == "响应及时率"
+    assert catalogue.indicator_label("response_sla_rate") == "Response within SLA"
+    assert catalogue.grade_label("needs_improvement", "zh-CN") == "待改进"
+    assert catalogue.grade_label("needs_improvement", "en") == "Needs improvement"
+    assert catalogue.grade_label("gold", "zh-CN") == "gold"  # unknown: the id as it is
+    assert catalogue.grade_label("gold", "zh-CN", {"gold": {"zh-CN": "金牌"}}) == "金牌"
+    assert catalogue.grade_label("good", "en", {"gold": {"zh-CN": "金牌"}}) == "Good"
+    assert catalogue.id_label(catalogue.STAGE_LABELS, "new_business", "zh-CN") == "新业务"
+    assert catalogue.id_label(catalogue.STAGE_LABELS, "mature", "en") == "Mature business"
+    assert catalogue.rule_label("self_filled_survey", "zh-CN") == "代填问卷"
+    for rule in catalogue.ANOMALY_RULES:
+        assert rule.label_en and rule.label_zh, rule.id
+    for kind in (
+        catalogue.GRADE_LABELS,
+        catalogue.STAGE_LABELS,
+        catalogue.LEVEL_LABELS,
+        catalogue.REVIEW_STATUS_LABELS,
+        catalogue.POLICY_LABELS,
+        catalogue.DISCLOSURE_LABELS,
+        catalogue.FEEDBACK_TYPE_LABELS,
+    ):
+        assert all(en and zh and en != zh for en, zh in kind.values())

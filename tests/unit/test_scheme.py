@@ -326,3 +326,30 @@ def test_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path):
         err.startswith("scheme.yml line 3, column 9: not valid YAML: mapping values are not allowed")
         and "\n" not in err
     )
+
+
+def test_report_language_defaults_to_english_and_reaches_dbt():
+    scheme = parse_scheme(_default(), "t.yml")
+    assert scheme.report.language == "en"
+    assert dbt_vars(scheme, "")["report_language"] == "en"
+    chinese = parse_scheme(_default() | {"report": {"language": "zh-CN"}}, "t.yml")
+    assert chinese.report.language == "zh-CN"
+    assert dbt_vars(chinese, "")["report_language"] == "zh-CN"
+
+
+def test_report_language_names_a_wrong_value():
+    assert _errors(_default() | {"report": {"language": "zh"}}) == ["report.language: Input should be 'en' or 'zh-CN'"]
+    assert _errors(_default() | {"report": {"lang": "en"}}) == ["report.lang: unknown key"]
+
+
+def test_grades_may_carry_names_for_readers():
+    d = _default()
+    d["grades"] = [
+        {"label": "gold", "min": 90, "bonus_coefficient": 1.2, "name_en": "Gold", "name_zh": "金牌"},
+        {"label": "good", "min": 80, "bonus_coefficient": 1.0},
+        {"label": "rest", "min": None, "name_zh": "其他"},
+    ]
+    scheme = parse_scheme(d, "t.yml")
+    assert scheme.grade_names() == {"gold": {"en": "Gold", "zh-CN": "金牌"}, "rest": {"zh-CN": "其他"}}
+    d["grades"][0]["name_zh"] = ""
+    assert _errors(d) == ["grades[0].name_zh: String should have at least 1 character"]

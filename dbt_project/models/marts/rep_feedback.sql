@@ -162,13 +162,20 @@ worded as (
         {{ analysis_number('team_median') }} as median_text,
         {{ analysis_number('abs(gap_to_median)') }} as gap_text,
         {{ analysis_ordinal('rank_in_team') }} as rank_text,
-        {{ analysis_value_unit('indicator') }} as value_unit,
-        {{ analysis_gap_unit('indicator') }} as gap_unit
+        {{ report_indicator_label('indicator') }} as indicator_label,
+        {{ report_value_unit('indicator') }} as value_unit,
+        {{ report_gap_unit('indicator') }} as gap_unit
     from candidates
     where position <= 3
 
 ),
 
+{%- set sentence_parts = {
+    'indicator': 'indicator_label', 'value': 'value_text', 'median': 'median_text', 'gap': 'gap_text',
+    'unit': 'value_unit', 'gap_unit': 'gap_unit', 'rank': dbt.cast('rank_in_team', dbt.type_string()),
+    'rank_ordinal': 'rank_text', 'reps': dbt.cast('reps_ranked', dbt.type_string()),
+    'side': "case when direction = 1 then " ~ report_word('side_below') ~ " else " ~ report_word('side_above') ~ " end",
+} %}
 final as (
 
     select
@@ -188,16 +195,8 @@ final as (
         rank_in_team,
         reps_ranked,
         case
-            when feedback_type = 'strength' then {{ dbt.concat([
-                'indicator', "': '", 'rank_text', "' of '", dbt.cast('reps_ranked', dbt.type_string()),
-                "' in team ('", 'value_text', 'value_unit', "'; team median '", 'median_text', 'value_unit', "')'"
-            ]) }}
-            else {{ dbt.concat([
-                'indicator', "': '", 'value_text', 'value_unit', "' against a team median of '",
-                'median_text', 'value_unit', "', '", 'gap_text', 'gap_unit',
-                "case when direction = 1 then ' below' else ' above' end",
-                "' ('", 'rank_text', "' of '", dbt.cast('reps_ranked', dbt.type_string()), "' in team)'"
-            ]) }}
+            when feedback_type = 'strength' then {{ report_sentence('feedback_strength', sentence_parts) }}
+            else {{ report_sentence('feedback_improvement', sentence_parts) }}
         end as sentence
     from worded
 

@@ -8,8 +8,11 @@ rep's strengths and improvement points, and the weight what-ifs computed on thes
 
 Only the published marts are read (never the audit layer): a figure hidden by the small-cell rule or by
 complementary suppression is NULL there and appears as "hidden" here, in tables and charts alike. Charts
-are drawn by matplotlib and embedded as inline SVG; they are labelled with ids (T01, R001, indicator
-ids) because the machine that renders them may have no CJK font; names (Chinese) are in the HTML.
+are drawn by matplotlib and embedded as inline SVG; they are labelled with team ids (T01) and labels in
+the report language, drawn with the CJK font the install brings (director_charts).
+
+Every text a reader sees is in the report language (`report.language` of the scheme file: the run passes
+it; rendered by hand, the scheme file of the last published run decides): report/language.py.
 
 This module renders and writes the file; the figures are read by director_reader, shaped into the
 template's view model by director_data and drawn by director_charts.
@@ -19,8 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from orchestration.report.director_data import collect
 from orchestration.report.director_reader import Reader, graded_periods, latest_graded_period
 from orchestration.report.files import file_name, write_atomic
+from orchestration.report.language import DEFAULT_LANGUAGE, install, run_language
 from orchestration.warehouse import connect, reports_dir
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -54,12 +57,15 @@ def render_all_periods(
     only: Callable[[str], bool] | None = None,
     published_as: str | Path | None = None,
     on_error: Callable[[str, Exception], None] | None = None,
+    language: str | None = None,
+    grade_names: dict[str, dict[str, str]] | None = None,
 ) -> list[DirectorReport]:
     """One report per graded period (what the nightly asset does). With `only`, the periods it accepts
     (the run's refresh window) and the periods that have no report yet; the others keep theirs.
     `published_as`: the published warehouse when `warehouse` is the run's build copy and `out_dir` its
     staged reports. `on_error(period, exc)`: a period whose report fails is reported there and the other
-    periods go on (without it, the error is raised)."""
+    periods go on (without it, the error is raised). `language`, `grade_names`: the scheme's report language
+    and grade names (default: those of the last published run's scheme file)."""
     out = Path(out_dir) if out_dir else reports_dir(warehouse) / "director"
     final_out = reports_dir(published_as) / "director" if published_as is not None else out
     with connect(warehouse, read_only=True) as con:
@@ -69,7 +75,17 @@ def render_all_periods(
     reports = []
     for p in periods:
         try:
-            reports.append(build_director_report(warehouse, p, out, as_of=as_of, published_as=published_as))
+            reports.append(
+                build_director_report(
+                    warehouse,
+                    p,
+                    out,
+                    as_of=as_of,
+                    published_as=published_as,
+                    language=language,
+                    grade_names=grade_names,
+                )
+            )
         except Exception as exc:
             if on_error is None:
                 raise
@@ -84,9 +100,12 @@ def build_director_report(
     *,
     as_of: datetime | None = None,
     published_as: str | Path | None = None,
+    language: str | None = None,
+    grade_names: dict[str, dict[str, str]] | None = None,
 ) -> DirectorReport:
     """As render_director_report, with the headline figures. `as_of` (the run's) defaults to the as-of
-    of the last published run in audit.runs."""
+    of the last published run in audit.runs; `language` and `grade_names` to those of its scheme file.
+    `published_as`: the warehouse the footer names (the published one, when `warehouse` is a build copy)."""
     out = Path(out_dir) if out_dir else reports_dir(warehouse) / "director"
     final_out = reports_dir(published_as) / "director" if published_as is not None else out
     with connect(warehouse, read_only=True) as con:
@@ -99,42 +118,24 @@ def build_director_report(
         known = graded_periods(r)
         if period not in known:
             raise ValueError(f"period {period} is not graded in {warehouse} (graded: {', '.join(known)})")
-        context = collect(r, period, known, final_out, published_as or warehouse, as_of)
+        if language is None:
+            language, found_names = run_language(con)
+            grade_names = grade_names if grade_names is not None else found_names
+        context = collect(r, period, known, final_out, published_as or warehouse, as_of, language, grade_names)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{file_name(period)}.html"
-    html = template_environment().get_template("director.html").render(**context)
+    html = template_environment(language, grade_names).get_template("director.html").render(**context)
     write_atomic(path, html)
     return DirectorReport(period=period, path=path, headline=context["headline"])
 
 
-def template_environment() -> Environment:
+def template_environment(language: str = DEFAULT_LANGUAGE, grade_names: dict | None = None) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["num"] = fmt_num
-    env.filters["pct"] = lambda v: "—" if v is None else f"{v:.1f} %"
-    env.filters["ts"] = lambda v: (
-        "—"
-        if v is None
-        else (f"{(v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)):%Y-%m-%d %H:%M} UTC")
-    )
-    env.filters["signed"] = lambda v: "—" if v is None else (f"+{fmt_num(v)}" if v > 0 else fmt_num(v))
-    return env
-
-
-def fmt_num(v: Any, places: int = 2) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, Decimal):
-        return f"{v.quantize(Decimal(1).scaleb(-places)):,f}"
-    if isinstance(v, float):
-        return f"{v:,.{places}f}"
-    return str(v)
+    return install(env, language, grade_names)

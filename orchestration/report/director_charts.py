@@ -1,15 +1,57 @@
-"""The charts of the directors' report: matplotlib figures embedded as inline SVG, labelled with ids (T01,
-R001, indicator ids) because the machine that renders them may have no CJK font."""
+"""The charts of the directors' report: matplotlib figures embedded as inline SVG, labelled with team ids
+(T01) and with titles, axes, legends and indicator names in the report language.
+
+Chinese text is measured and laid out with Noto Sans CJK, which the install brings (the pinned PyPI
+package manimgx-fonts-cjk, SIL Open Font License 1.1): `cjk_font()` registers its file with matplotlib's
+font manager the first time a chart is drawn, so a fresh machine needs no system font. The SVG keeps text
+as text (svg.fonttype none: searchable, selectable) and names the font family first; the reader's browser
+draws the glyphs (any CJK font it has: Noto Sans CJK SC, PingFang SC, Microsoft YaHei...).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 
-from matplotlib import colormaps, rc_context
+from matplotlib import colormaps, font_manager, rc_context
 from matplotlib.figure import Figure
+
+from orchestration.catalogue import grade_label, indicator_label
+from orchestration.report.language import DEFAULT_LANGUAGE, ui_text
+
+CJK_FAMILY = "Noto Sans CJK SC"  # the Simplified Chinese face of the collection
+
+
+@functools.cache
+def cjk_font() -> Path:
+    """The CJK font file the install brings, registered with matplotlib's font manager (once per process).
+    It is a variable font whose default instance says weight 100: each of its faces is also registered at
+    400 and 700, the weights the charts ask for, so that matplotlib picks it without a weight warning (the
+    outlines matter only for measuring: the SVG keeps text as text)."""
+    import manimgx_fonts_cjk
+
+    path = Path(manimgx_fonts_cjk.__file__).with_name("NotoSansCJK-VF.otf.ttc")
+    manager = font_manager.fontManager
+    manager.addfont(str(path))
+    added = [f for f in manager.ttflist if f.fname == str(path)]
+    for entry in added:
+        for weight in (400, 700):
+            manager.ttflist.append(dataclasses.replace(entry, weight=weight))
+    # addfont cleared findfont's cache and nothing looked a font up since: the entries above are seen
+    return path
+
+
+def _font_rc(language: str) -> dict:
+    if language != "zh-CN":
+        return {}
+    cjk_font()
+    return {"font.family": "sans-serif", "font.sans-serif": [CJK_FAMILY, "DejaVu Sans"]}
+
 
 GRADE_COLOURS = {
     "excellent": "#1e7a3c",
@@ -26,9 +68,14 @@ LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 
 def _literal_text(chart: Callable[..., str]) -> Callable[..., str]:
+    """Draw and save the chart with data text literal, in the font of its `language` argument."""
+
+    signature = inspect.signature(chart)
+
     @functools.wraps(chart)
     def wrapper(*args, **kwargs) -> str:
-        with rc_context(LITERAL_TEXT):
+        language = signature.bind(*args, **kwargs).arguments.get("language", DEFAULT_LANGUAGE)
+        with rc_context({**LITERAL_TEXT, **_font_rc(language)}):
             return chart(*args, **kwargs)
 
     return wrapper
@@ -36,7 +83,7 @@ def _literal_text(chart: Callable[..., str]) -> Callable[..., str]:
 
 def _svg(fig: Figure) -> str:
     buf = io.StringIO()
-    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "scorecard", **LITERAL_TEXT}):
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "scorecard", **LITERAL_TEXT}):  # font: the caller's
         fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
     text = text[text.index("<svg") :]
@@ -50,14 +97,23 @@ def _grade_colour(label: str, i: int) -> str:
 
 
 @_literal_text
-def chart_grades(labels: list[str], team_ids: list[str], counts: dict) -> str:
+def chart_grades(
+    labels: list[str], team_ids: list[str], counts: dict, language: str = DEFAULT_LANGUAGE, grade_names=None
+) -> str:
     rows = [*team_ids, "all"]
     fig = Figure(figsize=(7.5, 0.42 * len(rows) + 1.2))
     ax = fig.add_subplot()
     left = [0] * len(rows)
     for i, g in enumerate(labels):
         widths = [counts[t][g] for t in rows]
-        bars = ax.barh(rows, widths, left=left, color=_grade_colour(g, i), label=g, edgecolor="white")
+        bars = ax.barh(
+            range(len(rows)),
+            widths,
+            left=left,
+            color=_grade_colour(g, i),
+            label=grade_label(g, language, grade_names),
+            edgecolor="white",
+        )
         for bar, w in zip(bars, widths, strict=True):
             if w:
                 ax.text(
@@ -70,16 +126,17 @@ def chart_grades(labels: list[str], team_ids: list[str], counts: dict) -> str:
                     fontsize=8,
                 )
         left = [a + b for a, b in zip(left, widths, strict=True)]
+    ax.set_yticks(range(len(rows)), [*team_ids, ui_text("all", language)])
     ax.invert_yaxis()
-    ax.set_xlabel("reps")
-    ax.set_title("Reps per grade, by team")
+    ax.set_xlabel(ui_text("reps", language))
+    ax.set_title(ui_text("Reps per grade, by team", language))
     ax.legend(ncol=len(labels), loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
 
 
 @_literal_text
-def chart_heatmap(team_ids: list[str], rows: list[dict]) -> str:
+def chart_heatmap(team_ids: list[str], rows: list[dict], language: str = DEFAULT_LANGUAGE) -> str:
     """Teams x indicators, coloured by how far each team is from the company (direction-aware, relative,
     clipped at +-30 %), annotated with the value. Grey: hidden or no value; hatched: below minimum sample."""
     import numpy as np
@@ -100,7 +157,7 @@ def chart_heatmap(team_ids: list[str], rows: list[dict]) -> str:
     for i, row in enumerate(rows):
         for j, c in enumerate(row["cells"]):
             if c["state"] == "hidden":
-                text = "hidden"
+                text = ui_text("hidden", language)
             elif c["value"] is None:
                 text = "-"
             else:
@@ -108,14 +165,20 @@ def chart_heatmap(team_ids: list[str], rows: list[dict]) -> str:
             strong = not np.isnan(data[i, j]) and abs(data[i, j]) > 0.2
             ax.text(j, i, text, ha="center", va="center", fontsize=7.5, color="white" if strong else "#1d2330")
     ax.set_xticks(range(len(team_ids)), team_ids, fontsize=8)
-    ax.set_yticks(range(len(rows)), [f"{r['indicator']} ({_short(r['reference'])})" for r in rows], fontsize=8)
+    ax.set_yticks(
+        range(len(rows)),
+        [f"{indicator_label(r['indicator'], language)} ({_short(r['reference'])})" for r in rows],
+        fontsize=8,
+    )
     ax.xaxis.tick_top()
     cbar = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
-    cbar.set_label("better (+) / worse (-) than company, relative", fontsize=7.5)
+    cbar.set_label(ui_text("better (+) / worse (-) than company, relative", language), fontsize=7.5)
     cbar.ax.tick_params(labelsize=7)
     cbar.set_ticks([-0.3, -0.15, 0, 0.15, 0.3], labels=["-30%", "-15%", "0", "+15%", "+30%"])
     ax.set_title(
-        "Team value per indicator (company value in brackets, new_customers per team;\n* below minimum sample)",
+        ui_text("Team value per indicator (company value in brackets, new customers per team)", language)
+        + "\n"
+        + ui_text("* below minimum sample", language),
         fontsize=9,
         pad=24,
     )
@@ -129,7 +192,10 @@ def _short(v: float | None) -> str:
 
 
 @_literal_text
-def chart_nps(rows: list[dict], company: dict | None) -> str:
+def chart_nps(rows: list[dict], company: dict | None, language: str = DEFAULT_LANGUAGE) -> str:
+    def t(text: str) -> str:
+        return ui_text(text, language)
+
     fig = Figure(figsize=(7.5, 3.6))
     ax = fig.add_subplot()
     xs = list(range(len(rows)))
@@ -137,9 +203,13 @@ def chart_nps(rows: list[dict], company: dict | None) -> str:
     lows = [x["nps"]["value"] - _or(x["nps"]["low"], x["nps"]["value"]) for x in rows]
     highs = [_or(x["nps"]["high"], x["nps"]["value"]) - x["nps"]["value"] for x in rows]
     if company:
-        ax.axhspan(company["low"], company["high"], color="#2f6fbd", alpha=0.10, label="company 95% interval")
+        ax.axhspan(company["low"], company["high"], color="#2f6fbd", alpha=0.10, label=t("company 95% interval"))
         ax.axhline(
-            company["value"], color="#2f6fbd", linewidth=1, linestyle="--", label=f"company NPS {company['value']:.1f}"
+            company["value"],
+            color="#2f6fbd",
+            linewidth=1,
+            linestyle="--",
+            label=f"{t('company NPS')} {company['value']:.1f}",
         )
     ax.errorbar(
         xs,
@@ -149,14 +219,14 @@ def chart_nps(rows: list[dict], company: dict | None) -> str:
         color="#1d2330",
         ecolor="#5c6475",
         capsize=5,
-        label="team NPS with 95% interval",
+        label=t("team NPS with 95% interval"),
     )
     for x, v, row in zip(xs, values, rows, strict=True):
         ax.annotate(f"{v:.1f}\nn={row['nps']['n']}", (x, v), textcoords="offset points", xytext=(12, -4), fontsize=7.5)
     ax.set_xticks(xs, [x["team_id"] for x in rows])
     ax.axhline(0, color="#d9dde5", linewidth=0.8)
-    ax.set_ylabel("NPS (points)")
-    ax.set_title("NPS per team with its 95% interval")
+    ax.set_ylabel(t("NPS (points)"))
+    ax.set_title(t("NPS per team with its 95% interval"))
     ax.legend(fontsize=7.5, loc="best", frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
@@ -167,39 +237,67 @@ def _or(value: float | None, default: float) -> float:
 
 
 @_literal_text
-def chart_pareto(rows: list[dict]) -> str:
-    fig = Figure(figsize=(7.5, 3.6))
+def chart_pareto(rows: list[dict], language: str = DEFAULT_LANGUAGE) -> str:
+    """Bars: complaints per category (count inside the bar, or just above a bar too short to hold it);
+    line: the cumulative share on the right axis. The count axis leaves room above the tallest bar so
+    that no label meets the line, and the 80 % mark is labelled outside the plot, right of the last bar."""
+    fig = Figure(figsize=(7.5, 3.8))
     ax = fig.add_subplot()
     cats = [x["category"] for x in rows]
     counts = [x["complaint_count"] for x in rows]
+    xs = list(range(len(rows)))
     colours = ["#b42318" if x["is_vital_few"] else "#c9ced8" for x in rows]
-    ax.bar(cats, counts, color=colours)
-    for i, c in enumerate(counts):
-        ax.text(i, c, str(c), ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel("complaint tickets")
+    ax.bar(xs, counts, color=colours, width=0.7)
+    top = max(counts) if counts else 1
+    ax.set_ylim(0, top * 1.35)
+    for i, (c, x) in enumerate(zip(counts, rows, strict=True)):
+        inside = c >= 0.2 * top
+        ax.text(
+            i,
+            c - 0.03 * top if inside else c + 0.02 * top,
+            str(c),
+            ha="center",
+            va="top" if inside else "bottom",
+            fontsize=8,
+            color="white" if inside and x["is_vital_few"] else "#1d2330",
+        )
+    ax.set_ylabel(ui_text("complaint tickets", language))
+    ax.set_xticks(xs, cats)
     ax2 = ax.twinx()
-    ax2.plot(cats, [x["cumulative_share"] for x in rows], color="#1d2330", marker="o", markersize=4)
+    ax2.plot(xs, [x["cumulative_share"] for x in rows], color="#1d2330", marker="o", markersize=4, zorder=3)
     ax2.axhline(80, color="#935f00", linestyle="--", linewidth=1)
-    ax2.text(-0.45, 81, "80%", ha="left", va="bottom", fontsize=8, color="#935f00")
-    ax2.set_ylim(0, 105)
-    ax2.set_ylabel("cumulative share (%)")
-    ax.set_title("Complaints by category, company (red: the vital few reaching 80%)", fontsize=9.5)
-    ax.tick_params(axis="x", labelsize=8)
+    ax2.annotate(
+        "80%",
+        xy=(1, 80),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 0),
+        textcoords="offset points",
+        ha="left",
+        va="center",
+        fontsize=8,
+        color="#935f00",
+        annotation_clip=False,
+    )
+    ax2.set_ylim(0, 135)
+    ax2.set_yticks([0, 20, 40, 60, 80, 100])
+    ax2.set_ylabel(ui_text("cumulative share (%)", language))
+    ax.set_title(ui_text("Complaints by category, company (red: the vital few reaching 80%)", language), fontsize=9.5)
+    ax.tick_params(axis="x", labelsize=8, rotation=30 if max((len(c) for c in cats), default=0) > 10 else 0)
     ax.spines[["top"]].set_visible(False)
     ax2.spines[["top"]].set_visible(False)
     return _svg(fig)
 
 
 @_literal_text
-def chart_tracking(rows: list[dict]) -> str:
+def chart_tracking(rows: list[dict], language: str = DEFAULT_LANGUAGE) -> str:
     import numpy as np
 
-    labels = [x["subject_id"] for x in rows]
+    labels = [ui_text("company", language) if x["level"] == "company" else x["subject_id"] for x in rows]
     metrics = [
-        ("action_rate", "action taken", "#2f6fbd"),
-        ("completion_rate", "completed", "#1e7a3c"),
-        ("confirmation_rate", "confirmed", "#7b4fa0"),
-        ("overdue_rate", "overdue", "#b42318"),
+        ("action_rate", ui_text("action taken", language), "#2f6fbd"),
+        ("completion_rate", ui_text("completed", language), "#1e7a3c"),
+        ("confirmation_rate", ui_text("confirmed", language), "#7b4fa0"),
+        ("overdue_rate", ui_text("overdue", language), "#b42318"),
     ]
     fig = Figure(figsize=(7.5, 3.2))
     ax = fig.add_subplot()
@@ -211,7 +309,7 @@ def chart_tracking(rows: list[dict]) -> str:
     ax.set_xticks(x, labels, fontsize=8)
     ax.set_ylim(0, 100)
     ax.set_ylabel("%")
-    ax.set_title("Improvement actions on complaints", fontsize=9.5)
+    ax.set_title(ui_text("Improvement actions on complaints", language), fontsize=9.5)
     ax.legend(ncol=4, fontsize=7.5, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12))
     ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)

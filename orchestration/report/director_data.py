@@ -14,10 +14,18 @@ from orchestration.catalogue import INDICATOR_IDS, LOWER_IS_BETTER, SURVEY_INDIC
 from orchestration.report.director_charts import chart_grades, chart_heatmap, chart_nps, chart_pareto, chart_tracking
 from orchestration.report.director_reader import Reader, scorecard_fingerprint
 from orchestration.report.files import file_name
+from orchestration.report.language import DEFAULT_LANGUAGE, ui_text
 
 
 def collect(
-    r: Reader, period: str, periods: list[str], out: Path, warehouse: str | Path, as_of: datetime | None
+    r: Reader,
+    period: str,
+    periods: list[str],
+    out: Path,
+    warehouse: str | Path,
+    as_of: datetime | None,
+    language: str = DEFAULT_LANGUAGE,
+    grade_names: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     review = _REVIEW_COLUMNS if r.has_column("marts.scorecard", "grade_status") else _NO_REVIEW_COLUMNS
     teams = r.rows(
@@ -39,11 +47,11 @@ def collect(
         ).fetchone()
         as_of = row[0] if row else None
     values = _indicator_values(r, period)
-    grades = _grade_distribution(reps, teams)
-    nps = _nps(values, teams)
-    pareto = _pareto(r, period)
+    grades = _grade_distribution(reps, teams, language, grade_names)
+    nps = _nps(values, teams, language)
+    pareto = _pareto(r, period, language)
     hidden = _hidden_cells(r, period)
-    flags = _flags(r, period)
+    flags = _flags(r, period, language)
     headline = {
         "period": period,
         "reps_graded": sum(1 for x in reps if x["grade"] != "insufficient_data"),
@@ -67,11 +75,11 @@ def collect(
         "headline": headline,
         "grades": grades,
         "teams": teams,
-        "team_comparison": _team_comparison(values, teams),
+        "team_comparison": _team_comparison(values, teams, language),
         "nps": nps,
         "pareto": pareto,
         "shortfalls": _shortfalls(r, period, teams),
-        "tracking": _tracking(r, period, teams),
+        "tracking": _tracking(r, period, teams, language),
         "sales": _sales(r, period),
         "feedback": _feedback(r, period, reps, teams),
         "hidden": hidden,
@@ -100,7 +108,7 @@ def _indicator_values(r: Reader, period: str) -> dict[tuple[str, str, str], dict
     return {(x["level"], x["subject_id"], x["indicator"]): x for x in rows}
 
 
-def _grade_distribution(reps: list[dict], teams: list[dict]) -> dict[str, Any]:
+def _grade_distribution(reps: list[dict], teams: list[dict], language: str, grade_names: dict | None) -> dict[str, Any]:
     labels = _grade_order({x["grade"] for x in reps} | {x["grade"] for x in teams})
     team_ids = sorted({x["team_id"] for x in reps if x["team_id"]})
     counts = {t: {g: 0 for g in labels} for t in [*team_ids, "all"]}
@@ -117,7 +125,7 @@ def _grade_distribution(reps: list[dict], teams: list[dict]) -> dict[str, Any]:
         }
         for t in [*team_ids, "all"]
     ]
-    return {"labels": labels, "table": table, "chart": chart_grades(labels, team_ids, counts)}
+    return {"labels": labels, "table": table, "chart": chart_grades(labels, team_ids, counts, language, grade_names)}
 
 
 def _grade_order(found: set[str]) -> list[str]:
@@ -129,7 +137,7 @@ def _grade_order(found: set[str]) -> list[str]:
     )
 
 
-def _team_comparison(values: dict, teams: list[dict]) -> dict[str, Any]:
+def _team_comparison(values: dict, teams: list[dict], language: str) -> dict[str, Any]:
     team_ids = [t["team_id"] for t in teams]
     rows = []
     for ind in INDICATOR_IDS:
@@ -151,7 +159,7 @@ def _team_comparison(values: dict, teams: list[dict]) -> dict[str, Any]:
                 "cells": cells,
             }
         )
-    return {"team_ids": team_ids, "rows": rows, "chart": chart_heatmap(team_ids, rows) if team_ids else None}
+    return {"team_ids": team_ids, "rows": rows, "chart": chart_heatmap(team_ids, rows, language) if team_ids else None}
 
 
 def _cell(v: dict | None) -> dict[str, Any]:
@@ -164,7 +172,7 @@ def _cell(v: dict | None) -> dict[str, Any]:
     return {"value": v["value"], "state": "ok" if v["is_sufficient"] else "thin", "sample": v["sample_size"]}
 
 
-def _nps(values: dict, teams: list[dict]) -> dict[str, Any]:
+def _nps(values: dict, teams: list[dict], language: str) -> dict[str, Any]:
     def pick(level, subject):
         v = values.get((level, subject, "nps"))
         if v is None or v["disclosure"] != "published" or v["value"] is None:
@@ -189,10 +197,10 @@ def _nps(values: dict, teams: list[dict]) -> dict[str, Any]:
         )
     company = pick("company", "company")
     shown = [x for x in rows if x["nps"]]
-    return {"rows": rows, "company": company, "chart": chart_nps(shown, company) if shown else None}
+    return {"rows": rows, "company": company, "chart": chart_nps(shown, company, language) if shown else None}
 
 
-def _pareto(r: Reader, period: str) -> dict[str, Any]:
+def _pareto(r: Reader, period: str, language: str) -> dict[str, Any]:
     if not r.has("marts.complaint_pareto"):
         return {"company": [], "company_total": None, "teams": [], "chart": None}
     company = r.rows(
@@ -212,7 +220,7 @@ def _pareto(r: Reader, period: str) -> dict[str, Any]:
         "company": company,
         "company_total": total,
         "teams": teams,
-        "chart": chart_pareto(company) if company else None,
+        "chart": chart_pareto(company, language) if company else None,
     }
 
 
@@ -225,12 +233,12 @@ def _shortfalls(r: Reader, period: str, teams: list[dict]) -> list[dict[str, Any
         "where period = ? and shortfall_rank <= 3 order by team_id, shortfall_rank",
         [period],
     )
-    for x in rows:  # the unit of a difference: % rates differ by percentage points
-        x["unit"] = {"median_response_hours": "h", "new_customers": ""}.get(x["indicator"], "points")
+    for x in rows:  # the indicator's unit; the template writes that of a difference (% rates: percentage points)
+        x["unit"] = UNITS.get(x["indicator"], "%")
     return rows
 
 
-def _tracking(r: Reader, period: str, teams: list[dict]) -> dict[str, Any]:
+def _tracking(r: Reader, period: str, teams: list[dict], language: str) -> dict[str, Any]:
     if not r.has("marts.improvement_tracking"):
         return {"rows": [], "chart": None}
     rows = r.rows(
@@ -242,7 +250,7 @@ def _tracking(r: Reader, period: str, teams: list[dict]) -> dict[str, Any]:
     names = {t["team_id"]: t["team_name"] for t in teams}
     for x in rows:
         x["name"] = names.get(x["subject_id"], "")
-    return {"rows": rows, "chart": chart_tracking(rows) if rows else None}
+    return {"rows": rows, "chart": chart_tracking(rows, language) if rows else None}
 
 
 def _sales(r: Reader, period: str) -> dict[str, Any]:
@@ -297,7 +305,8 @@ _NO_REVIEW_COLUMNS = (  # a warehouse built before flag reviews existed
     "'final' as grade_status, 0 as open_flags, 0 as holding_flags, 0 as confirmed_flags, 0 as penalty_points, "
     "0 as excluded_responses"
 )
-# what each rule found, in the words of a sales director (docs/anomalies.md has the exact rules)
+# what each rule found, in the words of a sales director (docs/anomalies.md has the exact rules); the
+# English text is the key of its translation in the catalogue (orchestration/catalogue.py UI_TEXT)
 RULE_WORDS = {
     "hidden_complaint": "the rep logged praise or a satisfied customer around the time that customer opened a "
     "complaint ticket",
@@ -316,7 +325,7 @@ EFFECT_WORDS = {
 }
 
 
-def _flags(r: Reader, period: str) -> dict[str, Any]:
+def _flags(r: Reader, period: str, language: str) -> dict[str, Any]:
     """The period's flags per rep, in plain words, with their review state and effect."""
     empty = {"reps": [], "excluded_responses": 0, "open": 0, "confirmed": 0, "dismissed": 0}
     if not r.has("marts.anomaly_flags") or not r.has_column("marts.anomaly_flags", "review_status"):
@@ -339,9 +348,9 @@ def _flags(r: Reader, period: str) -> dict[str, Any]:
             x["rule_id"],
             {
                 "rule_id": x["rule_id"],
-                "found": RULE_WORDS.get(x["rule_id"], x["rule_id"]),
+                "found": ui_text(RULE_WORDS.get(x["rule_id"], x["rule_id"]), language),
                 "on_confirm": x["on_confirm"] or "note",
-                "effect": EFFECT_WORDS.get(x["on_confirm"] or "note", ""),
+                "effect": ui_text(EFFECT_WORDS.get(x["on_confirm"] or "note", ""), language),
                 "flags": 0,
                 "open": 0,
                 "holding": 0,
@@ -364,7 +373,7 @@ def _flags(r: Reader, period: str) -> dict[str, Any]:
         rep["rules"] = list(rep["rules"].values())
         for rule in rep["rules"]:
             rule["reviewers"] = ", ".join(sorted(rule["reviewers"]))
-            rule["state"] = _review_words(rule)
+            rule["state"] = _review_words(rule, language)
     excluded = 0
     if r.has("audit.excluded_responses"):
         excluded = r.con.execute(
@@ -379,23 +388,27 @@ def _flags(r: Reader, period: str) -> dict[str, Any]:
     }
 
 
-def _review_words(rule: dict[str, Any]) -> str:
+def _review_words(rule: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> str:
     """'not decided yet: the grade is held' / 'confirmed by ...: 6 answers removed' / 'dismissed by ...'."""
+
+    def t(text: str, **values: Any) -> str:
+        return ui_text(text, language) % values
+
     parts = []
     if rule["open"]:
-        held = "; the grade is held (no bonus coefficient) until each is decided" if rule["holding"] else ""
-        parts.append(f"{rule['open']} of {rule['flags']} not decided yet{held}")
+        held = t("; the grade is held (no bonus coefficient) until each is decided") if rule["holding"] else ""
+        parts.append(t("%(open)s of %(flags)s not decided yet", open=rule["open"], flags=rule["flags"]) + held)
     if rule["confirmed"]:
         what = {
-            "exclude_responses": f"{rule['excluded']} survey answer(s) removed from the figures",
-            "penalty": f"{rule['points']:.2f} points deducted",
+            "exclude_responses": t("%(n)s survey answer(s) removed from the figures", n=rule["excluded"]),
+            "penalty": t("%(points)s points deducted", points=f"{rule['points']:.2f}"),
         }
-        effect = what.get(rule["on_confirm"], "noted")
-        parts.append(f"{rule['confirmed']} confirmed: {effect}")
+        effect = what.get(rule["on_confirm"], t("noted"))
+        parts.append(t("%(n)s confirmed: %(effect)s", n=rule["confirmed"], effect=effect))
     if rule["dismissed"]:
-        parts.append(f"{rule['dismissed']} dismissed: the figures stand")
-    by = f" (reviewed by {rule['reviewers']})" if rule["reviewers"] else ""
-    return "; ".join(parts) + by
+        parts.append(t("%(n)s dismissed: the figures stand", n=rule["dismissed"]))
+    by = t(" (reviewed by %(who)s)", who=rule["reviewers"]) if rule["reviewers"] else ""
+    return t("; ").join(parts) + by
 
 
 def _hidden_cells(r: Reader, period: str) -> dict[str, Any]:

@@ -85,6 +85,8 @@ def director_report(context: AssetExecutionContext, settings: ScorecardSettings,
         only=in_window,
         published_as=settings.warehouse,
         on_error=failed,
+        language=scheme.report.language,  # report.language of the run's scheme file
+        grade_names=scheme.grade_names(),
     )
     rendered = f"{len(reports)} period report(s) rendered"
     if spark is not None:

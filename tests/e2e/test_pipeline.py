@@ -203,9 +203,10 @@ def test_reports_mark_held_grades_and_open_the_review_queue(handmade_run):
     reports = handmade_run.warehouse.parent / "reports"
     director = _visible(reports / "director" / "2026-Q1.html")
     assert "grades held for review 2" in director and "survey answers removed (confirmed flags) 0" in director
-    assert "T1 华东一组 mature 68.80 needs_improvement held held 1" in director  # grade, no bonus coefficient
+    # grade, no bonus coefficient; stages, grades and rules by name
+    assert "T1 华东一组 Mature business 68.80 Needs improvement held held 1" in director
     assert (
-        "R1 王伟 T1 a survey answer came from the rep's own device, or one device answered for several customers "
+        "R1 王伟 T1 Self-filled survey: a survey answer came from the rep's own device, or one device answered for several customers "
         "(self_filled_survey) 6 its survey answers are removed from NPS and satisfaction 6 of 6 not decided yet; "
         "the grade is held (no bonus coefficient) until each is decided"
     ) in director

@@ -203,7 +203,9 @@ def run_pipeline(
         try:  # the auditor's report of a failed run: rendered once the run is recorded in the published file
             from orchestration.report.auditor import render_auditor_report
 
-            outcome.report = render_auditor_report(warehouse, outcome.run_id, timezone=scheme.timezone)
+            outcome.report = render_auditor_report(
+                warehouse, outcome.run_id, timezone=scheme.timezone, language=scheme.report.language
+            )
         except Exception as exc:  # a report that cannot be rendered must not hide the run's own outcome
             echo(report_failure_text("auditor report", exc))
     if outcome.report is None:

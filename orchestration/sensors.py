@@ -54,7 +54,7 @@ def record_failed_runs(context: RunFailureSensorContext, settings: ScorecardSett
         wait_seconds=45,
     )
     try:  # the auditor's report of the failed run, now that the published warehouse records it
-        render_auditor_report(settings.warehouse, run.run_id, timezone=scheme.timezone)
+        render_auditor_report(settings.warehouse, run.run_id, timezone=scheme.timezone, language=scheme.report.language)
     except Exception as exc:
         context.log.error(report_failure_text("auditor report", exc))
     refresh_index(settings.warehouse, context.log.warning)

@@ -80,6 +80,7 @@ def published_warehouse(
             settings.build,
             run_id=context.run_id,
             timezone=scheme.timezone,
+            language=scheme.report.language,
             out_dir=staged_reports_dir(settings.warehouse) / "auditor",
             published_as=settings.warehouse,
         )
@@ -142,6 +143,7 @@ def _publish_spark(context: AssetExecutionContext, settings: ScorecardSettings, 
             staged,
             run_id=context.run_id,
             timezone=scheme.timezone,
+            language=scheme.report.language,
             out_dir=staged_reports_dir(settings.warehouse) / "auditor",
             published_as=settings.warehouse,
         ).path

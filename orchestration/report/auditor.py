@@ -31,6 +31,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from orchestration.report.auditor_data import cap_text, collect
 from orchestration.report.auditor_reader import Reader
 from orchestration.report.files import file_name, write_atomic
+from orchestration.report.language import DEFAULT_LANGUAGE, install, run_language, ui_text
 from orchestration.warehouse import connect, reports_dir
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -52,12 +53,14 @@ def render_auditor_report(
     out_dir: str | Path | None = None,
     *,
     timezone: str | None = None,
+    language: str | None = None,
 ) -> Path:
     """Write the auditor's HTML report of `run_id` (default: the latest run) and return its path.
 
     `out_dir` defaults to `reports_dir(warehouse)/auditor`; `latest.html` there is updated unless a
-    later run is already recorded. `timezone` (the scheme's) adds local times beside UTC ones."""
-    return build_auditor_report(warehouse, run_id, out_dir, timezone=timezone).path
+    later run is already recorded. `timezone` (the scheme's) adds local times beside UTC ones; `language`
+    (the scheme's report.language) defaults to that of the last published run's scheme file."""
+    return build_auditor_report(warehouse, run_id, out_dir, timezone=timezone, language=language).path
 
 
 def build_auditor_report(
@@ -67,9 +70,11 @@ def build_auditor_report(
     *,
     timezone: str | None = None,
     published_as: str | Path | None = None,
+    language: str | None = None,
 ) -> AuditorReport:
     """`published_as`: the published warehouse when `warehouse` is a run's build copy and `out_dir` the
-    run's staged reports (warehouse/build_copy.py): the report names that file and links the reports beside it."""
+    run's staged reports (warehouse/build_copy.py): the report names that file and links the reports beside it.
+    `language`: the scheme's report language (default: that of the last published run's scheme file)."""
     out = Path(out_dir) if out_dir is not None else reports_dir(warehouse) / "auditor"
     final_out = reports_dir(published_as) / "auditor" if published_as is not None else out
     with connect(warehouse, read_only=True) as con:
@@ -78,9 +83,11 @@ def build_auditor_report(
         if run_id is None:
             raise ValueError(f"{warehouse}: no run recorded in audit.runs or audit.run_counts")
         ctx = collect(reader, run_id, final_out)
+        if language is None:
+            language, _ = run_language(con)
     ctx["generated_at"] = datetime.now(UTC).replace(tzinfo=None)
     ctx["warehouse"] = str(Path(published_as or warehouse).resolve())
-    html = _environment(timezone).get_template("auditor.html.j2").render(**ctx)
+    html = _environment(timezone, language).get_template("auditor.html.j2").render(**ctx)
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{file_name(run_id)}.html"
@@ -92,19 +99,21 @@ def build_auditor_report(
     return AuditorReport(run_id=run_id, path=path, latest_path=latest, headline=ctx["headline"])
 
 
-def _environment(timezone: str | None) -> Environment:
+def _environment(timezone: str | None, language: str = DEFAULT_LANGUAGE) -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,  # every value from the warehouse is escaped
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    install(env, language)  # the report language: _(), trans blocks, labels of ids (report/language.py)
     tz = ZoneInfo(timezone) if timezone else None
     env.filters["num"] = _fmt_num
     env.filters["ts"] = lambda v: _fmt_ts(v, tz)
     env.filters["cap"] = cap_text
-    env.filters["yesno"] = lambda v: "—" if v is None else ("yes" if v else "no")
+    env.filters["yesno"] = lambda v: "—" if v is None else ui_text("yes" if v else "no", language)
     env.filters["sev"] = lambda v: re.sub(r"[^a-z]", "", (v or "unknown").lower()) or "unknown"
     return env
 

@@ -224,8 +224,8 @@ def test_report_of_the_latest_run(warehouse: Path):
     assert "1 first raised by this run" in flags
     # the strength column has a legend for each rule shown
     assert (
-        '<li><span class="mono">hidden_complaint</span>: distinct complaint tickets within the window of the '
-        "rep's positive records</li>" in flags.replace("&#39;", "'")
+        '<li>Hidden complaint (<span class="mono">hidden_complaint</span>): distinct complaint tickets within the '
+        "window of the rep's positive records</li>" in flags.replace("&#39;", "'")
     )
 
     # adjustments: reasons, approvers, and the clamped subject with raw vs clamped sum and the applied points

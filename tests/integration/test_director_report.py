@@ -94,6 +94,9 @@ def test_charts_are_inline_svg_from_matplotlib(report):
     # charts are labelled with ids, names stay in the HTML tables
     svg_text = " ".join(re.findall(r"<svg.*?</svg>", raw, flags=re.S))
     assert "T1" in svg_text and "华东" not in svg_text
+    # Pareto: the counts are in the category labels, the 80 % mark is the right axis' tick: no text in the plot
+    pareto = html.unescape(svg_text)
+    assert "service (4)" in pareto and "product (1)" in pareto and "80%" in pareto
 
 
 def test_no_hidden_survey_figure_leaks(report):

@@ -276,8 +276,8 @@ UI_TEXT: dict[str, str] = {
     "Sales scorecard": "销售计分卡",
     "directors and HR": "管理层与人力资源",
     "Sales scorecard %(period)s: grades, strengths and gaps": "销售计分卡 %(period)s：评级、优势与差距",
-    "Period %(period)s (%(grain)s) · data as of %(as_of)s · "
-    "report generated %(generated)s": "考核期 %(period)s（%(grain)s）· 数据截至 %(as_of)s · 报告生成于 %(generated)s",
+    "Period %(period)s (%(grain)s) · data as of %(as_of)s "
+    "· report generated %(generated)s": "考核期 %(period)s（%(grain)s）· 数据截至 %(as_of)s · 报告生成于 %(generated)s",
     "Periods:": "考核期：",
     "month": "月度",
     "quarter": "季度",
@@ -301,25 +301,28 @@ UI_TEXT: dict[str, str] = {
     "hidden survey cells": "隐藏的问卷数据格",
     "grades held for review": "暂缓待审的评级",
     "survey answers removed (confirmed flags)": "已剔除的问卷答复（已确认标记）",
-    "<strong>Reading the scores.</strong> A final score is the "
-    "weighted sum of the indicator scores, plus progress points "
-    "(for a composite that rose over the previous period), plus "
-    "the managers' adjustments, minus the penalties of confirmed "
-    "flags. It can pass 100: an indicator scored by its own "
-    "value may go above 100 up to its cap (sales above target), "
-    "and progress points and adjustments come on top. The <em>total "
+    "<strong>Reading the scores.</strong> A final score "
+    "is the weighted sum of the indicator scores, plus "
+    "progress points (for a composite that rose over the "
+    "previous period), plus the managers' adjustments, "
+    "minus the penalties of confirmed flags. It can pass "
+    "100: an indicator scored by its own value may go above "
+    "100 up to its cap (sales above target), and progress "
+    "points and adjustments come on top. The <em>total "
     "bonus coefficient</em> card adds up the bonus coefficients "
-    "of the reps' grades in this period; a grade held for review "
-    "adds nothing until its flags are decided, and a rep without "
-    "enough data adds nothing.": "<strong>如何解读得分。</strong>最"
-    "终得分 = 各指标得分的加权和，加上进步分（综合"
-    "得分较上一考核期提高时），加上经理调整分，再减去"
-    "已确认标记的扣分。最终得分可以超过100：按指标"
-    "数值计分的指标最高可超过100直至其上限（如销售"
-    "超额完成），进步分和调整分另行累加。<em>奖金"
-    "系数合计</em>卡片为本考核期各销售代表评级对"
-    "应的奖金系数之和；暂缓待审的评级在其标记审核完成"
-    "前不计入，数据不足的销售代表也不计入。",
+    "of the reps' grades in this period; a grade held for "
+    "review adds nothing until its flags are decided, and "
+    "a rep without enough data adds nothing.": "<strong>如何解读得分。</strong>最"
+    "终得分 = 各指标得分的加权和，加上进步"
+    "分（综合得分较上一考核期提高时），加上经"
+    "理调整分，再减去已确认标记的扣分。最终得"
+    "分可以超过100：按指标数值计分的指标最"
+    "高可超过100直至其上限（如销售超额完成"
+    "），进步分和调整分另行累加。<em>奖金"
+    "系数合计</em>卡片为本考核期各销售代"
+    "表评级对应的奖金系数之和；暂缓待审的评级"
+    "在其标记审核完成前不计入，数据不足的销售"
+    "代表也不计入。",
     "Reps per grade in each team (T01…) and for all reps.": "各团队（T01…）及全体销售代表的各评级人数。",
     "team": "团队",
     "name": "名称",
@@ -332,11 +335,13 @@ UI_TEXT: dict[str, str] = {
     "grade": "评级",
     "bonus coeff.": "奖金系数",
     "rank": "排名",
-    "Green: better than the company, red: worse (relative difference, "
-    "lower is better for the complaint rate and the median response "
-    "time, capped at ±30 %). Grey: no value or hidden.": "绿色：优于公司整体；红色：差于公司整体（相对差异"
-    "，投诉率和响应时长中位数越低越好，上下限 ±30%）"
-    "。灰色：无数据或已隐藏。",
+    "Green: better than the company, red: worse (relative "
+    "difference, lower is better for the complaint rate "
+    "and the median response time, capped at ±30 %). Grey: "
+    "no value or hidden.": "绿色：优于公司整体；红色：差于公司整体（"
+    "相对差异，投诉率和响应时长中位数越低越好"
+    "，上下限 ±30%）。灰色：无数据或已隐"
+    "藏。",
     "indicator": "指标",
     "unit": "单位",
     "%": "%",
@@ -348,23 +353,25 @@ UI_TEXT: dict[str, str] = {
     "%(n)s per team": "每个团队 %(n)s",
     "hidden": "已隐藏",
     "sample %(n)s below the minimum": "样本量 %(n)s 低于最低要求",
-    "* sample below the indicator's minimum: shown, but left "
-    "out of the grade. Values are unrounded in the warehouse "
-    "(marts.indicator_values) and rounded to one decimal here.": "* 样本量低于该指标的最低要求：予以显示，但不计"
-    "入评级。数据仓库（marts.indicator_values）"
+    "* sample below the indicator's minimum: shown, but "
+    "left out of the grade. Values are unrounded in the "
+    "warehouse (marts.indicator_values) and rounded to "
+    "one decimal here.": "* 样本量低于该指标的最低要求：予以显示"
+    "，但不计入评级。数据仓库（marts.indicator_values）"
     "中的数值未经舍入，此处保留一位小数。",
-    "Team NPS (promoters minus detractors over responses) with "
-    "its 95 % interval; the band is the company's.": "团队净推荐值（推荐者减去贬损者，除以答复数）及其"
-    "95%置信区间；色带为公司整体的区间。",
+    "Team NPS (promoters minus detractors over responses) "
+    "with its 95 % interval; the band is the company's.": "团队净推荐值（推荐者减去贬损者，除以答复"
+    "数）及其95%置信区间；色带为公司整体的"
+    "区间。",
     "No team NPS published for this period.": "本考核期没有公开的团队净推荐值。",
     "95 % interval": "95%置信区间",
     "responses": "答复数",
     "hidden (small-sample protection)": "已隐藏（小样本保护）",
     "no responses": "无答复",
-    "Complaint tickets opened in the period by category, largest "
-    "first; the vital few are the categories up to the one at "
-    "which the cumulative share reaches 80 %.": "本考核期内新开投诉工单按类别统计，由多到少排列；"
-    "“关键少数”是累计占比达到80%为止的各类别。",
+    "Complaint tickets opened in the period by category, "
+    "largest first; the vital few are the categories up "
+    "to the one at which the cumulative share reaches 80 "
+    "%.": "本考核期内新开投诉工单按类别统计，由多到少排列；“关键少数”是累计占比达到80%为止的各类别。",
     "No complaint tickets in this period.": "本考核期没有投诉工单。",
     "category": "类别",
     "complaints": "投诉数",
@@ -378,11 +385,12 @@ UI_TEXT: dict[str, str] = {
     "their complaints": "其投诉数",
     "Top shortfalls per team": "各团队主要短板",
     "Each team's three worst indicators against the company "
-    "(worst first: the largest gap relative to the company value). "
-    "Rank among the teams: 1 = best. Weight: the indicator's "
-    "weight in the team's grade.": "每个团队相对公司整体最差的三项指标（按相对公司数"
-    "值的差距由大到小排列）。团队间排名：1 = 最好"
-    "。权重：该指标在团队评级中的权重。",
+    "(worst first: the largest gap relative to the company "
+    "value). Rank among the teams: 1 = best. Weight: the "
+    "indicator's weight in the team's grade.": "每个团队相对公司整体最差的三项指标（按相"
+    "对公司数值的差距由大到小排列）。团队间排"
+    "名：1 = 最好。权重：该指标在团队评级"
+    "中的权重。",
     "gap": "差距",
     "relative gap": "相对差距",
     "weight": "权重",
@@ -391,20 +399,24 @@ UI_TEXT: dict[str, str] = {
     "No team is below the company on any indicator.": "没有团队在任何指标上低于公司整体。",
     "Improvement actions on complaints": "投诉整改措施",
     "Action taken: of the complaints; completed and overdue: "
-    "of the complaints with an action; confirmed: of the completed "
-    "ones.": "已采取措施：占投诉数的比例；已完成和已逾期：占已采取措施投诉的比例；客户已确认：占已完成的比例。",
+    "of the complaints with an action; confirmed: of the "
+    "completed ones.": "已采取措施：占投诉数的比例；已完成和已逾"
+    "期：占已采取措施投诉的比例；客户已确认："
+    "占已完成的比例。",
     "action taken": "已采取措施",
     "overdue": "已逾期",
     "completed": "已完成",
     "confirmed": "已确认",
-    "Won amount in the base currency by the region of the selling "
-    "team, product line and new or existing customer. Targets "
-    "are per rep, so a region's target is the sum of its teams' "
-    "reps' targets; a cell shows its contribution to that target "
-    "(the cells of a region add up to its attainment).": "按销售团队所在区域、产品线及新老客户统计的成交金"
-    "额（本位币）。目标按销售代表设定，区域目标为其各"
-    "团队销售代表目标之和；各细分项显示其对该目标的贡"
-    "献（一个区域各细分项之和即为该区域的达成率）。",
+    "Won amount in the base currency by the region of the "
+    "selling team, product line and new or existing customer. "
+    "Targets are per rep, so a region's target is the sum "
+    "of its teams' reps' targets; a cell shows its contribution "
+    "to that target (the cells of a region add up to its "
+    "attainment).": "按销售团队所在区域、产品线及新老客户统计"
+    "的成交金额（本位币）。目标按销售代表设定"
+    "，区域目标为其各团队销售代表目标之和；各"
+    "细分项显示其对该目标的贡献（一个区域各细"
+    "分项之和即为该区域的达成率）。",
     "region": "区域",
     "product line": "产品线",
     "customer": "客户",
@@ -415,98 +427,110 @@ UI_TEXT: dict[str, str] = {
     "target": "目标",
     "attainment / contribution": "达成率 / 贡献",
     "share of region": "占区域比例",
-    "Strengths: the rep's best ranks within the team where the "
-    "rep is better than the team median; improvement points: "
-    "the largest gaps below the team median. Only published "
-    "figures with a sufficient sample are compared, and no indicator "
-    "is named a strength while a flag about its figures is open "
-    'or confirmed (see <a href="#flags">Flags under review</a>). '
-    "The sentences can be pasted into a review as they are.": "优势：销售代表优于团队中位数、且在团队内排名最靠"
-    "前的指标；待改进项：低于团队中位数差距最大的指标"
-    "。只比较已公开且样本充足的数据；若某项指标的数据"
-    "存在待审核或已确认的异常标记，则不将其列为优势（"
-    '见<a href="#flags">待审核的异常'
-    "标记</a>）。以下语句可直接粘贴到绩效评语中。",
+    "Strengths: the rep's best ranks within the team where "
+    "the rep is better than the team median; improvement "
+    "points: the largest gaps below the team median. Only "
+    "published figures with a sufficient sample are compared, "
+    "and no indicator is named a strength while a flag "
+    'about its figures is open or confirmed (see <a href="#flags">Flags '
+    "under review</a>). The sentences can be pasted into "
+    "a review as they are.": "优势：销售代表优于团队中位数、且在团队内"
+    "排名最靠前的指标；待改进项：低于团队中位"
+    "数差距最大的指标。只比较已公开且样本充足"
+    "的数据；若某项指标的数据存在待审核或已确"
+    "认的异常标记，则不将其列为优势（见<a "
+    'href="#flags">待审核的异常'
+    "标记</a>）。以下语句可直接粘贴到绩效"
+    "评语中。",
     "rep": "销售代表",
     "strengths": "优势",
     "improvement points": "待改进项",
-    "The anomaly rules look for signs that a rep's own reports "
-    "or surveys do not match what customers did and said. A "
-    "flag asks an auditor to look; nothing changes until the "
-    "auditor decides. While a flag of a rule that holds is not "
-    "decided, the grade is published as %(held)s with no bonus "
-    "coefficient. A confirmed flag applies its rule's policy "
-    "(survey answers removed from NPS and satisfaction, or points "
-    "deducted); a dismissed one leaves the figures as they are. "
-    "%(open)s flag(s) not decided yet, %(confirmed)s confirmed, "
-    "%(dismissed)s dismissed; %(removed)s survey answer(s) removed "
-    "from this period's figures.": "异常规则用于发现销售代表自报的信息或问卷与客户实"
-    "际行为和评价不一致的迹象。标记只是提请审核人员核"
-    "查；审核决定之前不作任何改动。规则要求暂缓的标记"
-    "未审核时，评级以%(held)s状态公布，不给奖"
-    "金系数。已确认的标记按其规则的处理方式执行（从净"
-    "推荐值和满意度中剔除问卷答复，或扣分）；已驳回的"
-    "标记不影响数据。本考核期有 %(open)s 个"
-    "标记待审核，%(confirmed)s 个已确认"
-    "，%(dismissed)s 个已驳回；%(removed)s "
-    "份问卷答复已从本考核期数据中剔除。",
+    "The anomaly rules look for signs that a rep's own "
+    "reports or surveys do not match what customers did "
+    "and said. A flag asks an auditor to look; nothing "
+    "changes until the auditor decides. While a flag of "
+    "a rule that holds is not decided, the grade is published "
+    "as %(held)s with no bonus coefficient. A confirmed "
+    "flag applies its rule's policy (survey answers removed "
+    "from NPS and satisfaction, or points deducted); a "
+    "dismissed one leaves the figures as they are. %(open)s "
+    "flag(s) not decided yet, %(confirmed)s confirmed, "
+    "%(dismissed)s dismissed; %(removed)s survey answer(s) "
+    "removed from this period's figures.": "异常规则用于发现销售代表自报的信息或问卷"
+    "与客户实际行为和评价不一致的迹象。标记只"
+    "是提请审核人员核查；审核决定之前不作任何"
+    "改动。规则要求暂缓的标记未审核时，评级以"
+    "%(held)s状态公布，不给奖金系数。"
+    "已确认的标记按其规则的处理方式执行（从净"
+    "推荐值和满意度中剔除问卷答复，或扣分）；"
+    "已驳回的标记不影响数据。本考核期有 %(open)s "
+    "个标记待审核，%(confirmed)s "
+    "个已确认，%(dismissed)s 个"
+    "已驳回；%(removed)s 份问卷答"
+    "复已从本考核期数据中剔除。",
     "what was found": "发现的问题",
     "flags": "标记数",
     "if confirmed": "确认后的处理",
     "decision": "审核结果",
     "No anomaly flag in this period.": "本考核期没有异常标记。",
-    "No what-if had been computed on these grades when this "
-    "report was published. <code>scorecard what-if --config "
-    "ALT.yml --period %(period)s</code> recomputes the grades "
-    "under another scheme file without publishing them and writes "
-    "a report of its own (<code>reports/whatif/</code>, listed "
-    "in <code>reports/index.html</code>); this report is not "
-    "changed by it.": "本报告发布时尚未基于这些评级进行假设分析。<code>scorecard "
-    "what-if --config ALT.yml "
-    "--period %(period)s</code> "
-    "会按另一份方案文件重新计算评级（不发布），并单独"
-    "生成报告（<code>reports/whatif/</code>，"
+    "No what-if had been computed on these grades when "
+    "this report was published. <code>scorecard what-if "
+    "--config ALT.yml --period %(period)s</code> recomputes "
+    "the grades under another scheme file without publishing "
+    "them and writes a report of its own (<code>reports/whatif/</code>, "
+    "listed in <code>reports/index.html</code>); this report "
+    "is not changed by it.": "本报告发布时尚未基于这些评级进行假设分析"
+    "。<code>scorecard what-if "
+    "--config ALT.yml --period "
+    "%(period)s</code> 会按"
+    "另一份方案文件重新计算评级（不发布），并"
+    "单独生成报告（<code>reports/whatif/</code>，"
     "列于 <code>reports/index.html</code>）"
     "；本报告不受其影响。",
     "Small samples and hidden figures": "小样本与隐藏数据",
-    "Survey answers are anonymous. A rep's NPS, CSAT or key-account "
-    "NPS from fewer answers than the minimum sample is hidden "
-    "everywhere (marts and this report); where a team's or the "
-    "company's figure together with the other published figures "
-    "would let a reader work a hidden figure out by subtraction, "
-    "one more figure is hidden (complementary suppression). "
-    "Hidden in this period:": "问卷答复是匿名的。销售代表的净推荐值、客户满意度"
-    "或重点客户净推荐值，若答复数少于最低样本量，则在"
-    "所有地方隐藏（数据集市和本报告）；若团队或公司的"
-    "数据与其他已公开数据一起可以通过相减推算出被隐藏"
-    "的数据，则再隐藏一项数据（连带隐藏）。本考核期隐"
+    "Survey answers are anonymous. A rep's NPS, CSAT or "
+    "key-account NPS from fewer answers than the minimum "
+    "sample is hidden everywhere (marts and this report); "
+    "where a team's or the company's figure together with "
+    "the other published figures would let a reader work "
+    "a hidden figure out by subtraction, one more figure "
+    "is hidden (complementary suppression). Hidden in this "
+    "period:": "问卷答复是匿名的。销售代表的净推荐值、客"
+    "户满意度或重点客户净推荐值，若答复数少于"
+    "最低样本量，则在所有地方隐藏（数据集市和"
+    "本报告）；若团队或公司的数据与其他已公开"
+    "数据一起可以通过相减推算出被隐藏的数据，"
+    "则再隐藏一项数据（连带隐藏）。本考核期隐"
     "藏的数据：",
     ", ": "，",
     ".": "。",
     "nothing.": "无。",
-    "Source: the published warehouse %(warehouse)s (schema marts). "
-    "Every figure here can be traced in SQL: marts.scorecard, "
-    "marts.score_statement (how each grade came about), marts.indicator_values, "
-    "marts.team_shortfalls, marts.rep_feedback, marts.complaint_pareto, "
-    "marts.improvement_tracking, marts.sales_breakdown.": "数据来源：已发布的数据仓库 %(warehouse)s（"
-    "schema marts）。本报告每个数字都可以"
-    "用 SQL 追溯：marts.scorecard、"
-    "marts.score_statement（每个"
-    "评级的由来）、marts.indicator_values、"
-    "marts.team_shortfalls、marts.rep_feedback、"
-    "marts.complaint_pareto、marts.improvement_tracking、"
+    "Source: the published warehouse %(warehouse)s (schema "
+    "marts). Every figure here can be traced in SQL: marts.scorecard, "
+    "marts.score_statement (how each grade came about), "
+    "marts.indicator_values, marts.team_shortfalls, marts.rep_feedback, "
+    "marts.complaint_pareto, marts.improvement_tracking, "
+    "marts.sales_breakdown.": "数据来源：已发布的数据仓库 %(warehouse)s（"
+    "schema marts）。本报告每个数"
+    "字都可以用 SQL 追溯：marts.scorecard、"
+    "marts.score_statement（"
+    "每个评级的由来）、marts.indicator_values、"
+    "marts.team_shortfalls、"
+    "marts.rep_feedback、marts.complaint_pareto、"
+    "marts.improvement_tracking、"
     "marts.sales_breakdown。",
     "held": "暂缓",
     "%(n)s flag(s) awaiting review": "%(n)s 个标记待审核",
-    "Alternative scheme <code>%(config)s</code>, computed %(computed)s "
-    "on a copy of the warehouse (%(rebuilt)s); the published "
-    "grades were not changed.": "备选方案 <code>%(config)s</code>，"
-    "于 %(computed)s 在数据仓库副本上计"
-    "算（%(rebuilt)s）；已发布的评级未被改"
-    "动。",
+    "Alternative scheme <code>%(config)s</code>, computed "
+    "%(computed)s on a copy of the warehouse (%(rebuilt)s); "
+    "the published grades were not changed.": "备选方案 <code>%(config)s</code>，"
+    "于 %(computed)s 在数据仓库"
+    "副本上计算（%(rebuilt)s）；已"
+    "发布的评级未被改动。",
     "Every subject side by side": "逐一对比每个对象",
-    "%(level)ss: %(changes)s of %(n)s change grade (%(up)s up, %(down)s down)": "%(level)s：%(n)s 个中有 %(changes)s "
-    "个评级变化（上升 %(up)s 个，下降 %(down)s "
+    "%(level)ss: %(changes)s of %(n)s change grade (%(up)s up, %(down)s down)": "%(level)s：%(n)s 个中有 "
+    "%(changes)s 个评级变化（上升"
+    " %(up)s 个，下降 %(down)s "
     "个）",
     "published ↓ / alternative →": "已发布 ↓ / 备选 →",
     "total": "合计",
@@ -522,12 +546,12 @@ UI_TEXT: dict[str, str] = {
     "NPS (points)": "净推荐值（分）",
     "NPS per team with its 95% interval": "各团队净推荐值及95%置信区间",
     "cumulative share (%)": "累计占比（%）",
-    "Complaints by category, company (red: the vital few reaching 80%)": "公司投诉按类别分布（红色：累计达到80%的关键少"
-    "数）",
+    "Complaints by category, company (red: the vital few reaching 80%)": "公司投诉按类别分布（红色：累计达到80%的"
+    "关键少数）",
     "* below minimum sample": "* 样本量低于最低要求",
     "team NPS with 95% interval": "团队净推荐值及95%置信区间",
-    "Team value per indicator (company value in brackets, new "
-    "customers per team)": "各团队指标值（括号内为公司数值，新增客户数按每个团队计）",
+    "Team value per indicator (company value in brackets, "
+    "new customers per team)": "各团队指标值（括号内为公司数值，新增客户数按每个团队计）",
     "company 95% interval": "公司95%置信区间",
     # review states of flags (report/director_data.py)
     " (reviewed by %(who)s)": "（审核人：%(who)s）",
@@ -540,22 +564,314 @@ UI_TEXT: dict[str, str] = {
     "%(open)s of %(flags)s not decided yet": "%(flags)s 个中有 %(open)s 个待审核",
     "; ": "；",
     # what each anomaly rule found, in a sales director's words
-    "the rep logged praise or a satisfied customer around the "
-    "time that customer opened a complaint ticket": "销售代表在客户提交投诉工单前后，记录了该客户的表扬或满意",
+    "the rep logged praise or a satisfied customer around "
+    "the time that customer opened a complaint ticket": "销售代表在客户提交投诉工单前后，记录了该客户的表扬或满意",
     "the rep logged far fewer of their complaints than the other reps do": "销售代表自报的投诉远少于其他销售代表",
-    "the satisfaction the rep reported is well above what the "
-    "same customers said in surveys": "销售代表自报的满意度明显高于同一批客户在问卷中的评价",
+    "the satisfaction the rep reported is well above what "
+    "the same customers said in surveys": "销售代表自报的满意度明显高于同一批客户在问卷中的评价",
     "surveys the rep handed out score well above the independent "
     "surveys of the same rep": "销售代表自行发放的问卷得分明显高于同一销售代表的独立第三方问卷",
-    "a survey answer came from the rep's own device, or one "
-    "device answered for several customers": "问卷答复来自销售代表本人的设备，或同一设备替多个客户作答",
-    "many top-score survey answers given implausibly fast or "
-    "all within a few minutes": "大量满分问卷答复用时异常短，或集中在几分钟内提交",
+    "a survey answer came from the rep's own device, or "
+    "one device answered for several customers": "问卷答复来自销售代表本人的设备，或同一设备替多个客户作答",
+    "many top-score survey answers given implausibly fast "
+    "or all within a few minutes": "大量满分问卷答复用时异常短，或集中在几分钟内提交",
     "a reported customer contact has no deal, visit, proposal "
     "or follow-up behind it": "自报的客户接触没有任何商机、拜访、方案或回访记录支撑",
     "its survey answers are removed from NPS and satisfaction": "其问卷答复将从净推荐值和满意度中剔除",
     "points are deducted from the final score": "从最终得分中扣分",
     "noted, the figures are unchanged": "仅记录，数据不变",
+    # the auditor's report
+    "Not available in this run: %(note)s.": "本次运行中不可用：%(note)s。",
+    "Auditor report": "审计报告",
+    "run": "运行",
+    "generated": "生成于",
+    "warehouse": "数据仓库",
+    "Run status": "运行状态",
+    "Rows in": "输入行数",
+    "Quarantined rows": "隔离行数",
+    "Failed checks": "未通过的检查",
+    "none ran": "未运行任何检查",
+    "none": "无",
+    "the run failed outside its checks": "运行在检查之外失败",
+    "Anomaly flags": "异常标记",
+    "Awaiting review": "待审核",
+    "Clamped adjustments": "被截断的调整",
+    "What failed:": "失败原因：",
+    "no reason was recorded (see the run log)": "未记录原因（见运行日志）",
+    "Nothing of this run was published: the marts of the "
+    "last published run stay in place.": "本次运行的结果均未发布：保留上一次发布运行的数据集市。",
+    "The run stopped before any check ran: no check result, "
+    "passed or failed, exists for it.": "运行在任何检查之前就已停止：没有任何检查结果（通过或未通过）。",
+    "No check failed: the run stopped on the error above, "
+    "outside its checks (%(n)s checks ran before it).": "没有检查未通过：运行因上述错误在检查之外"
+    "停止（此前运行了 %(n)s 项检查）。",
+    "Review queue and decisions": "审核队列与审核决定",
+    "1. Run summary": "1. 运行概况",
+    "2. Validation results": "2. 校验结果",
+    "3. Quarantine": "3. 隔离区",
+    "4. Anomaly flags": "4. 异常标记",
+    "5. Manager adjustments": "5. 经理调整",
+    "6. Run history": "6. 运行历史",
+    "Review queue: %(n)s open flag, oldest first": "审核队列：%(n)s 个待审核标记，最早的在前",
+    "Review queue: %(n)s open flags, oldest first": "审核队列：%(n)s 个待审核标记，最早的在前",
+    "No flag awaits a decision (none).": "没有等待审核的标记（无）。",
+    "%(n)s of them hold their subject's grade (no bonus "
+    'coefficient) until decided (<span class="mono">hold</span>). '
+    'Decide with <span class="mono">scorecard review FLAG_ID '
+    "--confirm|--dismiss --by NAME --reason TEXT</span>; "
+    "the decision reaches the grades at the next run.": "其中 %(n)s 个标记在审核前暂缓其对"
+    '象的评级（无奖金系数，<span class="mono">hold</span>）'
+    '。用 <span class="mono">scorecard '
+    "review FLAG_ID --confirm|--dismiss "
+    "--by NAME --reason TEXT</span> "
+    "作出审核决定；决定在下一次运行时反映到评"
+    "级中。",
+    "age (days)": "等待天数",
+    "flag": "标记",
+    "rule": "规则",
+    "period": "考核期",
+    "severity": "严重程度",
+    "strength": "强度",
+    "holds the grade": "暂缓评级",
+    "evidence": "证据",
+    "%(n)s more open flags not shown (all are in marts.anomaly_flags, "
+    "review_status = 'open').": "另有 %(n)s 个待审核标记未显示（全部见 marts.anomaly_flags，review_status = 'open'）。",
+    "Decision log: %(n)s decision (audit.flag_reviews, "
+    "append-only), latest first": "审核记录：%(n)s 条决定（audit.flag_reviews，只追加），最新的在前",
+    "Decision log: %(n)s decisions (audit.flag_reviews, "
+    "append-only), latest first": "审核记录：%(n)s 条决定（audit.flag_reviews，只追加），最新的在前",
+    "No decision has been recorded (none).": "尚未记录任何审核决定（无）。",
+    "decided at (UTC)": "决定时间（UTC）",
+    "reviewer": "审核人",
+    "reason": "理由",
+    "in force": "是否生效",
+    "first read by run": "首次读取的运行",
+    "superseded": "已被取代",
+    "%(n)s older decisions not shown.": "另有 %(n)s 条较早的决定未显示。",
+    "Decisions rejected by this run: %(n)s": "本次运行拒收的审核决定：%(n)s",
+    "file": "文件",
+    "line": "行号",
+    "decision (key)": "审核决定（键）",
+    "This run is not recorded in audit.runs yet: it is "
+    "still in progress (the runner records status, times "
+    "and failure reason when the run ends). The figures "
+    "below are what the run has written so far.": "本次运行尚未记录在 audit.runs "
+    "中：运行仍在进行（运行结束时记录状态、时"
+    "间和失败原因）。以下数字是本次运行目前已"
+    "写入的内容。",
+    "Status": "状态",
+    "Started": "开始时间",
+    "Finished": "结束时间",
+    "As-of": "数据截至",
+    "Failure reason": "失败原因",
+    "Published": "是否发布",
+    "the marts of the last published run stay in place": "保留上一次发布运行的数据集市",
+    "Checks (Dagster)": "检查（Dagster）",
+    "%(passed)s passed, %(failed)s failed": "%(passed)s 项通过，%(failed)s 项未通过",
+    ": the run failed outside its checks (failure reason above)": "：运行在检查之外失败（原因见上）",
+    "Landing folder": "落地目录",
+    "Scheme file": "方案文件",
+    "Rows per entity": "各实体行数",
+    "No row counts recorded for this run (none).": "本次运行没有记录行数（无）。",
+    "Invariant: rows in = accepted + quarantined + exact "
+    "duplicates + superseded; every quarantined row is "
+    "stored in audit.quarantine (a quarantine that loses "
+    "no row).": "恒等式：输入行数 = 接受 + 隔离 + "
+    "完全重复 + 被取代；每个隔离的行都保存"
+    "在 audit.quarantine 中"
+    "（隔离区不丢失任何行）。",
+    "The invariant does not hold for: %(entities)s.": "以下实体不满足恒等式：%(entities)s。",
+    "entity": "实体",
+    "files": "文件数",
+    "rows in": "输入行数",
+    "accepted": "接受",
+    "quarantined": "隔离",
+    "exact duplicates": "完全重复",
+    "rows in = sum": "输入行数 = 合计",
+    "stored in audit.quarantine": "保存在 audit.quarantine",
+    "all entities": "全部实体",
+    "No check results recorded for this run (none).": "本次运行没有记录检查结果（无）。",
+    "audit.runs counts %(passed)s passed and %(failed)s "
+    "failed Dagster checks for this run, but no per-check "
+    "result was stored in audit.check_results.": "audit.runs 记录本次运行有 %(passed)s "
+    "项 Dagster 检查通过、%(failed)s "
+    "项未通过，但 audit.check_results "
+    "中没有保存各项检查的结果。",
+    "%(total)s checks: %(passed)s passed, %(failed)s failed "
+    "(%(blocking)s blocking severity, %(warnings)s warnings). "
+    "A failing check links to its failing rows (row key, "
+    "column, bad value, message), at most %(cap)s per check.": "共 %(total)s 项检查：%(passed)s "
+    "项通过，%(failed)s 项未通过（"
+    "%(blocking)s 项为阻断级，%(warnings)s "
+    "项为警告）。未通过的检查链接到其不合格行"
+    "（行键、列、错误值、消息），每项检查最多"
+    " %(cap)s 行。",
+    "audit.check_results is not in the warehouse: checks "
+    "are derived from their stored failing rows.": "数据仓库中没有 audit.check_results：检查由其保存的不合格行推得。",
+    "audit.validation_failures is not in the warehouse: "
+    "no row-level detail.": "数据仓库中没有 audit.validation_failures：没有行级明细。",
+    "Only the first %(n)s checks are listed.": "只列出前 %(n)s 项检查。",
+    "kind": "类型",
+    "checks": "检查数",
+    "passed": "通过",
+    "failed": "未通过",
+    "source with a failing check": "有未通过检查的来源",
+    "of which blocking": "其中阻断级",
+    "failing rows": "不合格行数",
+    "none: every check passed": "无：所有检查均通过",
+    "Every check passed on %(n)s source (checks):": "以下 %(n)s 个来源的检查全部通过（检查数）：",
+    "Every check passed on %(n)s sources (checks):": "以下 %(n)s 个来源的检查全部通过（检查数）：",
+    "Failing checks": "未通过的检查",
+    "source": "来源",
+    "check": "检查",
+    "message": "消息",
+    "No check failed in this run (none).": "本次运行没有未通过的检查（无）。",
+    "Failing rows per failing check": "各未通过检查的不合格行",
+    "unknown kind": "未知类型",
+    "Failing rows reported: %(reported)s; stored in audit.validation_failures: "
+    "%(stored)s.": "报告的不合格行：%(reported)s；保存在 audit.validation_failures 中：%(stored)s。",
+    "Showing %(n)s by row key": "按行键显示 %(n)s 行",
+    "%(n)s more not shown": "另有 %(n)s 行未显示",
+    "(all are in audit.validation_failures for this run, source and check)": "（全部见 audit.validation_failures "
+    "中本次运行、该来源和该检查的记录）",
+    "row key": "行键",
+    "column": "列",
+    "bad value": "错误值",
+    "No row-level detail stored for this check (none).": "该检查没有保存行级明细（无）。",
+    "back to the failing checks": "返回未通过的检查",
+    "Passing checks by source and kind": "按来源和类型统计的通过检查",
+    "The failing checks are listed above. The %(n)s passing "
+    "checks are counted per source and check kind; open "
+    "a source to see each of its checks.": "未通过的检查列在上方。%(n)s 项通过"
+    "的检查按来源和检查类型计数；展开一个来源"
+    "可查看其每项检查。",
+    "result": "结果",
+    "No check passed in this run (none).": "本次运行没有通过的检查（无）。",
+    "No row was quarantined in this run (none).": "本次运行没有被隔离的行（无）。",
+    "%(n)s row quarantined.": "%(n)s 行被隔离。",
+    "%(n)s rows quarantined.": "%(n)s 行被隔离。",
+    "A row with several reasons counts once under each "
+    "of them, so reason counts can add up to more than "
+    "the rows. Reasons are grouped with the offending value "
+    "blanked (…); one full reason is shown as an example. "
+    "Up to %(cap)s raw rows per source are shown, in file "
+    "order.": "有多个原因的行在每个原因下各计一次，因此"
+    "各原因的行数之和可能多于总行数。原因按去"
+    "掉具体错误值（…）后分组；每组显示一个完"
+    "整原因作为示例。每个来源按文件顺序最多显"
+    "示 %(cap)s 个原始行。",
+    "Only the most frequent reason groups are listed.": "只列出最常见的原因分组。",
+    "rows quarantined": "隔离行数",
+    "with several reasons": "有多个原因",
+    "distinct reasons": "不同原因数",
+    "%(n)s row": "%(n)s 行",
+    "%(n)s rows": "%(n)s 行",
+    "rows": "行数",
+    "example": "示例",
+    "file : row": "文件 : 行",
+    "reasons": "原因",
+    "raw row": "原始行",
+    "%(n)s more rows not shown (all are in audit.quarantine).": "另有 %(n)s 行未显示（全部见 audit.quarantine）。",
+    "No anomaly flag is published (none).": "没有已发布的异常标记（无）。",
+    "Flags as published in marts.anomaly_flags: %(total)s "
+    "flags, %(new)s first raised by this run. Per rule, "
+    "up to %(cap)s flags are shown, strongest first, each "
+    "with the evidence that triggered it.": "marts.anomaly_flags "
+    "中已发布的标记：共 %(total)s "
+    "个，其中 %(new)s 个由本次运行首"
+    "次提出。每条规则最多显示 %(cap)s "
+    "个标记，按强度由强到弱排列，并附触发该标"
+    "记的证据。",
+    "new in this run": "本次新增",
+    "periods": "考核期数",
+    "strength (min – max)": "强度（最小 – 最大）",
+    "<strong>Strength</strong>: how strong the evidence "
+    "of a flag is, in the rule's own measure (higher is "
+    "stronger; it orders the flags of one rule, not flags "
+    "of different rules):": "<strong>强度</strong>："
+    "标记证据的强弱，按各规则自己的度量（越高"
+    "越强；只用于同一规则内标记的排序，不同规"
+    "则之间不可比）：",
+    "%(n)s flag": "%(n)s 个标记",
+    "%(n)s flags": "%(n)s 个标记",
+    "customer / response": "客户 / 问卷答复",
+    "%(n)s more flags of this rule not shown (all are in marts.anomaly_flags).": "该规则另有 %(n)s 个标记未显示（全"
+    "部见 marts.anomaly_flags）"
+    "。",
+    "No manager adjustment (none).": "没有经理调整（无）。",
+    "%(adjustments)s adjustments on %(subjects)s subject-periods (audit.adjustments).": "%(subjects)s 个对象·考核期"
+    "共有 %(adjustments)s 项"
+    "调整（audit.adjustments）"
+    "。",
+    "The sum of a subject's adjustments in a period is "
+    "clamped to ± the configured limit": "一个对象在一个考核期内的调整合计被截断在配置的 ± 上限以内",
+    "%(n)s points": "%(n)s 分",
+    "<strong>%(n)s</strong> subject-periods were clamped.": "<strong>%(n)s</strong> 个对象·考核期被截断。",
+    "Clamped subjects": "被截断的对象",
+    "level": "层级",
+    "subject": "对象",
+    "adjustments": "调整项数",
+    "raw sum": "原始合计",
+    "clamped sum": "截断后合计",
+    "adjustment points in scorecard": "计分卡中的调整分",
+    "adjustment ids": "调整编号",
+    "Every adjustment": "全部调整",
+    "id": "编号",
+    "counts in period": "计入考核期",
+    "label given": "填写的考核期",
+    "approved by": "批准人",
+    "subject raw sum": "对象原始合计",
+    "subject clamped sum": "对象截断后合计",
+    "clamped": "已截断",
+    "%(n)s more adjustments not shown (all are in audit.adjustments).": "另有 %(n)s 项调整未显示（全部见 "
+    "audit.adjustments）。",
+    "No run recorded in audit.runs (none).": "audit.runs 中没有运行记录（无）。",
+    "The latest %(shown)s of %(total)s runs recorded in "
+    "audit.runs; a run links to its report when it was "
+    "rendered into this folder.": "audit.runs 中记录的 %(total)s "
+    "次运行中最近的 %(shown)s 次；"
+    "若某次运行的报告生成在本目录中，则链接到"
+    "该报告。",
+    "started": "开始时间",
+    "as-of": "数据截至",
+    "status": "状态",
+    "checks passed": "通过的检查",
+    "checks failed": "未通过的检查",
+    "published": "已发布",
+    "this report": "本报告",
+    "Rendered by orchestration.reports.auditor from audit.runs, "
+    "audit.run_counts, audit.check_results, audit.validation_failures, "
+    "audit.quarantine, marts.anomaly_flags, audit.adjustments "
+    "and marts.scorecard. Anomaly flags and adjustments "
+    "are the models as last built; the other sections are "
+    "scoped to run <code>%(run_id)s</code>.": "由 orchestration.reports.auditor "
+    "根据 audit.runs、audit.run_counts、"
+    "audit.check_results、"
+    "audit.validation_failures、"
+    "audit.quarantine、marts.anomaly_flags、"
+    "audit.adjustments 和 "
+    "marts.scorecard 生成。异"
+    "常标记和调整为最近一次构建的模型；其他部"
+    "分限于运行 <code>%(run_id)s</code>。",
+    # what the strength of a flag measures, per rule (report/auditor_data.py STRENGTH)
+    "distinct complaint tickets within the window of the "
+    "rep's positive records": "销售代表正面记录时间窗口内的不同投诉工单数",
+    "complaint reports missing against the peers' ratio "
+    "(expected - reported)": "按同事比例推算缺少的投诉自报数（预期 - 自报）",
+    "gap in points between the mean claimed satisfaction "
+    "and the mean third-party csat": "自报满意度均值与第三方满意度均值之差（分）",
+    "z statistic of the gap between rep-distributed and third-party answers": "销售代表自发问卷与第三方问卷差异的 z "
+    "统计量",
+    "distinct customers of the rep answered from one device fingerprint": "同一设备指纹作答的该销售代表的不同客户数",
+    "the count of fast or bunched answers that triggered the rule": "触发规则的快速作答或集中作答的数量",
+    "the rep's self-reported contacts with the customer "
+    "that no record supports": "没有任何记录支撑的该销售代表自报客户接触数",
+    # run and check outcomes (badges)
+    "succeeded": "成功",
+    "abandoned": "已中止",
+    "unknown": "未知",
+    "holds": "成立",
+    "broken": "不成立",
 }
 
 

@@ -206,9 +206,9 @@ def test_reports_mark_held_grades_and_open_the_review_queue(handmade_run):
     # grade, no bonus coefficient; stages, grades and rules by name
     assert "T1 华东一组 Mature business 68.80 Needs improvement held held 1" in director
     assert (
-        "R1 王伟 T1 Self-filled survey: a survey answer came from the rep's own device, or one device answered for several customers "
-        "(self_filled_survey) 6 its survey answers are removed from NPS and satisfaction 6 of 6 not decided yet; "
-        "the grade is held (no bonus coefficient) until each is decided"
+        "R1 王伟 T1 Self-filled survey: a survey answer came from the rep's own device, or one device answered for "
+        "several customers (self_filled_survey) 6 its survey answers are removed from NPS and satisfaction "
+        "6 of 6 not decided yet; the grade is held (no bonus coefficient) until each is decided"
     ) in director
     page = reports / "auditor" / f"{handmade_run.outcome.run_id}.html"
     # the queue comes first, before the run summary

@@ -1,5 +1,6 @@
 """The auditor's HTML report, rendered from a small warehouse built by hand with known rows."""
 
+import html as html_module
 import re
 from datetime import datetime
 from pathlib import Path
@@ -348,3 +349,28 @@ def test_a_report_that_fails_does_not_block_publication(warehouse: Path, monkeyp
                 "auditor report could not be rendered: ValueError: Unknown symbol: \\^ (at char 1)",
             )
         ]
+
+
+def test_report_in_chinese(warehouse: Path, tmp_path: Path):
+    """report.language zh-CN: headings, cards, table heads, notes, rule names and outcomes in Chinese; ids,
+    figures, evidence and reasons as they are in the warehouse."""
+    path = build_auditor_report(warehouse, out_dir=tmp_path, language="zh-CN").path
+    page = path.read_text(encoding="utf-8")
+    text = re.sub(
+        r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", " ", page, flags=re.S)))
+    )
+    assert '<html lang="zh-CN">' in page
+    assert "审计报告" in text and "运行状态 未通过" in text and "隔离行数 2" in text
+    assert "审核队列与审核决定" in text and "1. 运行概况" in text and "6. 运行历史" in text
+    # the invariant: ids of entities and figures as they are, outcome in words
+    assert "10 = 6 + 2 + 1 + 1" in text and page.count(">成立<") == 3
+    assert "报告的不合格行：3；保存在 audit.validation_failures 中：3。" in text
+    assert "step marts failed: 3 rows with a NULL final score" in text  # the recorded reason, verbatim
+    # anomaly flags: the rule by name, its id beside it; the legend of strength in Chinese
+    start = text.index("4. 异常标记", text.index("4. 异常标记") + 1)  # the section, after the table of contents
+    flags = text[start : text.index("5. 经理调整", start)]
+    assert "隐瞒投诉 ( hidden_complaint ) — 1 个标记" in flags and "张伟" in flags
+    assert "隐瞒投诉 ( hidden_complaint ): 销售代表正面记录时间窗口内的不同投诉工单数" in flags
+    assert EVIDENCE in page
+    for english in ("Run summary", "Quarantined rows", "Failing checks", "failing rows", "Every adjustment", "holds"):
+        assert english not in text, english

@@ -1,6 +1,6 @@
 """The report language (orchestration/report/language.py, SCORING.md "Reports"): every text of the
-directors' report has its zh-CN translation in the catalogue, and figures, dates and periods are written
-the way each language writes them."""
+directors' and the auditor's reports has its zh-CN translation in the catalogue, and figures, dates and
+periods are written the way each language writes them."""
 
 from __future__ import annotations
 
@@ -13,16 +13,19 @@ from pathlib import Path
 import pytest
 
 from orchestration.catalogue import UI_TEXT
+from orchestration.report.auditor_data import STRENGTH
 from orchestration.report.director import TEMPLATES, template_environment
 from orchestration.report.director_data import EFFECT_WORDS, RULE_WORDS
 from orchestration.report.language import fmt_date, fmt_num, fmt_pct, fmt_ts, period_name, ui_text
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_FILES = ["director.html", "director_macros.html"]
+TEMPLATE_FILES = ["director.html", "director_macros.html", "auditor.html.j2"]
 # report modules whose ui_text(...) / t(...) calls write text for readers
 MODULES = ["orchestration/report/director_charts.py", "orchestration/report/director_data.py"]
 # texts looked up with a value from the data: _(grain), _(unit), _(team_name), _(customer_type), yes / no
 DYNAMIC = ["month", "quarter", "year", "%", "points", "count", "h", "all reps", "new", "existing", "yes", "no"]
+# the auditor's report: run statuses and check outcomes (badge), what a flag's strength measures
+DYNAMIC += ["succeeded", "failed", "abandoned", "unknown", "passed", "holds", "broken", *STRENGTH.values()]
 
 
 def _report_texts() -> list[str]:
@@ -48,14 +51,15 @@ def _report_texts() -> list[str]:
 
 def test_the_texts_are_found():
     texts = _report_texts()
-    assert len(texts) > 140
+    assert len(texts) > 300
     assert "Grade distribution" in texts  # _("...")
     assert any(t.startswith("<strong>Reading the scores.</strong> A final score is") for t in texts)  # trans block
     assert "Reps per grade, by team" in texts  # a chart's title
     assert "%(n)s dismissed: the figures stand" in texts  # a review state
+    assert "Review queue: %(n)s open flags, oldest first" in texts  # the auditor's report
 
 
-def test_every_text_of_the_directors_report_has_a_translation():
+def test_every_text_of_the_reports_has_a_translation():
     missing = sorted({t for t in _report_texts() if t not in UI_TEXT})
     assert missing == []
 

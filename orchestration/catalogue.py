@@ -256,6 +256,42 @@ SENTENCES: dict[str, dict[str, str]] = {
         "{gap}{gap_unit} {side} ({rank_ordinal} of {reps} in team)",
         "side_below": "below",
         "side_above": "above",
+        # anomaly_flags.evidence, per rule (models/intermediate/anomalies/int_anomaly_<rule>.sql)
+        "evidence_channel_gap": "rep {rep} rep-distributed NPS {rd_nps} (n={rd_n}) vs third-party NPS {tp_nps} "
+        "(n={tp_n}), one-sided z={z}, p{p} < {alpha}",
+        "evidence_complaint_underreporting": "rep {rep} self-reported {reported} complaint(s) in {period} against "
+        "{tickets} complaint tickets of customers of the rep (ratio {rep_ratio}), while peers reported {peer_ratio} "
+        "per ticket ({peer_reported} of {peer_tickets}): expected {expected}, one-sided Poisson p{p} < {alpha}",
+        "evidence_inflated_self_report": "rep {rep} mean claimed satisfaction {claimed} vs mean third-party csat "
+        "{csat} over the {customers} customers who answered both in {period}: gap {gap} >= {min_gap} point(s) "
+        "(at least {min_customers} customers)",
+        "evidence_self_filled_survey": "response {response} (customer {customer}, {channel}, NPS {nps}) came from "
+        "fingerprint {fingerprint}{device}{rep}; that fingerprint answered for {customers} different customer(s) "
+        "of the rep ({customer_list}{more}; flagged from {min_customers} customers or a device match)",
+        "device_of_rep": ", a registered device of rep ",
+        "device_not_of_rep": ", not a device of rep ",
+        "unknown_customer_id": "unknown",
+        "evidence_fabricated_contact": "rep {rep} self-reported {contacts} contact(s) with customer {customer}{when} "
+        "with no open deal and no closed deal, interaction, proposal or follow-up with that customer within "
+        "{window} days; customer owner: {owner}; other activity of the rep with the customer: {other}",
+        "contact_on": " on {date}",
+        "contact_between": " between {first} and {last}",
+        "unknown_customer": "unknown customer",
+        "activity_outside_window": "only outside the window",
+        "activity_none": "none at all",
+        "evidence_hidden_complaint": "rep {rep} logged {kind}{claim} for customer {customer} on {contact_on}, "
+        "{timing} complaint ticket {ticket} opened on {opened_on}{owner_note}; {positive_records} positive "
+        "record(s) within {window} days of {tickets} complaint ticket(s), {not_logged} of them without a "
+        "complaint record by the rep",
+        "kind_praise": "praise",
+        "kind_neutral": "neutral",
+        "kind_suggestion": "suggestion",
+        "no_claim": " (no claimed satisfaction)",
+        "claim": " (claimed satisfaction {claimed})",
+        "timing_same_day": "the day",
+        "timing_after": "{days} day(s) after",
+        "timing_before": "{days} day(s) before",
+        "attributed_to_owner": " (no rep on the ticket: attributed to the owner)",
     },
     "zh-CN": {
         "feedback_strength": "{indicator}：团队内第{rank}名，共{reps}人（{value}{unit}；团队中位数{median}{unit}）",
@@ -263,6 +299,39 @@ SENTENCES: dict[str, dict[str, str]] = {
         "（团队内第{rank}名，共{reps}人）",
         "side_below": "低于",
         "side_above": "高于",
+        "evidence_channel_gap": "销售代表 {rep} 自发问卷的净推荐值 {rd_nps}（n={rd_n}），第三方问卷的净推荐值 {tp_nps}"
+        "（n={tp_n}），单侧检验 z={z}，p{p} < {alpha}",
+        "evidence_complaint_underreporting": "销售代表 {rep} 在 {period} 自报投诉 {reported} 次，而其客户的投诉工单有 "
+        "{tickets} 张（比例 {rep_ratio}）；同事每张工单自报 {peer_ratio} 次（{peer_tickets} 张中 {peer_reported} 次）："
+        "预期 {expected} 次，单侧泊松检验 p{p} < {alpha}",
+        "evidence_inflated_self_report": "销售代表 {rep} 自报满意度均值 {claimed}，而 {period} 两边都有评价的 "
+        "{customers} 位客户的第三方满意度均值为 {csat}：差距 {gap} >= {min_gap} 分（至少 {min_customers} 位客户）",
+        "evidence_self_filled_survey": "问卷答复 {response}（客户 {customer}，{channel}，净推荐值打分 {nps}）"
+        "来自设备指纹 {fingerprint}{device}{rep}；该指纹为该销售代表的 {customers} 位不同客户作答"
+        "（{customer_list}{more}；达到 {min_customers} 位客户或与设备匹配即标记）",
+        "device_of_rep": "，是销售代表登记的设备：",
+        "device_not_of_rep": "，不是该销售代表的设备：",
+        "unknown_customer_id": "未知",
+        "evidence_fabricated_contact": "销售代表 {rep} 自报与客户 {customer} 接触 {contacts} 次{when}，但 {window} "
+        "天内与该客户既无进行中的商机，也无成交、互动、方案或回访记录；客户负责人：{owner}；"
+        "该销售代表与该客户的其他往来：{other}",
+        "contact_on": "（{date}）",
+        "contact_between": "（{first} 至 {last}）",
+        "unknown_customer": "未知客户",
+        "activity_outside_window": "仅在时间窗口之外",
+        "activity_none": "完全没有",
+        "evidence_hidden_complaint": "销售代表 {rep} 于 {contact_on} 为客户 {customer} 记录了{kind}{claim}，"
+        "在投诉工单 {ticket}（{opened_on} 提交）{timing}{owner_note}；{window} 天内有 {positive_records} 条正面记录、"
+        "{tickets} 张投诉工单，其中 {not_logged} 张该销售代表没有记录投诉",
+        "kind_praise": "表扬",
+        "kind_neutral": "中性反馈",
+        "kind_suggestion": "建议",
+        "no_claim": "（未填满意度）",
+        "claim": "（自报满意度 {claimed}）",
+        "timing_same_day": "当天",
+        "timing_after": "之后 {days} 天",
+        "timing_before": "之前 {days} 天",
+        "attributed_to_owner": "（工单未填销售代表：归属客户负责人）",
     },
 }
 
@@ -872,6 +941,27 @@ UI_TEXT: dict[str, str] = {
     "unknown": "未知",
     "holds": "成立",
     "broken": "不成立",
+    # the what-if report (director_whatif.html)
+    "What-if": "假设分析",
+    "What-if %(name)s: grades of %(period)s under another scheme": "假设分析 %(name)s：%(period)s 在另一方案下的评级",
+    "Published grades of %(warehouse)s against <code>%(config)s</code> "
+    "· computed %(computed)s. Nothing was published: the "
+    "alternative grades were computed in a temporary copy "
+    "of the warehouse.": "%(warehouse)s 的已发布评级"
+    "对比 <code>%(config)s</code> "
+    "· 计算于 %(computed)s。未"
+    "发布任何内容：备选评级在数据仓库的临时副"
+    "本中计算。",
+    "Summary": "概要",
+    "Highlighted: the grade changes. Scores are final scores "
+    "(rounded half-up to 2 decimals); the change is alternative "
+    "minus published.": "高亮：评级有变化。得分为最终得分（四舍五入到2位小数）；变化 = 备选 - 已发布。",
+    "published score": "已发布得分",
+    "published grade": "已发布评级",
+    "bonus": "奖金系数",
+    "alternative score": "备选得分",
+    "alternative grade": "备选评级",
+    "change": "变化",
 }
 
 

@@ -166,7 +166,10 @@ def run_what_if(
         time.perf_counter() - started,
         fingerprint,
     )
-    _write_reports(result, Path(out_dir) if out_dir else reports_dir(published_path) / "whatif")
+    # in the published scheme's report language, like the directors' report it sits beside
+    language = published_scheme.report.language if published_scheme is not None else "en"
+    grade_names = {**(published_scheme.grade_names() if published_scheme else {}), **alternative.grade_names()}
+    _write_reports(result, Path(out_dir) if out_dir else reports_dir(published_path) / "whatif", language, grade_names)
     # its own report only: the published directors' report of the period is never rewritten by a what-if
     if out_dir is None:
         from orchestration.report.index import refresh_index
@@ -391,7 +394,9 @@ def summary_dict(result: WhatIfResult) -> dict[str, Any]:
     }
 
 
-def _write_reports(result: WhatIfResult, out: Path) -> None:
+def _write_reports(
+    result: WhatIfResult, out: Path, language: str = "en", grade_names: dict[str, dict[str, str]] | None = None
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{file_name(result.period)}__{file_name(result.config.stem)}"
     summary = summary_dict(result)
@@ -399,7 +404,11 @@ def _write_reports(result: WhatIfResult, out: Path) -> None:
     result.html_path = out / f"{stem}.html"
     write_atomic(result.json_path, json.dumps(summary, ensure_ascii=False, indent=1, default=str))
     summary["href"] = None
-    html = template_environment().get_template("director_whatif.html").render(w=summary, subjects=result.subjects)
+    html = (
+        template_environment(language, grade_names)
+        .get_template("director_whatif.html")
+        .render(w=summary, subjects=result.subjects)
+    )
     write_atomic(result.html_path, html)
 
 

@@ -532,3 +532,44 @@ def test_unknown_setting_stops_dbt(tmp_path):
     assert "anomalies.channel_gap.confidnce: unknown setting (settings: confidence, min_responses)" in str(
         result.exception
     )
+
+
+def test_evidence_in_chinese(tmp_path):
+    """report.language zh-CN (dbt var report_language): the same flags with their evidence in Chinese, from
+    the catalogue's sentences (orchestration/catalogue.py SENTENCES); ids, figures and dates as in English."""
+    warehouse = tmp_path / "anomalies.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        build_raw_layer(con)
+    dbt(
+        tmp_path / "zh",
+        warehouse,
+        "run",
+        {"as_of": AS_OF, "grain": "quarter", "run_id": "run-zh", "report_language": "zh-CN"},
+    )
+    flags = read_flags(warehouse)
+    assert flag(flags, "hidden_complaint", "HC1", "2026-Q1", "CH1")["evidence"] == (
+        "销售代表 HC1 于 2026-02-24 为客户 CH1 记录了表扬（自报满意度 5），在投诉工单 KH1（2026-02-10 提交）之后 14 天"
+        "（工单未填销售代表：归属客户负责人）；14 天内有 1 条正面记录、1 张投诉工单，其中 1 张该销售代表没有记录投诉"
+    )
+    assert flag(flags, "complaint_underreporting", "CU1", "2026-Q2")["evidence"] == (
+        "销售代表 CU1 在 2026-Q2 自报投诉 0 次，而其客户的投诉工单有 8 张（比例 0.00）；同事每张工单自报 0.75 次"
+        "（20 张中 15 次）：预期 6.00 次，单侧泊松检验 p=0.00248 < 0.01"
+    )
+    assert flag(flags, "inflated_self_report", "IN1", "2026-Q1")["evidence"] == (
+        "销售代表 IN1 自报满意度均值 4.80，而 2026-Q1 两边都有评价的 5 位客户的第三方满意度均值为 3.80："
+        "差距 1.00 >= 1.0 分（至少 5 位客户）"
+    )
+    assert flag(flags, "channel_gap", "CG1", "2026-Q1")["evidence"] == (
+        "销售代表 CG1 自发问卷的净推荐值 100.0（n=10），第三方问卷的净推荐值 20.0（n=10），"
+        "单侧检验 z=2.43，p=0.00746 < 0.05"
+    )
+    assert flag(flags, "self_filled_survey", "SF1", "2026-Q1", "SF1C1", "RSF1")["evidence"] == (
+        "问卷答复 RSF1（客户 SF1C1，crm_auto，净推荐值打分 10）来自设备指纹 dev-sf1，是销售代表登记的设备：SF1；"
+        "该指纹为该销售代表的 1 位不同客户作答（SF1C1；达到 3 位客户或与设备匹配即标记）"
+    )
+    assert flag(flags, "fabricated_contact", "FC1", "2026-Q2", "FCX")["evidence"] == (
+        "销售代表 FC1 自报与客户 FCX 接触 1 次（2026-05-10），但 30 天内与该客户既无进行中的商机，"
+        "也无成交、互动、方案或回访记录；客户负责人：FC2；该销售代表与该客户的其他往来：完全没有"
+    )
+    # ids stay ids
+    assert {r["rule_id"] for r in flags.values()} >= {"hidden_complaint", "channel_gap", "fabricated_contact"}

@@ -112,13 +112,12 @@ final as (
         'channel_gap' as rule_id,
         {{ anomaly_severity_from_p('p_value') }} as severity,
         z as strength,
-        {{ dbt.concat([
-            "'rep '", "rep_id", "' rep-distributed NPS '", anomaly_number_text("rd_nps", 1),
-            "' (n='", dbt.cast("rd_responses", dbt.type_string()), "') vs third-party NPS '",
-            anomaly_number_text("tp_nps", 1), "' (n='", dbt.cast("tp_responses", dbt.type_string()),
-            "'), one-sided z='", anomaly_number_text("z", 2), "', p'", anomaly_p_text("p_value"),
-            "' < " ~ alpha ~ "'",
-        ]) }} as evidence
+        {{ report_sentence('evidence_channel_gap', {
+            'rep': 'rep_id', 'rd_nps': anomaly_number_text("rd_nps", 1),
+            'rd_n': dbt.cast("rd_responses", dbt.type_string()), 'tp_nps': anomaly_number_text("tp_nps", 1),
+            'tp_n': dbt.cast("tp_responses", dbt.type_string()), 'z': anomaly_number_text("z", 2),
+            'p': anomaly_p_text("p_value"), 'alpha': "'" ~ alpha ~ "'",
+        }) }} as evidence
     from with_p
     where {{ compare_value('p_value') }} < {{ compare_value(alpha) }}
 

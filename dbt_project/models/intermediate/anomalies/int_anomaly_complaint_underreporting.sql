@@ -139,15 +139,15 @@ final as (
         'complaint_underreporting' as rule_id,
         {{ anomaly_severity_from_p('p_value') }} as severity,
         expected - reported_complaints as strength,
-        {{ dbt.concat([
-            "'rep '", "rep_id", "' self-reported '", dbt.cast("reported_complaints", dbt.type_string()),
-            "' complaint(s) in '", "period", "' against '", dbt.cast("complaint_tickets", dbt.type_string()),
-            "' complaint tickets of customers of the rep (ratio '", anomaly_number_text("rep_ratio", 2),
-            "'), while peers reported '", anomaly_number_text("peer_ratio", 2), "' per ticket ('",
-            dbt.cast("peer_reported", dbt.type_string()), "' of '", dbt.cast("peer_tickets", dbt.type_string()),
-            "'): expected '", anomaly_number_text("expected", 2), "', one-sided Poisson p'", anomaly_p_text("p_value"),
-            "' < " ~ alpha ~ "'",
-        ]) }} as evidence
+        {{ report_sentence('evidence_complaint_underreporting', {
+            'rep': 'rep_id', 'reported': dbt.cast("reported_complaints", dbt.type_string()), 'period': 'period',
+            'tickets': dbt.cast("complaint_tickets", dbt.type_string()),
+            'rep_ratio': anomaly_number_text("rep_ratio", 2), 'peer_ratio': anomaly_number_text("peer_ratio", 2),
+            'peer_reported': dbt.cast("peer_reported", dbt.type_string()),
+            'peer_tickets': dbt.cast("peer_tickets", dbt.type_string()),
+            'expected': anomaly_number_text("expected", 2), 'p': anomaly_p_text("p_value"),
+            'alpha': "'" ~ alpha ~ "'",
+        }) }} as evidence
     from flagged
 
 )

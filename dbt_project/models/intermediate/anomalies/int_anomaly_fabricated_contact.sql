@@ -129,17 +129,18 @@ final as (
             else 'medium'
         end as severity,
         cast(contacts as {{ type_double() }}) as strength,
-        {{ dbt.concat([
-            "'rep '", "rep_id", "' self-reported '", dbt.cast("contacts", dbt.type_string()),
-            "' contact(s) with customer '", "customer_id",
-            "case when first_contact_on = last_contact_on then " ~ dbt.concat(["' on '", dbt.cast("first_contact_on", dbt.type_string())])
-                ~ " else " ~ dbt.concat(["' between '", dbt.cast("first_contact_on", dbt.type_string()), "' and '",
-                dbt.cast("last_contact_on", dbt.type_string())]) ~ " end",
-            "' with no open deal and no closed deal, interaction, proposal or follow-up with that customer within "
-                ~ window_days ~ " days; customer owner: '",
-            "coalesce(owner_rep_id, 'unknown customer')", "'; other activity of the rep with the customer: '",
-            "case when has_any_activity then 'only outside the window' else 'none at all' end",
-        ]) }} as evidence
+        {%- set first_on = dbt.cast("first_contact_on", dbt.type_string()) %}
+        {{ report_sentence('evidence_fabricated_contact', {
+            'rep': 'rep_id', 'contacts': dbt.cast("contacts", dbt.type_string()), 'customer': 'customer_id',
+            'when': "case when first_contact_on = last_contact_on then "
+                ~ report_sentence('contact_on', {'date': first_on}) ~ " else "
+                ~ report_sentence('contact_between', {'first': first_on,
+                    'last': dbt.cast("last_contact_on", dbt.type_string())}) ~ " end",
+            'window': "'" ~ window_days ~ "'",
+            'owner': "coalesce(owner_rep_id, " ~ report_word('unknown_customer') ~ ")",
+            'other': "case when has_any_activity then " ~ report_word('activity_outside_window') ~ " else "
+                ~ report_word('activity_none') ~ " end",
+        }) }} as evidence
     from described
 
 )

@@ -151,14 +151,21 @@ closest as (
         is_attributed_to_owner,
         {{ dbt.cast("contact_on", dbt.type_string()) }} as contact_on_text,
         {{ dbt.cast("opened_on", dbt.type_string()) }} as opened_on_text,
+        case kind
+            {%- for kind in ['praise', 'neutral', 'suggestion'] %}
+            when '{{ kind }}' then {{ report_word('kind_' ~ kind) }}
+            {%- endfor %}
+            else kind
+        end as kind_text,
         case
-            when claimed_satisfaction is null then ' (no claimed satisfaction)'
-            else {{ dbt.concat(["' (claimed satisfaction '", dbt.cast("claimed_satisfaction", dbt.type_string()), "')'"]) }}
+            when claimed_satisfaction is null then {{ report_word('no_claim') }}
+            else {{ report_sentence('claim', {'claimed': dbt.cast("claimed_satisfaction", dbt.type_string())}) }}
         end as claim_text,
+        {%- set days = dbt.cast("days_apart", dbt.type_string()) %}
         case
-            when days_after_ticket = 0 then 'the day'
-            when days_after_ticket > 0 then {{ dbt.concat([dbt.cast("days_apart", dbt.type_string()), "' day(s) after'"]) }}
-            else {{ dbt.concat([dbt.cast("days_apart", dbt.type_string()), "' day(s) before'"]) }}
+            when days_after_ticket = 0 then {{ report_word('timing_same_day') }}
+            when days_after_ticket > 0 then {{ report_sentence('timing_after', {'days': days}) }}
+            else {{ report_sentence('timing_before', {'days': days}) }}
         end as timing_text
     from ranked
     where closeness_rank = 1
@@ -179,17 +186,17 @@ final as (
             else 'medium'
         end as severity,
         cast(summarised.complaint_tickets as {{ type_double() }}) as strength,
-        {{ dbt.concat([
-            "'rep '", "summarised.rep_id", "' logged '", "closest.kind", "closest.claim_text",
-            "' for customer '", "summarised.customer_id", "' on '", "closest.contact_on_text", "', '",
-            "closest.timing_text", "' complaint ticket '", "closest.ticket_id", "' opened on '", "closest.opened_on_text",
-            "case when closest.is_attributed_to_owner then ' (no rep on the ticket: attributed to the owner)' else '' end",
-            "'; '", dbt.cast("summarised.positive_records", dbt.type_string()),
-            "' positive record(s) within " ~ window_days ~ " days of '",
-            dbt.cast("summarised.complaint_tickets", dbt.type_string()), "' complaint ticket(s), '",
-            dbt.cast("summarised.tickets_not_logged", dbt.type_string()),
-            "' of them without a complaint record by the rep'",
-        ]) }} as evidence
+        {{ report_sentence('evidence_hidden_complaint', {
+            'rep': 'summarised.rep_id', 'kind': 'closest.kind_text', 'claim': 'closest.claim_text',
+            'customer': 'summarised.customer_id', 'contact_on': 'closest.contact_on_text',
+            'timing': 'closest.timing_text', 'ticket': 'closest.ticket_id', 'opened_on': 'closest.opened_on_text',
+            'owner_note': "case when closest.is_attributed_to_owner then " ~ report_word('attributed_to_owner')
+                ~ " else '' end",
+            'positive_records': dbt.cast("summarised.positive_records", dbt.type_string()),
+            'window': "'" ~ window_days ~ "'",
+            'tickets': dbt.cast("summarised.complaint_tickets", dbt.type_string()),
+            'not_logged': dbt.cast("summarised.tickets_not_logged", dbt.type_string()),
+        }) }} as evidence
     from summarised
     inner join closest
         on summarised.period = closest.period

@@ -112,13 +112,12 @@ final as (
         'inflated_self_report' as rule_id,
         case when gap >= {{ compare_value(2 * min_gap) }} then 'high' else 'medium' end as severity,
         cast(gap as {{ type_double() }}) as strength,
-        {{ dbt.concat([
-            "'rep '", "rep_id", "' mean claimed satisfaction '", anomaly_number_text("mean_claimed", 2),
-            "' vs mean third-party csat '", anomaly_number_text("mean_csat", 2), "' over the '",
-            dbt.cast("customers", dbt.type_string()), "' customers who answered both in '", "period",
-            "': gap '", anomaly_number_text("gap", 2),
-            "' >= " ~ min_gap ~ " point(s) (at least " ~ min_customers ~ " customers)'",
-        ]) }} as evidence
+        {{ report_sentence('evidence_inflated_self_report', {
+            'rep': 'rep_id', 'claimed': anomaly_number_text("mean_claimed", 2),
+            'csat': anomaly_number_text("mean_csat", 2), 'customers': dbt.cast("customers", dbt.type_string()),
+            'period': 'period', 'gap': anomaly_number_text("gap", 2), 'min_gap': "'" ~ min_gap ~ "'",
+            'min_customers': "'" ~ min_customers ~ "'",
+        }) }} as evidence
     from flagged
 
 )

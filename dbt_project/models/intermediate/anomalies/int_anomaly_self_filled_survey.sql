@@ -87,15 +87,15 @@ final as (
         'self_filled_survey' as rule_id,
         case when is_rep_device then 'high' else 'medium' end as severity,
         cast(customers as {{ type_double() }}) as strength,
-        {{ dbt.concat([
-            "'response '", "response_id", "' (customer '", "coalesce(customer_id, 'unknown')", "', '", "channel",
-            "', NPS '", dbt.cast("nps", dbt.type_string()), "') came from fingerprint '", "respondent_fingerprint",
-            "case when is_rep_device then ', a registered device of rep ' else ', not a device of rep ' end", "rep_id",
-            "'; that fingerprint answered for '", dbt.cast("customers", dbt.type_string()),
-            "' different customer(s) of the rep ('", "coalesce(customer_list, '')",
-            "case when customers > 6 then ', ...' else '' end",
-            "'; flagged from " ~ min_customers ~ " customers or a device match)'",
-        ]) }} as evidence
+        {{ report_sentence('evidence_self_filled_survey', {
+            'response': 'response_id', 'customer': "coalesce(customer_id, " ~ report_word('unknown_customer_id') ~ ")",
+            'channel': 'channel', 'nps': dbt.cast("nps", dbt.type_string()), 'fingerprint': 'respondent_fingerprint',
+            'device': "case when is_rep_device then " ~ report_word('device_of_rep') ~ " else "
+                ~ report_word('device_not_of_rep') ~ " end",
+            'rep': 'rep_id', 'customers': dbt.cast("customers", dbt.type_string()),
+            'customer_list': "coalesce(customer_list, '')", 'more': "case when customers > 6 then ', ...' else '' end",
+            'min_customers': "'" ~ min_customers ~ "'",
+        }) }} as evidence
     from flagged
 
 )

@@ -292,6 +292,14 @@ SENTENCES: dict[str, dict[str, str]] = {
         "timing_after": "{days} day(s) after",
         "timing_before": "{days} day(s) before",
         "attributed_to_owner": " (no rep on the ticket: attributed to the owner)",
+        "evidence_speeder_burst": "rep {rep} in {period}: {speed}{separator}{burst}; x {reps} reps compared in "
+        "the period (Bonferroni): p{p} < {alpha}",
+        "speeders": "{speeders} top-score responses (NPS >= {top_nps}) faster than {share} x the median duration "
+        "of their channel, of {timed} timed top-score responses; the peer share {peer_share}% gives {expected} "
+        "expected, one-sided Poisson p{p}",
+        "burst": "{size} top-score responses within {minutes} minutes ({start} to {end} local) of {top} top scores "
+        "in the period ({expected} expected per {window}-minute window), scan p{p}",
+        "separator": "; ",
     },
     "zh-CN": {
         "feedback_strength": "{indicator}：团队内第{rank}名，共{reps}人（{value}{unit}；团队中位数{median}{unit}）",
@@ -332,6 +340,13 @@ SENTENCES: dict[str, dict[str, str]] = {
         "timing_after": "之后 {days} 天",
         "timing_before": "之前 {days} 天",
         "attributed_to_owner": "（工单未填销售代表：归属客户负责人）",
+        "evidence_speeder_burst": "销售代表 {rep} 在 {period}：{speed}{separator}{burst}；共比较 {reps} 位销售代表"
+        "（Bonferroni 校正）：p{p} < {alpha}",
+        "speeders": "{speeders} 份高分答复（NPS >= {top_nps}）用时短于其渠道中位用时的 {share} 倍"
+        "（共 {timed} 份计时的高分答复）；按同事比例 {peer_share}% 预期 {expected} 份，单侧泊松检验 p{p}",
+        "burst": "{minutes} 分钟内有 {size} 份高分答复（当地时间 {start} 至 {end}），本期共 {top} 份高分答复"
+        "（每 {window} 分钟窗口预期 {expected} 份），扫描统计检验 p{p}",
+        "separator": "；",
     },
 }
 

@@ -571,5 +571,10 @@ def test_evidence_in_chinese(tmp_path):
         "销售代表 FC1 自报与客户 FCX 接触 1 次（2026-05-10），但 30 天内与该客户既无进行中的商机，"
         "也无成交、互动、方案或回访记录；客户负责人：FC2；该销售代表与该客户的其他往来：完全没有"
     )
+    assert flag(flags, "speeder_burst", "SB4", "2026-Q1")["evidence"] == (
+        "销售代表 SB4 在 2026-Q1：30 分钟内有 5 份高分答复（当地时间 2026-03-10 21:00:00 至 2026-03-10 21:20:00），"
+        "本期共 5 份高分答复（每 60 分钟窗口预期 0.0023 份），扫描统计检验 p<0.00001；共比较 9 位销售代表"
+        "（Bonferroni 校正）：p<0.00001 < 0.01"
+    )
     # ids stay ids
     assert {r["rule_id"] for r in flags.values()} >= {"hidden_complaint", "channel_gap", "fabricated_contact"}

@@ -307,27 +307,27 @@ final as (
             else {{ anomaly_severity_from_p('p_value') }}
         end as severity,
         cast(triggering_count as {{ type_double() }}) as strength,
-        {{ dbt.concat([
-            "'rep '", "rep_id", "' in '", "period", "': '",
-            "case when is_speed_hit then " ~ dbt.concat([
-                dbt.cast("top_speeders", dbt.type_string()),
-                "' top-score responses (NPS >= " ~ top_nps ~ ") faster than " ~ share ~ " x the median duration of their channel, of '",
-                dbt.cast("timed_top_responses", dbt.type_string()), "' timed top-score responses; the peer share '",
-                anomaly_number_text("100.0 * peer_rate", 2), "'% gives '", anomaly_number_text("expected_speeders", 2),
-                "' expected, one-sided Poisson p'", anomaly_p_text("speed_p_value"),
-            ]) ~ " else '' end",
-            "case when is_speed_hit and is_burst_hit then '; ' else '' end",
-            "case when is_burst_hit then " ~ dbt.concat([
-                dbt.cast("burst_size", dbt.type_string()),
-                "' top-score responses within " ~ burst_minutes ~ " minutes ('", dbt.cast("burst_start_local", dbt.type_string()),
-                "' to '", dbt.cast("burst_end_local", dbt.type_string()), "' local) of '",
-                dbt.cast("top_responses", dbt.type_string()), "' top scores in the period ('",
-                anomaly_number_text("expected_in_grid_window", 4), "' expected per " ~ 2 * burst_minutes ~ "-minute window), scan p'",
-                anomaly_p_text("burst_p_value"),
-            ]) ~ " else '' end",
-            "'; x '", dbt.cast("reps_compared", dbt.type_string()), "' reps compared in the period (Bonferroni): p'",
-            anomaly_p_text("p_value"), "' < " ~ alpha ~ "'",
-        ]) }} as evidence,
+        {%- set speed = report_sentence('speeders', {
+            'speeders': dbt.cast("top_speeders", dbt.type_string()), 'top_nps': "'" ~ top_nps ~ "'",
+            'share': "'" ~ share ~ "'", 'timed': dbt.cast("timed_top_responses", dbt.type_string()),
+            'peer_share': anomaly_number_text("100.0 * peer_rate", 2),
+            'expected': anomaly_number_text("expected_speeders", 2), 'p': anomaly_p_text("speed_p_value"),
+        }) %}
+        {%- set burst = report_sentence('burst', {
+            'size': dbt.cast("burst_size", dbt.type_string()), 'minutes': "'" ~ burst_minutes ~ "'",
+            'start': dbt.cast("burst_start_local", dbt.type_string()),
+            'end': dbt.cast("burst_end_local", dbt.type_string()), 'top': dbt.cast("top_responses", dbt.type_string()),
+            'expected': anomaly_number_text("expected_in_grid_window", 4), 'window': "'" ~ 2 * burst_minutes ~ "'",
+            'p': anomaly_p_text("burst_p_value"),
+        }) %}
+        {{ report_sentence('evidence_speeder_burst', {
+            'rep': 'rep_id', 'period': 'period',
+            'speed': "case when is_speed_hit then " ~ speed ~ " else '' end",
+            'separator': "case when is_speed_hit and is_burst_hit then " ~ report_word('separator') ~ " else '' end",
+            'burst': "case when is_burst_hit then " ~ burst ~ " else '' end",
+            'reps': dbt.cast("reps_compared", dbt.type_string()), 'p': anomaly_p_text("p_value"),
+            'alpha': "'" ~ alpha ~ "'",
+        }) }} as evidence,
         -- which responses the flag is about (int_anomaly_flag_responses): the rep's top-score speeders
         -- of the period when the speed criterion triggered, the top scores of the largest burst when
         -- the burst criterion did

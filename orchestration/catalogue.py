@@ -300,6 +300,47 @@ SENTENCES: dict[str, dict[str, str]] = {
         "burst": "{size} top-score responses within {minutes} minutes ({start} to {end} local) of {top} top scores "
         "in the period ({expected} expected per {window}-minute window), scan p{p}",
         "separator": "; ",
+        # score_statement.explanation (int_analysis_score_steps.sql, score_statement.sql); in English the
+        # statement names indicators, grades and rules by id: it is the trace of a grade
+        "step_indicator": "{indicator} = {value}{unit} (sample {sample}) -> score {score} by {method}, x weight "
+        "{weight} = {amount}",
+        "step_no_target": "{indicator}: no sales target in the period: left out of the composite (weight {weight} "
+        "not covered)",
+        "step_no_events": "{indicator}: no events in the period: left out of the composite (weight {weight} not "
+        "covered)",
+        "step_thin": "{indicator}: sample {sample} below the minimum {min_sample}: left out of the composite (weight "
+        "{weight} not covered)",
+        "step_weighted_sum": "sum of weight x score over the {n} counted indicators = {sum}",
+        "step_coverage": "sum of their weights = {coverage} (minimum {minimum})",
+        "step_no_composite": "no counted indicator: no composite",
+        "step_composite": "weighted_sum / coverage = {composite}",
+        "step_progress_no_composite": "no composite: no progress points",
+        "step_progress_no_previous": "no previous composite: 0 progress points",
+        "step_progress": "composite {composite} against {previous} in {previous_period}: change {change} -> {points} "
+        "progress points ({per} per full {step} points risen, at most {max}, never negative)",
+        "step_adjustment": "manager adjustments {raw}{relation}{points} points (at most +-{max})",
+        "adjustment_clamped": " clamped to ",
+        "adjustment_equal": " = ",
+        "step_not_graded": "coverage below the minimum: not graded",
+        "step_final": "round(composite + progress + adjustment{penalties} = {total}, 2), half-up = {final}",
+        "minus_penalties": " - penalties",
+        "step_grade_lowest": "{grade}: the lowest band",
+        "step_grade": "{grade}: final score {final} reaches its minimum {minimum}",
+        "step_bonus_not_graded": "no bonus coefficient when not graded",
+        "step_bonus_held": "grade held: no bonus coefficient until every holding flag is decided",
+        "step_bonus": "bonus coefficient of band {grade}: {bonus}",
+        "no_bonus": "none",
+        "step_penalty": "confirmed {rule} {flag}: -{points} points (outside the adjustment cap)",
+        "step_excluded": "confirmed {rule} {flag}: {n} survey response(s) of rep {rep} excluded from nps, csat and "
+        "key_account_nps",
+        "step_held": "grade held: {n} open flag(s) awaiting review ({flags}{more}); no bonus coefficient until every "
+        "one is decided",
+        "step_hidden_small": "{indicator}: hidden (anonymous survey, sample {sample} below its minimum): left out "
+        "of the composite",
+        "step_hidden_complementary": "{indicator}: hidden so that another subject's small survey sample cannot be "
+        "worked out{composite}",
+        "counted_in_composite": "; counted in the composite",
+        "left_out_of_composite": "; left out of the composite",
     },
     "zh-CN": {
         "feedback_strength": "{indicator}：团队内第{rank}名，共{reps}人（{value}{unit}；团队中位数{median}{unit}）",
@@ -347,6 +388,39 @@ SENTENCES: dict[str, dict[str, str]] = {
         "burst": "{minutes} 分钟内有 {size} 份高分答复（当地时间 {start} 至 {end}），本期共 {top} 份高分答复"
         "（每 {window} 分钟窗口预期 {expected} 份），扫描统计检验 p{p}",
         "separator": "；",
+        "step_indicator": "{indicator} = {value}{unit}（样本 {sample}）-> 按 {method} 计分 {score}，"
+        "× 权重 {weight} = {amount}",
+        "step_no_target": "{indicator}：本考核期没有销售目标：不计入综合得分（权重 {weight} 未覆盖）",
+        "step_no_events": "{indicator}：本考核期没有相关事件：不计入综合得分（权重 {weight} 未覆盖）",
+        "step_thin": "{indicator}：样本 {sample} 低于最低要求 {min_sample}：不计入综合得分（权重 {weight} 未覆盖）",
+        "step_weighted_sum": "{n} 项计入指标的权重 × 得分之和 = {sum}",
+        "step_coverage": "其权重之和 = {coverage}（最低要求 {minimum}）",
+        "step_no_composite": "没有计入的指标：无综合得分",
+        "step_composite": "加权和 / 覆盖率 = {composite}",
+        "step_progress_no_composite": "无综合得分：无进步分",
+        "step_progress_no_previous": "无上期综合得分：进步分为 0",
+        "step_progress": "综合得分 {composite}，{previous_period} 为 {previous}：变化 {change} -> 进步分 {points}"
+        "（每提高 {step} 分得 {per} 分，最多 {max} 分，不为负）",
+        "step_adjustment": "经理调整 {raw}{relation}{points} 分（最多 +-{max}）",
+        "adjustment_clamped": " 截断为 ",
+        "adjustment_equal": " = ",
+        "step_not_graded": "覆盖率低于最低要求：不评级",
+        "step_final": "round(综合得分 + 进步分 + 调整分{penalties} = {total}, 2)，四舍五入 = {final}",
+        "minus_penalties": " - 扣分",
+        "step_grade_lowest": "{grade}：最低档",
+        "step_grade": "{grade}：最终得分 {final} 达到该档下限 {minimum}",
+        "step_bonus_not_graded": "未评级：无奖金系数",
+        "step_bonus_held": "评级暂缓：所有暂缓标记审核完成前无奖金系数",
+        "step_bonus": "{grade} 档的奖金系数：{bonus}",
+        "no_bonus": "无",
+        "step_penalty": "已确认 {rule} {flag}：-{points} 分（不受调整上限限制）",
+        "step_excluded": "已确认 {rule} {flag}：销售代表 {rep} 的 {n} 份问卷答复已从净推荐值、客户满意度和"
+        "重点客户净推荐值中剔除",
+        "step_held": "评级暂缓：{n} 个标记待审核（{flags}{more}）；全部审核完成前无奖金系数",
+        "step_hidden_small": "{indicator}：已隐藏（匿名问卷，样本 {sample} 低于最低要求）：不计入综合得分",
+        "step_hidden_complementary": "{indicator}：已隐藏，以免推算出其他对象的小样本问卷数据{composite}",
+        "counted_in_composite": "；计入综合得分",
+        "left_out_of_composite": "；不计入综合得分",
     },
 }
 
@@ -1076,6 +1150,16 @@ def dbt_macros() -> str:
             "report_units",
             "language -> {value: unit -> text after a value, gap: unit -> text after a difference}.",
             {lang: {"value": VALUE_UNITS[lang], "gap": GAP_UNITS[lang]} for lang in LANGUAGES},
+        ),
+        _macro(
+            "grade_labels",
+            "language -> grade id -> its name, for the known ids (a scheme's own names are for the reports).",
+            {lang: {g: _pick(pair, lang) for g, pair in GRADE_LABELS.items()} for lang in LANGUAGES},
+        ),
+        _macro(
+            "rule_labels",
+            "language -> anomaly rule id -> its name.",
+            {lang: {r.id: r.label(lang) for r in ANOMALY_RULES} for lang in LANGUAGES},
         ),
         _macro(
             "report_sentences",

@@ -69,3 +69,21 @@
     {%- endfor -%}
     {{ dbt.concat(sql) }}
 {%- endmacro %}
+
+{#- The name of an id in a trace (score_statement.explanation): in English the id itself (the statement is
+    the trace of a grade, read beside the id columns), in another language its label from the catalogue
+    (kind: 'indicator', 'grade' or 'rule'; an id the catalogue does not know stays as it is). -#}
+{% macro report_trace_label(kind, expression) -%}
+    {%- set language = report_language() -%}
+    {%- if language == 'en' -%}
+    {{ expression }}
+    {%- else -%}
+    {%- set labels = {'indicator': indicator_labels, 'grade': grade_labels, 'rule': rule_labels}[kind]()[language] -%}
+    case {{ expression }}
+        {%- for id, label in labels.items() %}
+        when '{{ id }}' then {{ report_literal(label) }}
+        {%- endfor %}
+        else {{ expression }}
+    end
+    {%- endif -%}
+{%- endmacro %}

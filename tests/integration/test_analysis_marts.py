@@ -439,3 +439,22 @@ def test_sales_breakdown_against_region_targets(con):
     company = rows(con, "select value from marts.indicator_values where level = 'company' "
                         "and indicator = 'sales_attainment'")[0][0]
     assert math.isclose(company, 93.75)
+
+
+def test_score_statement_and_feedback_in_chinese():
+    """report.language zh-CN: the statement's explanations and the review sentences in Chinese (catalogue
+    SENTENCES), with indicator, grade and rule names; ids and figures in their own columns unchanged."""
+    with duckdb.connect(str(handmade_warehouse("zh-CN")), read_only=True) as c:
+        steps = rows(c, "select step_no, step, indicator, grade, explanation from marts.score_statement "
+                        "where subject_id = 'A1' order by step_no")
+        feedback = rows(c, "select indicator, sentence from marts.rep_feedback where rep_id = 'A1' "
+                           "and feedback_type = 'strength' and position = 1")
+    assert steps[0] == (1, "indicator", "sales_attainment", None,
+                        "销售目标达成率 = 120.00%（样本 1）-> 按 value 计分 120.0000，× 权重 0.8000 = 96.0000")
+    assert steps[1] == (2, "indicator", "nps", None,
+                        "净推荐值：已隐藏，以免推算出其他对象的小样本问卷数据；计入综合得分")
+    assert steps[6][4] == "经理调整 0.00 = 0.00 分（最多 +-5.0）"
+    assert steps[7][4] == "round(综合得分 + 进步分 + 调整分 = 107.6666666667, 2)，四舍五入 = 107.67"
+    assert steps[8] == (9, "grade", None, "excellent", "优秀：最终得分 107.67 达到该档下限 90.00")
+    assert steps[9][4] == "优秀 档的奖金系数：1.2000"
+    assert feedback == [("response_sla_rate", "响应及时率：团队内第1名，共3人（100.0%；团队中位数80.0%）")]

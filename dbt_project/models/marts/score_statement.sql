@@ -37,14 +37,15 @@ final as (
         grade,
         disclosure,
         case
-            when disclosure = 'small_sample' then {{ dbt.concat([
-                'indicator', "': hidden (anonymous survey, sample '", dbt.cast('sample_size', dbt.type_string()),
-                "' below its minimum): left out of the composite'"
-            ]) }}
-            when disclosure = 'complementary' then {{ dbt.concat([
-                'indicator', "': hidden so that another subject''s small survey sample cannot be worked out'",
-                "case when counts_in_composite then '; counted in the composite' else '; left out of the composite' end"
-            ]) }}
+            when disclosure = 'small_sample' then {{ report_sentence('step_hidden_small', {
+                'indicator': report_trace_label('indicator', 'indicator'),
+                'sample': dbt.cast('sample_size', dbt.type_string()),
+            }) }}
+            when disclosure = 'complementary' then {{ report_sentence('step_hidden_complementary', {
+                'indicator': report_trace_label('indicator', 'indicator'),
+                'composite': "case when counts_in_composite then " ~ report_word('counted_in_composite')
+                    ~ " else " ~ report_word('left_out_of_composite') ~ " end",
+            }) }}
             else explanation
         end as explanation
     from steps

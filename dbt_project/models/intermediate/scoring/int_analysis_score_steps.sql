@@ -148,28 +148,22 @@ indicator_rows as (
         cast(indicator_steps.amount as decimal(38, 20)) as amount,
         cast(null as {{ dbt.type_string() }}) as grade,
         indicator_steps.disclosure,
+        {%- set step_parts = {
+            'indicator': report_trace_label('indicator', 'indicator_steps.indicator'),
+            'value': analysis_number('indicator_steps.value', 2),
+            'unit': analysis_value_unit('indicator_steps.indicator') if report_language() == 'en'
+                else report_value_unit('indicator_steps.indicator'),
+            'sample': dbt.cast('indicator_steps.sample_size', dbt.type_string()),
+            'score': analysis_number('indicator_steps.score', 4), 'method': 'indicator_steps.method',
+            'weight': analysis_number('indicator_steps.weight', 4), 'amount': analysis_number('indicator_steps.amount', 4),
+            'min_sample': dbt.cast('indicator_steps.min_sample', dbt.type_string()),
+        } %}
         case
-            when indicator_steps.counts_in_composite then {{ dbt.concat([
-                'indicator_steps.indicator', "' = '", analysis_number('indicator_steps.value', 2),
-                analysis_value_unit('indicator_steps.indicator'),
-                "' (sample '", dbt.cast('indicator_steps.sample_size', dbt.type_string()), "') -> score '",
-                analysis_number('indicator_steps.score', 4), "' by '", 'indicator_steps.method',
-                "', x weight '", analysis_number('indicator_steps.weight', 4), "' = '",
-                analysis_number('indicator_steps.amount', 4)
-            ]) }}
-            when indicator_steps.value is null then {{ dbt.concat([
-                'indicator_steps.indicator',
-                "case when indicator_steps.indicator = 'sales_attainment' then ': no sales target in the period'"
-                ~ " else ': no events in the period' end",
-                "': left out of the composite (weight '", analysis_number('indicator_steps.weight', 4),
-                "' not covered)'"
-            ]) }}
-            else {{ dbt.concat([
-                'indicator_steps.indicator', "': sample '", dbt.cast('indicator_steps.sample_size', dbt.type_string()),
-                "' below the minimum '", dbt.cast('indicator_steps.min_sample', dbt.type_string()),
-                "': left out of the composite (weight '", analysis_number('indicator_steps.weight', 4),
-                "' not covered)'"
-            ]) }}
+            when indicator_steps.counts_in_composite then {{ report_sentence('step_indicator', step_parts) }}
+            when indicator_steps.value is null and indicator_steps.indicator = 'sales_attainment'
+                then {{ report_sentence('step_no_target', step_parts) }}
+            when indicator_steps.value is null then {{ report_sentence('step_no_events', step_parts) }}
+            else {{ report_sentence('step_thin', step_parts) }}
         end as explanation
     from graded
     inner join indicator_steps
@@ -183,43 +177,53 @@ summary_rows as (
 
     {%- set summary_steps = [
         ('weighted_sum', 1, 'weighted_sum',
-            dbt.concat(["'sum of weight x score over the '", dbt.cast('counted_indicators', dbt.type_string()),
-                        "' counted indicators = '", "coalesce(" ~ analysis_number('weighted_sum', 4) ~ ", '0')"])),
+            report_sentence('step_weighted_sum', {'n': dbt.cast('counted_indicators', dbt.type_string()),
+                            'sum': "coalesce(" ~ analysis_number('weighted_sum', 4) ~ ", '0')"})),
         ('coverage', 2, 'coverage',
-            dbt.concat(["'sum of their weights = '", analysis_number('coverage', 4), "' (minimum '",
-                        analysis_number(var('coverage_min'), 4), "')'"])),
+            report_sentence('step_coverage', {'coverage': analysis_number('coverage', 4),
+                            'minimum': analysis_number(var('coverage_min'), 4)})),
         ('composite', 3, 'composite_score',
-            "case when composite_score is null then 'no counted indicator: no composite' else "
-            ~ dbt.concat(["'weighted_sum / coverage = '", analysis_number('composite_score', 10)]) ~ " end"),
+            "case when composite_score is null then " ~ report_word('step_no_composite') ~ " else "
+            ~ report_sentence('step_composite', {'composite': analysis_number('composite_score', 10)}) ~ " end"),
         ('progress', 4, 'progress_points',
-            "case when composite_score is null then 'no composite: no progress points'"
-            ~ " when previous_composite_score is null then 'no previous composite: 0 progress points' else "
-            ~ dbt.concat(["'composite '", analysis_number('composite_score', 4), "' against '",
-                          analysis_number('previous_composite_score', 4), "' in '", 'previous_period',
-                          "': change '", analysis_number('composite_score - previous_composite_score', 4),
-                          "' -> '", analysis_number('progress_points', 2),
-                          "' progress points (" ~ var('progress_points') ~ " per full " ~ var('progress_per_points')
-                          ~ " points risen, at most " ~ var('progress_max') ~ ", never negative)'"]) ~ " end"),
+            "case when composite_score is null then " ~ report_word('step_progress_no_composite')
+            ~ " when previous_composite_score is null then " ~ report_word('step_progress_no_previous') ~ " else "
+            ~ report_sentence('step_progress', {
+                'composite': analysis_number('composite_score', 4),
+                'previous': analysis_number('previous_composite_score', 4), 'previous_period': 'previous_period',
+                'change': analysis_number('composite_score - previous_composite_score', 4),
+                'points': analysis_number('progress_points', 2), 'per': "'" ~ var('progress_points') ~ "'",
+                'step': "'" ~ var('progress_per_points') ~ "'", 'max': "'" ~ var('progress_max') ~ "'",
+            }) ~ " end"),
         ('adjustment', 5, 'adjustment_points',
-            dbt.concat(["'manager adjustments '", analysis_number('adjustment_raw_points', 2),
-                        "case when adjustment_raw_points <> adjustment_points then ' clamped to ' else ' = ' end",
-                        analysis_number('adjustment_points', 2), "' points (at most +-" ~ var('adjust_max_abs') ~ ")'"])),
+            report_sentence('step_adjustment', {
+                'raw': analysis_number('adjustment_raw_points', 2),
+                'relation': "case when adjustment_raw_points <> adjustment_points then "
+                    ~ report_word('adjustment_clamped') ~ " else " ~ report_word('adjustment_equal') ~ " end",
+                'points': analysis_number('adjustment_points', 2), 'max': "'" ~ var('adjust_max_abs') ~ "'",
+            })),
         ('final_score', 6, 'final_score',
-            "case when not is_graded then 'coverage below the minimum: not graded' else "
-            ~ dbt.concat(["case when penalty_lines > 0 then 'round(composite + progress + adjustment - penalties = '"
-                          ~ " else 'round(composite + progress + adjustment = ' end", analysis_number('unrounded_total', 10),
-                          "', 2), half-up = '", dbt.cast('final_score', dbt.type_string())]) ~ " end"),
+            "case when not is_graded then " ~ report_word('step_not_graded') ~ " else "
+            ~ report_sentence('step_final', {
+                'penalties': "case when penalty_lines > 0 then " ~ report_word('minus_penalties') ~ " else '' end",
+                'total': analysis_number('unrounded_total', 10), 'final': dbt.cast('final_score', dbt.type_string()),
+            }) ~ " end"),
         ('grade', 7, 'band_min_score',
-            "case when not is_graded then 'insufficient_data' else "
-            ~ dbt.concat(['grade', "case when band_min_score is null then ': the lowest band' else "
-                          ~ dbt.concat(["': final score '", dbt.cast('final_score', dbt.type_string()),
-                                        "' reaches its minimum '", dbt.cast('band_min_score', dbt.type_string())])
-                          ~ " end"]) ~ " end"),
+            "case when not is_graded then " ~ report_trace_label('grade', "'insufficient_data'")
+            ~ " when band_min_score is null then "
+            ~ report_sentence('step_grade_lowest', {'grade': report_trace_label('grade', 'grade')}) ~ " else "
+            ~ report_sentence('step_grade', {
+                'grade': report_trace_label('grade', 'grade'), 'final': dbt.cast('final_score', dbt.type_string()),
+                'minimum': dbt.cast('band_min_score', dbt.type_string()),
+            }) ~ " end"),
         ('bonus_coefficient', 8, 'bonus_coefficient',
-            "case when not is_graded then 'no bonus coefficient when not graded'"
-            ~ " when holding_flags > 0 then 'grade held: no bonus coefficient until every holding flag is decided' else "
-            ~ dbt.concat(["'bonus coefficient of band '", 'grade', "': '",
-                          "coalesce(" ~ dbt.cast('bonus_coefficient', dbt.type_string()) ~ ", 'none')"]) ~ " end"),
+            "case when not is_graded then " ~ report_word('step_bonus_not_graded')
+            ~ " when holding_flags > 0 then " ~ report_word('step_bonus_held') ~ " else "
+            ~ report_sentence('step_bonus', {
+                'grade': report_trace_label('grade', 'grade'),
+                'bonus': "coalesce(" ~ dbt.cast('bonus_coefficient', dbt.type_string()) ~ ", "
+                    ~ report_word('no_bonus') ~ ")",
+            }) ~ " end"),
     ] %}
     {%- for step, offset, amount, explanation in summary_steps %}
     select
@@ -239,8 +243,10 @@ review_rows as (
     select
         {{ score_step_line(
             'graded.indicator_steps + 5 + penalty_lines.line_no', 'penalty',
-            dbt.concat(["'confirmed '", 'penalty_lines.rule_id', "' '", 'penalty_lines.flag_id', "': -'",
-                        analysis_number('penalty_lines.penalty_points', 2), "' points (outside the adjustment cap)'"]),
+            report_sentence('step_penalty', {
+                'rule': report_trace_label('rule', 'penalty_lines.rule_id'), 'flag': 'penalty_lines.flag_id',
+                'points': analysis_number('penalty_lines.penalty_points', 2),
+            }),
             amount='-penalty_lines.penalty_points'
         ) }}
     from graded
@@ -257,10 +263,10 @@ review_rows as (
             ~ ' partition by graded.period, graded.level, graded.subject_id'
             ~ ' order by excluded.rule_id, excluded.flag_id)',
             'excluded_responses',
-            dbt.concat(["'confirmed '", 'excluded.rule_id', "' '", 'excluded.flag_id', "': '",
-                        dbt.cast('excluded.excluded_responses', dbt.type_string()),
-                        "' survey response(s) of rep '", 'excluded.rep_id',
-                        "' excluded from nps, csat and key_account_nps'"]),
+            report_sentence('step_excluded', {
+                'rule': report_trace_label('rule', 'excluded.rule_id'), 'flag': 'excluded.flag_id',
+                'n': dbt.cast('excluded.excluded_responses', dbt.type_string()), 'rep': 'excluded.rep_id',
+            }),
             sample_size='excluded.excluded_responses'
         ) }}
     from graded
@@ -275,10 +281,10 @@ review_rows as (
     select
         {{ score_step_line(
             'graded.indicator_steps + graded.penalty_lines + 1000000', 'held',
-            dbt.concat(["'grade held: '", dbt.cast('graded.holding_flags', dbt.type_string()),
-                        "' open flag(s) awaiting review ('", 'graded.holding_list',
-                        "case when graded.holding_flags > 5 then ', ...' else '' end",
-                        "'); no bonus coefficient until every one is decided'"]),
+            report_sentence('step_held', {
+                'n': dbt.cast('graded.holding_flags', dbt.type_string()), 'flags': 'graded.holding_list',
+                'more': "case when graded.holding_flags > 5 then ', ...' else '' end",
+            }),
             sample_size='graded.holding_flags'
         ) }}  -- last (renumbered below)
     from graded

@@ -56,7 +56,7 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     stages = ", ".join(f"{k} ({len(v.weights)} weighted indicators)" for k, v in sorted(scheme.schemes.items()))
     print(
         f"OK {args.file}: grain {scheme.grain}, time zone {scheme.timezone}, schemes {stages}, "
-        f"{len(scheme.grades)} grade bands"
+        f"{len(scheme.grades)} grade bands, report language {scheme.report.language}"
     )
     return 0
 

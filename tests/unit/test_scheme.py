@@ -161,7 +161,8 @@ def test_cfg_rows_cover_every_indicator_per_scheme():
 
 def test_check_config_command(tmp_path, capsys):
     assert main(["check-config", str(DEFAULT)]) == 0
-    assert capsys.readouterr().out.startswith(f"OK {DEFAULT}: grain quarter")
+    out = capsys.readouterr().out
+    assert out.startswith(f"OK {DEFAULT}: grain quarter") and out.rstrip().endswith("report language en")
     bad = tmp_path / "bad.yml"
     d = _default()
     d["coverage_min"] = 1.5

@@ -126,6 +126,13 @@ def test_charts_draw_data_text_literally(team):
         assert part in drawn, (team, part)
 
 
+def test_no_table_wider_than_the_page(report):
+    """Every table sits in a wrapper that scrolls inside the page (and prints at the page's width)."""
+    _, raw, _ = report
+    assert raw.count("<table") == raw.count('<div class="tw"><table') > 10
+    assert ".tw { max-width: 100%; overflow-x: auto;" in raw
+
+
 def test_english_is_the_default_language(report):
     _, raw, text = report
     assert '<html lang="en">' in raw

@@ -38,12 +38,14 @@ def test_written_beside_the_warehouse_by_default():
 
 def test_headline_and_grade_distribution(report):
     built, _, text = report
-    # reps: A1 107.67 excellent, B1 120 excellent, A3 88 good, A2 50, B2 50, C1 69 needs_improvement
+    # reps: A1 120 excellent (its nps is hidden and left out), B1 120 excellent, A3 88 good, A2 50, B2 50,
+    # C1 69 needs_improvement
     assert built.headline["reps_graded"] == 6 and built.headline["teams"] == 3
     assert built.headline["total_bonus"] == Decimal("5.8")  # 1.2 + 1.2 + 1.0 + 0.8 x 3
-    # hidden survey cells: nps A1 A2 B1 B2 T2 company, csat A2 B1 B2 T2 company, key_account_nps of the 6
-    # reps (no key-account answers at all: sample 0 hides nothing, but the cell stays empty)
-    assert built.headline["hidden_cells"] == 17
+    # hidden survey cells (anonymity_k 10, test_analysis_marts): nps A1 A2 B1 B2 T1 T2, csat A2 B1 B2 T2 T3 C1,
+    # key_account_nps of the 6 reps and 3 teams (no key-account answers at all: sample 0 hides nothing, but
+    # the cell stays empty); the company's figures are always shown
+    assert built.headline["hidden_cells"] == 21
     assert "reps graded 6 / 6" in text
     # why B1's 120 and A1's 107.67 are possible, and what the bonus card adds up (5.8 above)
     assert "It can pass 100: an indicator scored by its own value may go above 100 up to its cap" in text
@@ -53,20 +55,20 @@ def test_headline_and_grade_distribution(report):
     assert "T2 West 1 0 1 2" in text
     assert "T3 华东二组 0 0 1 1" in text
     assert "all all reps 2 1 3 6" in text
-    # team grades: T1 0.8 x 90 + 0.2 x 52.94 = 82.59 good; T2 100 excellent; T3 69.00
-    assert "T1 华东一组 mature 82.59 good 1.00 2" in text
+    # team grades: T1 90 (its nps hidden, left out: 0.8 x 90 / 0.8) excellent; T2 100 excellent; T3 69.00
+    assert "T1 华东一组 mature 90.00 excellent 1.20 2" in text
+    assert "T3 华东二组 mature 69.00 needs_improvement 0.80 3" in text
 
 
 def test_team_comparison_nps_and_pareto(report):
     _, _, text = report
     assert "NPS per team" in text
-    # T1: 18 / 34 = 52.94 +- 1.96 x 100 x sqrt((30/34 - (18/34)^2) / 34) = 52.94 +- 26.08
-    assert "T1 华东一组 52.9 26.9 … 79.0 34" in text
     assert "T3 华东二组 25.0 -11.3 … 61.3 20" in text  # 5 / 20 = 25 +- 36.28
+    assert "T1 华东一组 hidden (small-sample protection)" in text  # complementary
     assert "T2 West hidden (small-sample protection)" in text
-    # teams per indicator: the company's and T2's nps and csat are hidden; T1 csat 22 / 27
-    assert "nps points — 52.9 hidden 25.0" in text
-    assert "csat % — 81.5 hidden 75.0" in text
+    # teams per indicator (company T1 T2 T3): nps 25 / 57 = 43.9; csat 40 / 50 = 80, T1 22 / 27 = 81.5
+    assert "nps points 43.9 hidden hidden 25.0" in text
+    assert "csat % 80.0 81.5 hidden hidden" in text
     # company pareto: service 4 of 8 (50 %), billing 2 (cumulative 75 %), delivery reaches 87.5 %: vital
     assert "service 4 50.0 % 50.0 % yes" in text
     assert "delivery 1 12.5 % 87.5 % yes" in text
@@ -80,7 +82,7 @@ def test_shortfalls_tracking_sales_and_feedback(report):
     assert "company 8 4 (50.0 %) 2 (50.0 %) 2 (50.0 %) 1 (50.0 %)" in text
     assert "East 350 4 400 87.5 % 100.0 %" in text
     assert "soft new 120 1 30.0 % 34.3 %" in text  # 120 of East's 400 target and of its 350 won
-    assert "A1 王芳 107.67 excellent 1" in text
+    assert "A1 王芳 120.00 excellent 1" in text
     assert "response_sla_rate: 1st of 3 in team (100.0 %; team median 80.0 %)" in text
     assert "median_response_hours: 3.5 h against a team median of 1.0 h, 2.5 h above (3rd of 3 in team)" in text
 
@@ -97,15 +99,18 @@ def test_charts_are_inline_svg_from_matplotlib(report):
 
 def test_no_hidden_survey_figure_leaks(report):
     _, raw, text = report
-    # hidden: A1 nps 58.33 (complementary), A2 71.43 (7 answers), company 43.86 (B1's and T2's 66.67 are
-    # checked in the tables above: 66.7 is also the company's published complaint_rate, 2 of 3 customers)
+    # hidden (anonymity_k 10): A1 nps 58.33 (complementary), A2 71.43 (7 answers), T1 52.94 (complementary);
+    # B1's and T2's 66.67 are checked in the tables above (66.7 is also the company's published complaint_rate,
+    # 2 of 3 customers), T3's and C1's csat 75.0 too (75.0 % is a published Pareto share)
     # (the visible text: tables and the labels of the charts; not the SVG coordinates)
-    for figure in ("58.3", "71.4", "43.9"):
+    for figure in ("58.3", "71.4", "52.9"):
         assert figure not in text, figure
-    # the company NPS card shows no figure
-    assert "company NPS —" in text
-    # the small-sample note says what was hidden
-    assert "1 company nps (complementary)" in text and "1 team nps (complementary)" in text
+    # the company NPS is always published: 25 / 57
+    assert "company NPS 43.9" in text
+    # the small-sample note says what was hidden, and why
+    assert "1 rep nps (complementary)" in text and "1 team nps (complementary)" in text
+    assert "1 rep csat (complementary)" in text and "1 team csat (complementary)" in text
+    assert "fewer answers than the anonymity threshold (survey.anonymity_k" in text
 
 
 @pytest.mark.parametrize("team", ["T$^$", "$x_1$", "<b>x</b>", "{0}", "%s", "T\n2"])

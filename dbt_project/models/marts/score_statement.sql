@@ -2,8 +2,8 @@
 -- indicator's value, score and weight to the composite, progress, adjustment, final score, grade and
 -- bonus coefficient (int_analysis_score_steps), so that anyone can follow how a grade came about.
 -- A survey indicator step whose figure is not published (small sample, complementary suppression:
--- int_analysis_disclosure) shows neither value, score nor amount; its explanation says why, and
--- whether it counts in the composite.
+-- int_analysis_disclosure) shows neither value, score nor amount, and counts in no composite; its
+-- explanation says why.
 -- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
@@ -38,12 +38,12 @@ final as (
         disclosure,
         case
             when disclosure = 'small_sample' then {{ dbt.concat([
-                'indicator', "': hidden (anonymous survey, sample '", dbt.cast('sample_size', dbt.type_string()),
-                "' below its minimum): left out of the composite'"
+                'indicator', "': hidden (anonymous survey, '", dbt.cast('sample_size', dbt.type_string()),
+                "' answers, fewer than " ~ var('anonymity_k', 5) ~ "): left out of the composite'"
             ]) }}
             when disclosure = 'complementary' then {{ dbt.concat([
-                'indicator', "': hidden so that another subject''s small survey sample cannot be worked out'",
-                "case when counts_in_composite then '; counted in the composite' else '; left out of the composite' end"
+                'indicator', "': hidden so that another subject''s small survey sample cannot be worked out;'",
+                "' left out of the composite'"
             ]) }}
             else explanation
         end as explanation

@@ -134,8 +134,9 @@ def write_ge_data_docs(warehouse: str | Path, suite: dict, ge_result, run_id: st
         store.remove_key(old)
     builder.build(resource_identifiers=[key, *resources], build_index=True)
     page = site_dir / "validations" / Path(*key.to_tuple()).with_suffix(".html")
-    install_vendor(site_dir)
-    make_offline([page, site_dir / "expectations" / f"{suite['name']}.html", site_dir / "index.html"], site_dir)
+    written = [page, site_dir / "expectations" / f"{suite['name']}.html", site_dir / "index.html"]
+    # a site new to the vendored files (or to a new set of them): its older pages are rewritten too
+    make_offline(sorted(site_dir.rglob("*.html")) if install_vendor(site_dir) else written, site_dir)
     if len(kept) > GE_KEPT_RUNS:  # GE leaves the folders of removed results and pages behind
         _remove_empty_folders(Path(store.store_backend.full_base_directory) / suite["name"])
         _remove_empty_folders(site_dir / "validations" / suite["name"])

@@ -99,17 +99,16 @@ def _vendor_digest() -> str:
     return sha.hexdigest()
 
 
-def install_vendor(site_dir: Path) -> Path:
-    """The vendored files in `<site>/static/vendor/`, copied again only when they changed."""
+def install_vendor(site_dir: Path) -> bool:
+    """The vendored files in `<site>/static/vendor/`, copied when they are missing or changed (files of an older
+    set stay: pages written before may still name them). True when copied."""
     target = site_dir / SITE_VENDOR
     marker = target / ".sha256"
     if marker.is_file() and marker.read_text() == _vendor_digest():
-        return target
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(VENDOR, target)
+        return False
+    shutil.copytree(VENDOR, target, dirs_exist_ok=True)
     marker.write_text(_vendor_digest())
-    return target
+    return True
 
 
 def offline_html(text: str, page: Path, site_dir: Path) -> str:

@@ -326,3 +326,18 @@ def test_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path):
         err.startswith("scheme.yml line 3, column 9: not valid YAML: mapping values are not allowed")
         and "\n" not in err
     )
+
+
+def test_anonymity_k_defaults_to_5_reaches_dbt_and_a_wrong_one_is_named():
+    s = load_scheme(DEFAULT)
+    assert s.survey.anonymity_k == 5 and dbt_vars(s, "2026-12-31 15:59:59")["anonymity_k"] == 5
+    d = _default()
+    del d["survey"]["anonymity_k"]
+    assert parse_scheme(d, "test.yml").survey.anonymity_k == 5  # the spec's default
+    d["survey"]["anonymity_k"] = 0
+    assert [e.split(":")[0] for e in _errors(d)] == ["survey.anonymity_k"]
+    d["survey"]["anonymity_k"] = "five"
+    assert [e.split(":")[0] for e in _errors(d)] == ["survey.anonymity_k"]
+    d["survey"]["anonimity_k"] = 5
+    del d["survey"]["anonymity_k"]
+    assert _errors(d) == ["survey.anonimity_k: unknown key"]

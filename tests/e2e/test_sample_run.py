@@ -113,6 +113,33 @@ def _published_disclosure(con) -> dict[tuple, str]:
     }
 
 
+def _assert_no_mart_shows(warehouse: Path, hidden: dict[tuple, str]) -> None:
+    """No published mart carries a hidden cell's figure: no value, numerator or interval, no score, no score
+    statement amount, and no comparison or sentence about it."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("create temp table hidden (period varchar, indicator varchar, level varchar, subject_id varchar)")
+        con.executemany("insert into hidden values (?, ?, ?, ?)", list(hidden))
+        on = "using (period, level, subject_id, indicator)"
+        score = " or ".join(f"(h.indicator = '{i}' and s.{i}_score is not null)" for i in SURVEY)
+        shown = {
+            "indicator_values": "select count(*) from marts.indicator_values join hidden "
+            f"{on} where coalesce(value, numerator, nps_ci_low, nps_ci_high) is not null",
+            "scorecard": "select count(*) from marts.scorecard s join hidden h on s.period = h.period "
+            f"and s.level = h.level and s.subject_id = h.subject_id where {score}",
+            "score_statement": "select count(*) from marts.score_statement join hidden "
+            f"{on} where coalesce(value, score, amount) is not null or counts_in_composite",
+            "rep_feedback": "select count(*) from marts.rep_feedback f join hidden h on f.period = h.period "
+            "and h.level = 'rep' and f.rep_id = h.subject_id and f.indicator = h.indicator",
+            "team_shortfalls": "select count(*) from marts.team_shortfalls t join hidden h on t.period = h.period "
+            "and h.level = 'team' and t.team_id = h.subject_id and t.indicator = h.indicator",
+        }
+        assert {m: con.execute(sql).fetchone()[0] for m, sql in shown.items()} == dict.fromkeys(shown, 0)
+        # and every one of them is hidden in the mart, as many as there are
+        assert con.execute(
+            f"select count(*) from marts.indicator_values join hidden {on} where disclosure <> 'published'"
+        ).fetchone()[0] == len(hidden)
+
+
 def _unmask_complementary(warehouse: Path) -> None:
     """What a careless publication would show: the complementary cells with their figures."""
     with duckdb.connect(str(warehouse)) as con:
@@ -160,6 +187,7 @@ def test_no_hidden_survey_figure_can_be_recovered(tiny_sample_run, tmp_path):
         all_cells = con.execute("select count(*) from marts.indicator_values").fetchone()[0]
     complementary = [c for c, d in expected.items() if d == "complementary"]
     assert len(complementary) == 3  # this sample: three lone hidden reps, each with a teammate
+    _assert_no_mart_shows(warehouse, expected)
     result = attack(warehouse, scheme)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         hidden_with_answers = con.execute(
@@ -204,6 +232,7 @@ def test_no_hidden_survey_figure_can_be_recovered(tiny_sample_run, tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         expected = _expected_disclosure(con, 45, scheme)
         assert _published_disclosure(con) == expected
+    _assert_no_mart_shows(warehouse, expected)
     teams = sorted(c for c, d in expected.items() if d == "complementary")
     assert teams == [
         ("2026-Q1", "csat", "team", "T01"),

@@ -335,12 +335,10 @@ SENTENCES: dict[str, dict[str, str]] = {
         "key_account_nps",
         "step_held": "grade held: {n} open flag(s) awaiting review ({flags}{more}); no bonus coefficient until every "
         "one is decided",
-        "step_hidden_small": "{indicator}: hidden (anonymous survey, sample {sample} below its minimum): left out "
+        "step_hidden_small": "{indicator}: hidden (anonymous survey, {sample} answers, fewer than {k}): left out "
         "of the composite",
         "step_hidden_complementary": "{indicator}: hidden so that another subject's small survey sample cannot be "
-        "worked out{composite}",
-        "counted_in_composite": "; counted in the composite",
-        "left_out_of_composite": "; left out of the composite",
+        "worked out; left out of the composite",
     },
     "zh-CN": {
         "feedback_strength": "{indicator}：团队内第{rank}名，共{reps}人（{value}{unit}；团队中位数{median}{unit}）",
@@ -417,10 +415,8 @@ SENTENCES: dict[str, dict[str, str]] = {
         "step_excluded": "已确认 {rule} {flag}：销售代表 {rep} 的 {n} 份问卷答复已从净推荐值、客户满意度和"
         "重点客户净推荐值中剔除",
         "step_held": "评级暂缓：{n} 个标记待审核（{flags}{more}）；全部审核完成前无奖金系数",
-        "step_hidden_small": "{indicator}：已隐藏（匿名问卷，样本 {sample} 低于最低要求）：不计入综合得分",
-        "step_hidden_complementary": "{indicator}：已隐藏，以免推算出其他对象的小样本问卷数据{composite}",
-        "counted_in_composite": "；计入综合得分",
-        "left_out_of_composite": "；不计入综合得分",
+        "step_hidden_small": "{indicator}：已隐藏（匿名问卷，{sample} 份答复，少于 {k} 份）：不计入综合得分",
+        "step_hidden_complementary": "{indicator}：已隐藏，以免推算出其他对象的小样本问卷数据；不计入综合得分",
     },
 }
 
@@ -1051,6 +1047,39 @@ UI_TEXT: dict[str, str] = {
     "alternative score": "备选得分",
     "alternative grade": "备选评级",
     "change": "变化",
+    # small-cell disclosure (survey.anonymity_k)
+    "Hidden survey cells": "隐藏的问卷数据格",
+    "Hidden survey cells: %(share)s. Their full figures "
+    "stay in audit.indicator_values; marts.indicator_values.disclosure "
+    'says which rule hid each (docs/analysis.md "Small-cell '
+    'protection").': "隐藏的问卷数据格：%(share)s。其"
+    "完整数据保留在 audit.indicator_values "
+    "中；marts.indicator_values.disclosure "
+    "说明每一格是按哪条规则隐藏的（docs/analysis.md "
+    "“Small-cell protection”）"
+    "。",
+    "Survey answers are anonymous. A rep's or a team's "
+    "NPS, CSAT or key-account NPS from fewer answers than "
+    "the anonymity threshold (survey.anonymity_k in the "
+    "scheme file, 5 by default) is hidden everywhere (marts "
+    "and this report); where a team's or the company's "
+    "figure together with the other published figures would "
+    "let a reader work a hidden figure out by subtraction, "
+    "one more figure at the same level is hidden (complementary "
+    "suppression), and a hidden figure counts in no composite. "
+    "A figure from enough answers but below its minimum "
+    "sample is shown with a * and not graded. The company's "
+    "figures are always shown. Hidden in this period:": "问卷答复是匿名的。销售代表或团队的净推荐"
+    "值、客户满意度或重点客户净推荐值，若答复"
+    "数少于匿名阈值（方案文件中的 survey.anonymity_k，"
+    "默认 5），则在所有地方隐藏（数据集市和"
+    "本报告）；若团队或公司的数据与其他已公开"
+    "数据一起可以通过相减推算出被隐藏的数据，"
+    "则在同一层级再隐藏一项数据（连带隐藏），"
+    "且隐藏的数据不计入任何综合得分。答复数足"
+    "够但低于最低样本量的数据会显示并标 *，"
+    "但不参与评级。公司的数据始终公开。本考核"
+    "期隐藏的数据：",
 }
 
 

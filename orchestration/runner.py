@@ -15,6 +15,7 @@ from dagster import DagsterEventType
 from orchestration.contract.layout import data_files
 from orchestration.dagster_instance import run_instance
 from orchestration.publish.run_records import failure_reason, record_failed_run
+from orchestration.report.disclosure import HIDDEN_SHARE_SQL, HiddenShare, hidden_share
 from orchestration.report.failures import report_failure_text
 from orchestration.report.files import file_name
 from orchestration.report.index import refresh_index
@@ -39,6 +40,7 @@ class RunOutcome:
     flag_status: dict[str, int] = field(default_factory=dict)  # review_status -> flags
     held: list[tuple] = field(default_factory=list)  # (period, level, subject_id, holding flags) of held grades
     excluded_responses: int = 0  # distinct responses left out of the survey figures by confirmed flags
+    hidden_share: HiddenShare | None = None  # small-cell protection of the published survey figures
     closed_periods: list[str] = field(default_factory=list)  # kept out of every refresh window
     report: Path | None = None
     files: dict[str, dict[str, int]] = field(default_factory=dict)  # entity -> status -> files (manifest)
@@ -107,6 +109,8 @@ def _summarise(warehouse: str, outcome: RunOutcome) -> None:
             "select period, level, subject_id, holding_flags from marts.scorecard where grade_status = 'held' "
             "order by period, level, subject_id"
         )
+        share = rows(HIDDEN_SHARE_SQL)
+        outcome.hidden_share = hidden_share(share[0]) if share else None
         excluded = rows("select count(distinct response_id) from audit.excluded_responses")
         outcome.excluded_responses = excluded[0][0] if excluded else 0
 
@@ -334,6 +338,8 @@ def _print_summary(o: RunOutcome, warehouse: str, echo: Callable[[str], None]) -
             echo(f"  grades held until their flags are decided: {len(o.held)} ({shown}{more})")
         if o.excluded_responses:
             echo(f"  survey responses excluded by confirmed flags: {o.excluded_responses} (audit.excluded_responses)")
+    if o.hidden_share is not None and (o.success or o.published):
+        echo(f"  hidden survey cells: {o.hidden_share.text()} (marts.indicator_values.disclosure)")
     echo(f"warehouse: {warehouse}")
     if o.has_marts:
         echo(

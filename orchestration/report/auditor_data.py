@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.report.auditor_reader import NotAvailable, Reader, capped_rows, section, subject_names
+from orchestration.report.disclosure import HIDDEN_SHARE_SQL, hidden_share
 from orchestration.report.files import file_name
 
 FAILING_ROWS_PER_CHECK = 200
@@ -46,6 +47,7 @@ def collect(r: Reader, run_id: str, out: Path) -> dict[str, Any]:
     reviews = section(r, ["marts.anomaly_flags", "audit.flag_reviews"], lambda: _reviews(r, run_id))
     adjustments = section(r, ["audit.adjustments"], lambda: _adjustments(r))
     history = section(r, ["audit.runs"], lambda: _history(r, run_id, out))
+    disclosure = section(r, ["marts.indicator_values"], lambda: _disclosure(r))
     is_latest = True
     if run.get("available") and run.get("run") and history.get("available"):
         started = run["run"]["started_at"]
@@ -63,6 +65,7 @@ def collect(r: Reader, run_id: str, out: Path) -> dict[str, Any]:
         "flags": flags.get("total") if flags.get("available") else None,
         "open_flags": reviews.get("open_total") if reviews.get("available") else None,
         "clamped_subjects": adjustments.get("clamped_count") if adjustments.get("available") else None,
+        "hidden_share": disclosure.get("share") if disclosure.get("available") else None,
     }
     return {
         "run_id": run_id,
@@ -74,6 +77,7 @@ def collect(r: Reader, run_id: str, out: Path) -> dict[str, Any]:
         "reviews": reviews,
         "adjustments": adjustments,
         "history": history,
+        "disclosure": disclosure,
         "headline": headline,
         "is_latest": is_latest,
         "caps": {
@@ -444,6 +448,14 @@ def _adjustments(r: Reader) -> dict[str, Any]:
         "rows": rows,
         "more": totals["adjustments"] - len(rows),
     }
+
+
+def _disclosure(r: Reader) -> dict[str, Any]:
+    """Small-cell protection of the published survey figures: the share hidden (SCORING.md)."""
+    if not r.has_column("marts.indicator_values", "disclosure"):
+        return {"share": None}
+    row = r.rows(HIDDEN_SHARE_SQL)
+    return {"share": hidden_share(tuple(row[0].values())) if row else None}
 
 
 def _history(r: Reader, run_id: str, out: Path) -> dict[str, Any]:

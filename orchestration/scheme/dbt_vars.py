@@ -17,6 +17,7 @@ def dbt_vars(s: Scheme, as_of_utc: str) -> dict[str, Any]:
         "grain": s.grain,
         "as_of": as_of_utc,
         "count_channels": list(s.survey.count_channels),
+        "anonymity_k": s.survey.anonymity_k,
         "sla_response_hours": float(s.sla.response_hours),
         "complaint_resolution_hours": float(s.sla.complaint_resolution_hours),
         "followup_grace_days": s.sla.followup_grace_days,

@@ -70,6 +70,9 @@ class Survey(_Strict):
     count_channels: list[Literal["third_party", "rep_distributed", "crm_auto"]] = Field(
         default_factory=lambda: ["third_party", "crm_auto"], min_length=1
     )
+    # a rep's or team's survey figure from fewer answers than this shows no value and no numerator in
+    # any published mart or report (SCORING.md; docs/analysis.md "Small-cell protection")
+    anonymity_k: int = Field(default=5, ge=1)
 
 
 class Sla(_Strict):

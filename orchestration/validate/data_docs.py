@@ -1,7 +1,8 @@
 """The HTML of the Great Expectations suite runs, beside the warehouse in `reports/data_docs/`:
 
 - GE's own Data Docs site in `ge/` (one page per validation, rendered from the combined result;
-  the GE project holding the stored results is `reports/great_expectations/`);
+  the GE project holding the stored results is `reports/great_expectations/`), made to work from disk with no
+  network: its CDN scripts, stylesheets and fonts are served from vendored copies (ge_offline.py);
 - the auditor's pages, plain static HTML without scripts or network (templates/ge_*.html.j2):
   `runs/<run>.html` (every suite, expectation, result, observed value and sample of failing rows)
   and `index.html` (the latest runs); `runs/<run>.json` collects the suites of a run as their
@@ -26,6 +27,7 @@ from markupsafe import Markup
 
 from orchestration.contract.spec import entity_specs
 from orchestration.validate.ge_combine import SuiteOutcome
+from orchestration.validate.ge_offline import install_vendor, make_offline
 from orchestration.validate.ge_suites import build_ge_suite
 from orchestration.warehouse import reports_dir
 
@@ -131,12 +133,16 @@ def write_ge_data_docs(warehouse: str | Path, suite: dict, ge_result, run_id: st
     for old in kept[:-GE_KEPT_RUNS]:
         store.remove_key(old)
     builder.build(resource_identifiers=[key, *resources], build_index=True)
+    page = site_dir / "validations" / Path(*key.to_tuple()).with_suffix(".html")
+    written = [page, site_dir / "expectations" / f"{suite['name']}.html", site_dir / "index.html"]
+    # a site new to the vendored files (or to a new set of them): its older pages are rewritten too
+    make_offline(sorted(site_dir.rglob("*.html")) if install_vendor(site_dir) else written, site_dir)
     if len(kept) > GE_KEPT_RUNS:  # GE leaves the folders of removed results and pages behind
         _remove_empty_folders(Path(store.store_backend.full_base_directory) / suite["name"])
         _remove_empty_folders(site_dir / "validations" / suite["name"])
     if resources:
         marker.write_text(digest)
-    return site_dir / "validations" / Path(*key.to_tuple()).with_suffix(".html")
+    return page
 
 
 def _remove_empty_folders(top: Path) -> None:

@@ -8,15 +8,20 @@ graded on sales_attainment 0.8 (cap 120) + nps 0.2 (value), new_business teams o
 
 Third-party surveys (nps promoters - detractors / responses; csat 4-5 / responses with a csat):
   A1 12 answers: 9 x 10 (csat 5), 1 x 8 (csat 4), 2 x 3 (csat 2)   nps 7/12 = 58.33   csat 10/12 = 83.33
-  A2  7 answers: 6 x 10, 1 x 0, no csat                            nps 5/7 = 71.43 (below 10: hidden)
+  A2  7 answers: 6 x 10, 1 x 0, no csat                            nps 5/7 = 71.43 (below k 10: hidden)
   A3 15 answers: 9 x 9 (5), 3 x 7 (4), 3 x 5 (2)                   nps 6/15 = 40      csat 12/15 = 80
   B1  3 answers: 2 x 10 (5), 1 x 8 (5)                             nps 2/3 = 66.67 (hidden), csat 3/3 (hidden)
   C1 20 answers: 10 x 10 (5), 5 x 7 (4), 5 x 2 (2)                 nps 5/20 = 25      csat 15/20 = 75
   T1 = 18/34 = 52.94; T2 = B1's = 66.67; T3 = 25; company 25/57 = 43.86.
-Complementary suppression: in T1 only A2 hides answers, so T1 - A1 - A3 would give A2 back: A1 (12 <
-15 answers) is hidden too. In T2 only B1 answered: no teammate to hide, so T2 itself is hidden, and as
-the only hidden team the company figure too (company - T1 - T3 = T2). Same for csat in T2 and the company.
-
+The published scheme sets survey.anonymity_k to 10 (the default is 5), so that the small figures here
+exercise every step of the complementary suppression (int_analysis_disclosure):
+  nps: in T1 only A2 hides answers, so T1 - A1 - A3 would give A2 back: A1 (12 < 15 answers; both count
+  in a composite) is hidden too. T2 (3 answers) is hidden itself, and as the only hidden team the company
+  (always published) minus T1 and T3 would give it: T1, which holds hidden reps, is hidden too (T3 holds
+  none: its figure is C1's). Hidden figures count in no composite: A1 and T1 are graded on
+  sales_attainment alone.
+  csat: T2 (3) is the only hidden team again, and no team holds a hidden rep with answers (A2 has no csat):
+  T3 (20 < 27 answers, csat is not weighted) is hidden with its rep C1.
 Deals (won, Q1) and targets (2026-Q1): A1 120 (soft, new customer CA1) / 100; A2 50 (soft) / 100;
 A3 100 (serv) / 100; B1 300 (soft, new customer CB1) / 200; B2 100 (serv) / 200; C1 80 (serv) / 100.
 Interactions: A1 10 answered in 1 h; A2 8 in 1 h and 2 in 6 h; A3 5 in 1 h and 5 in 6 h (SLA 4 h).
@@ -60,6 +65,7 @@ BANDS = """grades:
 PUBLISHED_SCHEME = (
     """timezone: Asia/Shanghai
 grain: quarter
+survey: {anonymity_k: 10}
 schemes:
   mature:
     weights: {sales_attainment: 0.8, nps: 0.2}
@@ -239,40 +245,47 @@ def test_complementary_suppression_hides_one_more_cell(con):
             "where indicator in ('nps', 'csat')",
         )
     }
-    # primary: below the minimum sample (nps 10, csat 5)
+    # primary: fewer than anonymity_k (10) answers, at rep and team level
     assert got[("rep", "A2", "nps")] == (None, None, 7, "small_sample")
     assert got[("rep", "B1", "nps")] == (None, None, 3, "small_sample")
     assert got[("rep", "B1", "csat")] == (None, None, 3, "small_sample")
-    # complementary: T1 - A3 would give A1 + A2, not A2 alone
+    assert got[("team", "T2", "nps")] == (None, None, 3, "small_sample")
+    assert got[("team", "T2", "csat")] == (None, None, 3, "small_sample")
+    # complementary, reps: T1 - A3 would give A1 + A2, not A2 alone
     assert got[("rep", "A1", "nps")] == (None, None, 12, "complementary")
     assert got[("rep", "A3", "nps")] == (pytest.approx(40.0), Decimal(6), 15, "published")
-    assert got[("team", "T1", "nps")][:3] == (pytest.approx(1800 / 34), Decimal(18), 34)
-    # T2 is B1 alone: hidden, and the company with it (company - T1 - T3 = T2)
-    assert got[("team", "T2", "nps")] == (None, None, 3, "complementary")
-    assert got[("company", "company", "nps")] == (None, None, 57, "complementary")
-    assert got[("team", "T2", "csat")][3] == "complementary"
-    assert got[("company", "company", "csat")][3] == "complementary"
-    # csat in T1: A2 has no csat answer at all, nothing to protect
+    # complementary, teams: company - T3 gives T1 + T2, not T2 alone; T1 is not the sum of published reps
+    assert got[("team", "T1", "nps")] == (None, None, 34, "complementary")
+    assert got[("team", "T3", "nps")] == (pytest.approx(25.0), Decimal(5), 20, "published")
+    assert got[("company", "company", "nps")] == (pytest.approx(2500 / 57), Decimal(25), 57, "published")
+    # csat: T3 goes with its only rep C1 (else T3 = C1 published, and company - T1 - T3 = T2)
+    assert got[("team", "T3", "csat")] == (None, None, 20, "complementary")
+    assert got[("rep", "C1", "csat")] == (None, None, 20, "complementary")
+    assert got[("team", "T1", "csat")] == (pytest.approx(2200 / 27), Decimal(22), 27, "published")
     assert got[("rep", "A1", "csat")] == (pytest.approx(1000 / 12), Decimal(10), 12, "published")
-    # what a reader can still subtract: the published figures never isolate one hidden rep
-    t1 = got[("team", "T1", "nps")][1]
-    published = sum(v[1] for (lvl, s, ind), v in got.items() if lvl == "rep" and ind == "nps" and s.startswith("A")
-                    and v[1] is not None)
-    assert t1 - published == 12  # A1 (7) + A2 (5): two hidden reps, neither recoverable
+    # company csat: (10 + 12 + 3 + 15) / (12 + 15 + 3 + 20) = 40 / 50
+    assert got[("company", "company", "csat")] == (pytest.approx(80.0), Decimal(40), 50, "published")
+    # what a reader can still subtract: the published figures never isolate one hidden figure
+    company = got[("company", "company", "nps")][1]
+    assert company - got[("team", "T3", "nps")][1] == 20  # T1 (18) + T2 (2): two hidden teams
+    assert got[("rep", "A3", "nps")][1] == 6  # T1 - A3 = A1 + A2, with T1 itself unknown
     # auditors keep the full figures
     audit = dict(rows(con, "select subject_id, value from audit.indicator_values where indicator = 'nps' "
-                           "and subject_id in ('A1', 'A2', 'T2', 'company')"))
-    assert audit == {"A1": pytest.approx(700 / 12), "A2": pytest.approx(500 / 7), "T2": pytest.approx(200 / 3),
-                     "company": pytest.approx(2500 / 57)}
+                           "and subject_id in ('A1', 'A2', 'T1', 'T2')"))
+    assert audit == {"A1": pytest.approx(700 / 12), "A2": pytest.approx(500 / 7), "T1": pytest.approx(1800 / 34),
+                     "T2": pytest.approx(200 / 3)}
 
 
-def test_hidden_scores_stay_out_of_the_scorecard_but_count_in_the_composite(con):
-    a1 = rows(con, "select nps_score, sales_attainment_score, composite_score, final_score, grade from marts.scorecard "
-                   "where subject_id = 'A1'")
-    # 0.8 x 120 (cap) + 0.2 x 58.3333333333 = 96 + 11.66666666666 -> 107.67, excellent
-    assert a1 == [(None, Decimal("120"), Decimal("107.6666666667"), Decimal("107.67"), "excellent")]
+def test_hidden_scores_count_in_no_composite(con):
+    a1 = rows(con, "select nps_score, sales_attainment_score, coverage, composite_score, final_score, grade "
+                   "from marts.scorecard where subject_id = 'A1'")
+    # A1's nps (complementary) is left out: 0.8 x 120 (cap) / 0.8 = 120, not 0.8 x 120 + 0.2 x 58.33 = 107.67
+    assert a1 == [(None, Decimal("120"), Decimal("0.8"), Decimal("120"), Decimal("120.00"), "excellent")]
     a3 = rows(con, "select nps_score, final_score, grade from marts.scorecard where subject_id = 'A3'")
     assert a3 == [(Decimal("40"), Decimal("88.00"), "good")]  # 0.8 x 100 + 0.2 x 40
+    # T1: sales 270 / 300 = 90, nps hidden: 90.00 excellent (with its nps 52.94 it would be 82.59 good)
+    t1 = rows(con, "select nps_score, coverage, final_score, grade from marts.scorecard where subject_id = 'T1'")
+    assert t1 == [(None, Decimal("0.8"), Decimal("90.00"), "excellent")]
 
 
 # --- score statement ------------------------------------------------------------------------------------
@@ -291,16 +304,18 @@ def test_score_statement_steps_add_up_to_the_scorecard(con):
     ]
     amounts = {s[1] if s[1] != "indicator" else s[2]: s[3] for s in steps}
     assert amounts["sales_attainment"] == Decimal("96")  # 0.8 x 120
-    # the nps step is hidden (complementary) but says that it counts
-    assert amounts["nps"] is None and steps[1][5] == "complementary" and steps[1][6] is True
-    assert "counted in the composite" in steps[1][7]
-    assert amounts["weighted_sum"] == Decimal("107.66666666666")  # 96 + 0.2 x 58.3333333333
-    assert amounts["coverage"] == Decimal(1)
-    assert amounts["composite"] == Decimal("107.6666666667")
-    assert (amounts["progress"], amounts["adjustment"], amounts["final_score"]) == (0, 0, Decimal("107.67"))
+    # the nps step is hidden (complementary), and left out of the composite
+    assert amounts["nps"] is None and steps[1][5] == "complementary" and steps[1][6] is False
+    assert steps[1][7] == (
+        "nps: hidden so that another subject's small survey sample cannot be worked out; left out of the composite"
+    )
+    assert amounts["weighted_sum"] == Decimal("96")  # sales_attainment alone
+    assert amounts["coverage"] == Decimal("0.8")
+    assert amounts["composite"] == Decimal("120")  # 96 / 0.8
+    assert (amounts["progress"], amounts["adjustment"], amounts["final_score"]) == (0, 0, Decimal("120.00"))
     assert steps[8][4] == "excellent" and amounts["grade"] == Decimal(90)
     assert amounts["bonus_coefficient"] == Decimal("1.2")
-    assert steps[7][7] == "round(composite + progress + adjustment = 107.6666666667, 2), half-up = 107.67"
+    assert steps[7][7] == "round(composite + progress + adjustment = 120.0000000000, 2), half-up = 120.00"
     # unmasked, every subject's indicator amounts add up to its weighted sum, and the whole statement to
     # the scorecard (what the dbt test analysis_score_statement_matches_scorecard checks in every build)
     mismatches = rows(
@@ -362,8 +377,13 @@ def test_team_shortfalls_against_the_company(con):
                       Decimal("0.8"))
     assert t3[2:] == (pytest.approx(80), pytest.approx(93.75), pytest.approx(13.75), pytest.approx(13.75 / 93.75), 3,
                       3, Decimal("0.8"))
-    # the company's nps and csat are hidden: no comparison with them
-    assert rows(con, "select count(*) from marts.team_shortfalls where indicator in ('nps', 'csat')") == [(0,)]
+    # the company's nps and csat are published; T1's nps and T2's are hidden (never compared), T3's csat too;
+    # T3's nps 25 against the company's 25 / 57 = 43.86: gap 18.86, relative 1 - 25 / (2500 / 57) = 0.43;
+    # T1's csat 81.48 is above the company's 80
+    got = rows(con, "select team_id, indicator, team_value, reference_value, gap, relative_gap, team_rank, "
+                    "teams_ranked from marts.team_shortfalls where indicator in ('nps', 'csat')")
+    assert got == [("T3", "nps", pytest.approx(25.0), pytest.approx(2500 / 57), pytest.approx(18.859649),
+                    pytest.approx(0.43), 1, 1)]
     # worst first within a team, numbered 1..n
     ranks = rows(con, "select team_id, list(shortfall_rank order by shortfall_rank) from marts.team_shortfalls "
                       "group by team_id order by team_id")
@@ -452,9 +472,9 @@ def test_score_statement_and_feedback_in_chinese():
     assert steps[0] == (1, "indicator", "sales_attainment", None,
                         "销售目标达成率 = 120.00%（样本 1）-> 按 value 计分 120.0000，× 权重 0.8000 = 96.0000")
     assert steps[1] == (2, "indicator", "nps", None,
-                        "净推荐值：已隐藏，以免推算出其他对象的小样本问卷数据；计入综合得分")
+                        "净推荐值：已隐藏，以免推算出其他对象的小样本问卷数据；不计入综合得分")
     assert steps[6][4] == "经理调整 0.00 = 0.00 分（最多 +-5.0）"
-    assert steps[7][4] == "round(综合得分 + 进步分 + 调整分 = 107.6666666667, 2)，四舍五入 = 107.67"
-    assert steps[8] == (9, "grade", None, "excellent", "优秀：最终得分 107.67 达到该档下限 90.00")
+    assert steps[7][4] == "round(综合得分 + 进步分 + 调整分 = 120.0000000000, 2)，四舍五入 = 120.00"
+    assert steps[8] == (9, "grade", None, "excellent", "优秀：最终得分 120.00 达到该档下限 90.00")
     assert steps[9][4] == "优秀 档的奖金系数：1.2000"
     assert feedback == [("response_sla_rate", "响应及时率：团队内第1名，共3人（100.0%；团队中位数80.0%）")]

@@ -38,12 +38,14 @@ def test_written_beside_the_warehouse_by_default():
 
 def test_headline_and_grade_distribution(report):
     built, _, text = report
-    # reps: A1 107.67 excellent, B1 120 excellent, A3 88 good, A2 50, B2 50, C1 69 needs_improvement
+    # reps: A1 120 excellent (its nps is hidden and left out), B1 120 excellent, A3 88 good, A2 50, B2 50,
+    # C1 69 needs_improvement
     assert built.headline["reps_graded"] == 6 and built.headline["teams"] == 3
     assert built.headline["total_bonus"] == Decimal("5.8")  # 1.2 + 1.2 + 1.0 + 0.8 x 3
-    # hidden survey cells: nps A1 A2 B1 B2 T2 company, csat A2 B1 B2 T2 company, key_account_nps of the 6
-    # reps (no key-account answers at all: sample 0 hides nothing, but the cell stays empty)
-    assert built.headline["hidden_cells"] == 17
+    # hidden survey cells (anonymity_k 10, test_analysis_marts): nps A1 A2 B1 B2 T1 T2, csat A2 B1 B2 T2 T3 C1,
+    # key_account_nps of the 6 reps and 3 teams (no key-account answers at all: sample 0 hides nothing, but
+    # the cell stays empty); the company's figures are always shown
+    assert built.headline["hidden_cells"] == 21
     assert "reps graded 6 / 6" in text
     # why B1's 120 and A1's 107.67 are possible, and what the bonus card adds up (5.8 above)
     assert "It can pass 100: an indicator scored by its own value may go above 100 up to its cap" in text
@@ -54,20 +56,20 @@ def test_headline_and_grade_distribution(report):
     assert "T2 West 1 0 1 2" in text
     assert "T3 华东二组 0 0 1 1" in text
     assert "all all reps 2 1 3 6" in text
-    # team grades: T1 0.8 x 90 + 0.2 x 52.94 = 82.59 good; T2 100 excellent; T3 69.00
-    assert "T1 华东一组 Mature business 82.59 Good 1.00 2" in text
+    # team grades: T1 90 (its nps hidden, left out: 0.8 x 90 / 0.8) excellent; T2 100 excellent; T3 69.00
+    assert "T1 华东一组 Mature business 90.00 Excellent 1.20 2" in text
+    assert "T3 华东二组 Mature business 69.00 Needs improvement 0.80 3" in text
 
 
 def test_team_comparison_nps_and_pareto(report):
     _, _, text = report
     assert "NPS per team" in text
-    # T1: 18 / 34 = 52.94 +- 1.96 x 100 x sqrt((30/34 - (18/34)^2) / 34) = 52.94 +- 26.08
-    assert "T1 华东一组 52.9 26.9 … 79.0 34" in text
     assert "T3 华东二组 25.0 -11.3 … 61.3 20" in text  # 5 / 20 = 25 +- 36.28
+    assert "T1 华东一组 hidden (small-sample protection)" in text  # complementary
     assert "T2 West hidden (small-sample protection)" in text
-    # teams per indicator: the company's and T2's nps and csat are hidden; T1 csat 22 / 27
-    assert "NPS points — 52.9 hidden 25.0" in text
-    assert "Customer satisfaction % — 81.5 hidden 75.0" in text
+    # teams per indicator (company T1 T2 T3): nps 25 / 57 = 43.9; csat 40 / 50 = 80, T1 22 / 27 = 81.5
+    assert "NPS points 43.9 hidden hidden 25.0" in text
+    assert "Customer satisfaction % 80.0 81.5 hidden hidden" in text
     # company pareto: service 4 of 8 (50 %), billing 2 (cumulative 75 %), delivery reaches 87.5 %: vital
     assert "service 4 50.0 % 50.0 % yes" in text
     assert "delivery 1 12.5 % 87.5 % yes" in text
@@ -81,7 +83,7 @@ def test_shortfalls_tracking_sales_and_feedback(report):
     assert "company 8 4 (50.0 %) 2 (50.0 %) 2 (50.0 %) 1 (50.0 %)" in text
     assert "East 350 4 400 87.5 % 100.0 %" in text
     assert "soft new 120 1 30.0 % 34.3 %" in text  # 120 of East's 400 target and of its 350 won
-    assert "A1 王芳 107.67 Excellent 1" in text
+    assert "A1 王芳 120.00 Excellent 1" in text
     assert "Response within SLA: 1st of 3 in team (100.0 %; team median 80.0 %)" in text
     assert "Median response time: 3.5 h against a team median of 1.0 h, 2.5 h above (3rd of 3 in team)" in text
 
@@ -101,15 +103,19 @@ def test_charts_are_inline_svg_from_matplotlib(report):
 
 def test_no_hidden_survey_figure_leaks(report):
     _, raw, text = report
-    # hidden: A1 nps 58.33 (complementary), A2 71.43 (7 answers), company 43.86 (B1's and T2's 66.67 are
-    # checked in the tables above: 66.7 is also the company's published complaint_rate, 2 of 3 customers)
+    # hidden (anonymity_k 10): A1 nps 58.33 (complementary), A2 71.43 (7 answers), T1 52.94 (complementary);
+    # B1's and T2's 66.67 are checked in the tables above (66.7 is also the company's published complaint_rate,
+    # 2 of 3 customers), T3's and C1's csat 75.0 too (75.0 % is a published Pareto share)
     # (the visible text: tables and the labels of the charts; not the SVG coordinates)
-    for figure in ("58.3", "71.4", "43.9"):
+    for figure in ("58.3", "71.4", "52.9"):
         assert figure not in text, figure
-    # the company NPS card shows no figure
-    assert "company NPS —" in text
-    # the small-sample note says what was hidden
-    assert "1 company NPS (complementary)" in text and "1 team NPS (complementary)" in text
+    # the company NPS is always published: 25 / 57
+    assert "company NPS 43.9" in text
+    # the small-sample note says what was hidden, and why
+    assert "1 rep NPS (complementary)" in text and "1 team NPS (complementary)" in text
+    assert "1 rep Customer satisfaction (complementary)" in text
+    assert "1 team Customer satisfaction (complementary)" in text
+    assert "fewer answers than the anonymity threshold (survey.anonymity_k" in text
 
 
 @pytest.mark.parametrize("team", ["T$^$", "$x_1$", "<b>x</b>", "{0}", "%s", "T\n2"])
@@ -172,16 +178,16 @@ def test_zh_headings_periods_dates_and_cards(report_zh):
     assert built.headline["reps_graded"] == 6 and built.headline["total_bonus"] == Decimal("5.8")
     assert "销售计分卡 2026年第1季度：评级、优势与差距" in text
     assert "考核期 2026年第1季度（季度）· 数据截至 2026年3月31日 15:59 UTC" in text
-    assert "已评级销售代表 6 / 6 团队数 3 奖金系数合计（销售代表） 5.80 公司净推荐值 —" in text
+    assert "已评级销售代表 6 / 6 团队数 3 奖金系数合计（销售代表） 5.80 公司净推荐值 43.9" in text
 
 
 def test_zh_grades_stages_and_indicators(report_zh):
     _, _, text = report_zh
     assert "团队 名称 优秀 良好 待改进 人数" in text
     assert "T1 华东一组 1 1 1 3" in text and "全部 全体销售代表 2 1 3 6" in text
-    assert "T1 华东一组 成熟业务 82.59 良好 1.00 2" in text
+    assert "T1 华东一组 成熟业务 90.00 优秀 1.20 2" in text
     assert "T2 West 新业务 100.00 优秀 1.20 1" in text
-    assert "净推荐值 分 — 52.9 已隐藏 25.0" in text
+    assert "净推荐值 分 43.9 已隐藏 已隐藏 25.0" in text
     assert "投诉率 (越低越好) % 66.7 66.7* 50.0* 100.0*" in text
     assert "T2 West 已隐藏（小样本保护）" in text
     assert "service 4 50.0% 50.0% 是" in text
@@ -194,9 +200,9 @@ def test_zh_grades_stages_and_indicators(report_zh):
 def test_zh_review_sentences_and_privacy_note(report_zh):
     _, _, text = report_zh
     # marts.rep_feedback, built with report_language zh-CN
-    assert "A1 王芳 107.67 优秀 1 响应及时率：团队内第1名，共3人（100.0%；团队中位数80.0%）" in text
+    assert "A1 王芳 120.00 优秀 1 响应及时率：团队内第1名，共3人（100.0%；团队中位数80.0%）" in text
     assert "响应时长中位数：3.5小时，团队中位数1.0小时，高于中位数2.5小时（团队内第3名，共3人）" in text
-    assert "1 公司 净推荐值 (连带隐藏)，" in text and "3 销售代表 净推荐值 (样本过小)，" in text
+    assert "1 销售代表 净推荐值 (连带隐藏)，" in text and "3 销售代表 净推荐值 (样本过小)，" in text
     assert "数据来源：已发布的数据仓库" in text
 
 

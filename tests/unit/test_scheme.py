@@ -354,3 +354,18 @@ def test_grades_may_carry_names_for_readers():
     assert scheme.grade_names() == {"gold": {"en": "Gold", "zh-CN": "金牌"}, "rest": {"zh-CN": "其他"}}
     d["grades"][0]["name_zh"] = ""
     assert _errors(d) == ["grades[0].name_zh: String should have at least 1 character"]
+
+
+def test_anonymity_k_defaults_to_5_reaches_dbt_and_a_wrong_one_is_named():
+    s = load_scheme(DEFAULT)
+    assert s.survey.anonymity_k == 5 and dbt_vars(s, "2026-12-31 15:59:59")["anonymity_k"] == 5
+    d = _default()
+    del d["survey"]["anonymity_k"]
+    assert parse_scheme(d, "test.yml").survey.anonymity_k == 5  # the spec's default
+    d["survey"]["anonymity_k"] = 0
+    assert [e.split(":")[0] for e in _errors(d)] == ["survey.anonymity_k"]
+    d["survey"]["anonymity_k"] = "five"
+    assert [e.split(":")[0] for e in _errors(d)] == ["survey.anonymity_k"]
+    d["survey"]["anonimity_k"] = 5
+    del d["survey"]["anonymity_k"]
+    assert _errors(d) == ["survey.anonimity_k: unknown key"]

@@ -1,9 +1,9 @@
 -- Published indicator values: every evaluated period x subject (rep, team, company) x indicator.
--- Survey-based indicators (nps, csat, key_account_nps) at rep level are masked when insufficient:
--- value, numerator and the nps interval are NULL, the sample size stays (audit_indicator_values
--- keeps the full figures). Complementary suppression (int_analysis_disclosure) masks further cells
--- the same way where a team's or the company's sum minus the published figures would give a
--- hidden one back; `disclosure` says which rule hid a cell.
+-- Survey-based indicators (nps, csat, key_account_nps) of a rep or team from fewer than
+-- var('anonymity_k') answers, and the complementary cells that protect them (int_analysis_disclosure),
+-- are masked: value, numerator and the nps interval are NULL, the sample size stays
+-- (audit_indicator_values keeps the full figures); `disclosure` says which rule hid a cell. A figure from
+-- k answers or more but below its minimum sample is shown with is_sufficient false (not graded).
 -- pending: events of an indicator with a limit still running at as-of (int_indicator_values); never
 -- masked (no survey indicator has a limit).
 -- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
@@ -26,12 +26,7 @@ masked as (
     select
         indicator_values.*,
         coalesce(disclosure.disclosure, 'published') as disclosure,
-        (
-            indicator_values.level = 'rep'
-            and indicator_values.indicator in ('{{ survey_indicators() | join("', '") }}')
-            and not indicator_values.is_sufficient
-        )
-        or coalesce(disclosure.disclosure, 'published') <> 'published' as is_masked
+        coalesce(disclosure.disclosure, 'published') <> 'published' as is_masked
     from indicator_values
     left join disclosure
         on indicator_values.period = disclosure.period

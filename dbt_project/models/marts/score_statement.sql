@@ -2,8 +2,8 @@
 -- indicator's value, score and weight to the composite, progress, adjustment, final score, grade and
 -- bonus coefficient (int_analysis_score_steps), so that anyone can follow how a grade came about.
 -- A survey indicator step whose figure is not published (small sample, complementary suppression:
--- int_analysis_disclosure) shows neither value, score nor amount; its explanation says why, and
--- whether it counts in the composite.
+-- int_analysis_disclosure) shows neither value, score nor amount, and counts in no composite; its
+-- explanation says why.
 -- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 with
 
@@ -39,12 +39,10 @@ final as (
         case
             when disclosure = 'small_sample' then {{ report_sentence('step_hidden_small', {
                 'indicator': report_trace_label('indicator', 'indicator'),
-                'sample': dbt.cast('sample_size', dbt.type_string()),
+                'sample': dbt.cast('sample_size', dbt.type_string()), 'k': "'" ~ var('anonymity_k', 5) ~ "'",
             }) }}
             when disclosure = 'complementary' then {{ report_sentence('step_hidden_complementary', {
                 'indicator': report_trace_label('indicator', 'indicator'),
-                'composite': "case when counts_in_composite then " ~ report_word('counted_in_composite')
-                    ~ " else " ~ report_word('left_out_of_composite') ~ " end",
             }) }}
             else explanation
         end as explanation

@@ -1,9 +1,11 @@
 -- One line per graded subject (rep, team), period and indicator of int_indicator_scores: the indicator's
 -- value, sample size, score by its scheme's method and weight, as DECIMAL(38,10), and, when it counts in
--- the composite (sufficient, weighted, scored), its amount = weight x score (DECIMAL(38,20), exact:
--- 110 x 0.3 is 33). disclosure says whether a survey figure may be published (int_analysis_disclosure).
+-- the composite (sufficient, weighted, scored, and published), its amount = weight x score
+-- (DECIMAL(38,20), exact: 110 x 0.3 is 33). disclosure says whether a survey figure may be published
+-- (int_analysis_disclosure); a hidden one never counts, so no composite can be inverted to give it back.
 -- int_score_subjects adds the amounts up; int_analysis_score_steps shows the weighted lines.
 {%- set decimal = 'decimal(38, 10)' %}
+{%- set published = "coalesce(disclosure.disclosure, 'published') = 'published'" %}
 
 with
 
@@ -41,9 +43,10 @@ final as (
         cast(scores.score as {{ decimal }}) as score,
         cast(scores.weight as {{ decimal }}) as weight,
         scores.weight > 0 as is_weighted,
-        scores.counts_in_composite,
+        scores.counts_in_composite and {{ published }} as counts_in_composite,
         case
-            when scores.counts_in_composite then cast(scores.weight as {{ decimal }}) * cast(scores.score as {{ decimal }})
+            when scores.counts_in_composite and {{ published }}
+                then cast(scores.weight as {{ decimal }}) * cast(scores.score as {{ decimal }})
         end as amount,
         coalesce(disclosure.disclosure, 'published') as disclosure,
         coalesce(disclosure.disclosure, 'published') = 'published' as is_published

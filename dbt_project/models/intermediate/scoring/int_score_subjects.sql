@@ -20,7 +20,7 @@
 --   bonus_coefficient the band's, none while a holding flag is open (grade_status held)
 --   ranks             by final score at 6 decimals (macros/compare_value.sql), ties share the best rank
 -- The <indicator>_score columns are NULL where the survey figure is not published
--- (int_analysis_disclosure); the composite still counts every sufficient score.
+-- (int_analysis_disclosure); a hidden figure counts in no composite (int_score_indicator_lines).
 -- depends_on: {{ ref('stg_cfg__closed_periods') }} (the refresh window, macros/refresh_window.sql)
 {%- set decimal = 'decimal(38, 10)' %}
 {%- set published_scorecard = published_relation('scorecard') or none %}

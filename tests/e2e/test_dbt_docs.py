@@ -54,3 +54,9 @@ def test_docs_of_the_published_warehouse(copy_of_handmade_run, capsys):
 
     index = (warehouse.parent / "reports" / "index.html").read_text(encoding="utf-8")
     assert '<a href="dbt_docs/index.html">The marts\' docs</a>' in index
+
+
+def test_docs_without_a_warehouse_say_so(tmp_path, capsys):
+    assert main(["docs", "--warehouse", str(tmp_path / "none.duckdb")]) == 2
+    assert f"no warehouse at {tmp_path / 'none.duckdb'}: run `scorecard run`" in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()

@@ -2,7 +2,7 @@
 static page (`dbt docs generate --static`: manifest and catalog inside the HTML, it opens from disk).
 
 Every published mart's columns are described and typed in dbt_project/models/marts/*.yml (their model
-contracts); the catalog adds the types and row counts DuckDB reports; the exposures (models/exposures.yml)
+contracts); the catalog adds the types DuckDB reports for every table; the exposures (models/exposures.yml)
 name the marts each HTML report reads.
 
 Built by a run's publish step from its build copy into the staged reports (published with the marts, so
@@ -13,8 +13,9 @@ a run: a run writes its build copy and publishes it by renaming it over the publ
 keeps reading the file it opened. (A copy of the warehouse would serve too, at the cost of its size in
 disk and time; read-only needs neither.)
 
-dbt works in `<warehouse dir>/.dbt/<warehouse name>.docs/` (its own target folder: the pipeline's
-manifest in dbt_project/target/ is not rewritten, and the next build parses only what changed).
+dbt works in `<warehouse dir>/.dbt/<warehouse name>.docs-run/` (runs) or `.docs-cli/` (`scorecard docs`):
+its own target folders, so the pipeline's manifest in dbt_project/target/ is not rewritten, and the next
+build parses only what changed.
 """
 
 from __future__ import annotations
@@ -40,18 +41,19 @@ def docs_path(warehouse: str | Path) -> Path:
     return reports_dir(warehouse) / DOCS_DIR / "index.html"
 
 
-def docs_work_dir(warehouse: str | Path) -> Path:
-    """dbt's target folder for the docs of a warehouse: `<warehouse dir>/.dbt/<warehouse name>.docs/`."""
+def docs_work_dir(warehouse: str | Path, by: str = "run") -> Path:
+    """dbt's target folder for the docs of a warehouse: `<warehouse dir>/.dbt/<warehouse name>.docs-<by>/`,
+    one for the runs and one for `scorecard docs` (`by`), so that the two never write one folder at once."""
     state = state_dir(warehouse)
-    return state.with_name(f"{state.name}.docs")
+    return state.with_name(f"{state.name}.docs-{by}")
 
 
 def build_dbt_docs(database: str | Path, out_dir: str | Path, work_dir: str | Path | None = None) -> Path:
     """Run `dbt docs generate --static` on the DuckDB file `database` (read-only) and write the page to
     `out_dir/index.html` (atomically); return its path. `work_dir`: dbt's target folder (default
-    `docs_work_dir(database)`). Raises DocsError with the end of dbt's output when dbt fails."""
+    `docs_work_dir(database, "cli")`). Raises DocsError with the end of dbt's output when dbt fails."""
     database = Path(database).resolve()
-    work = Path(work_dir) if work_dir is not None else docs_work_dir(database)
+    work = Path(work_dir) if work_dir is not None else docs_work_dir(database, "cli")
     work.mkdir(parents=True, exist_ok=True)
     page = work / "static_index.html"
     page.unlink(missing_ok=True)

@@ -60,8 +60,10 @@ def test_types_that_differ_per_adapter_come_from_the_project_vars(manifest):
     types = project["vars"]["column_types"]
     assert set(types) == {"duckdb", "postgres", "spark"}
     assert all(set(t) == set(types["duckdb"]) for t in types.values())
-    assert types["postgres"] == {"double": "float8", "int_sum": "bigint", "bigint_sum": "numeric",
-                                 "timestamptz": "timestamptz"}  # fmt: skip
+    assert types["postgres"] == {"double": "float8", "int_sum": "bigint", "bigint_sum": "numeric", "rank": "bigint",
+                                 "timestamp": "timestamp", "timestamptz": "timestamptz"}  # fmt: skip
+    assert types["spark"]["rank"] == "int" and types["spark"]["timestamp"] == "timestamp_ntz"
+    assert _mart(manifest, "scorecard")["columns"]["rank_overall"]["data_type"] == "bigint"  # rank on DuckDB
 
 
 def test_the_two_reports_are_exposures_of_the_marts_they_read(manifest):

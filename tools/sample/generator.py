@@ -20,6 +20,10 @@ Design notes
   ``complaint`` record with low satisfaction per complaint ticket (85%); claimed satisfaction and
   survey csat derive from the same latent customer satisfaction; rep-distributed survey scores are
   drawn by quantile matching from the same rep's third-party scores (same distribution, low noise).
+- The honest spread that decides how grades fall (sales attainment ATTAINMENT_MEAN/SD, proposal verdicts
+  FULLY_MEETS_MEAN/SD, the mature teams' acquisition channels MATURE_CHANNEL_MIX) is read from draws made
+  whatever its values: tuning it changes crm/targets, crm/proposals and crm/customers only, never the
+  planted patterns (tests/unit/test_sample_generator.py; the grades it gives: docs/scoring.md).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ AS_OF    ?= 2026-12-31T23:59:59+08:00
 export SCORECARD_WAREHOUSE ?= $(CURDIR)/warehouse/scorecard.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test test-engines spark-up spark-down lint dev sample bench bench-spark catalogue sources clean
+.PHONY: setup run docs test test-engines spark-up spark-down lint dev sample bench bench-spark catalogue sources clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,11 @@ sample: $(SAMPLE)/landing
 run: setup sample
 	$(BIN)/scorecard run --landing $(SAMPLE)/landing --config config/scorecard.yml \
 		--warehouse $(SCORECARD_WAREHOUSE) --as-of $(AS_OF)
+
+# The marts' docs (dbt docs generate --static, one page) from the published warehouse, opened read-only:
+# <warehouse dir>/reports/dbt_docs/index.html, linked from reports/index.html. A run builds them too.
+docs: setup
+	$(BIN)/scorecard docs --warehouse $(SCORECARD_WAREHOUSE)
 
 # two workers on the 2-core machine, whole test files per worker (module fixtures stay shared; the
 # hand-made run is made once for both: tests/e2e/conftest.py)
@@ -59,7 +64,8 @@ spark-down:
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration tools tests
 
-# dbt_project/macros/catalogue.sql from orchestration/catalogue.py (committed; tests/unit/test_catalogue.py)
+# dbt_project/macros/catalogue.sql and the score columns of dbt_project/models/marts/scorecard.yml from
+# orchestration/catalogue.py (committed; tests/unit/test_catalogue.py)
 catalogue: $(STAMP)
 	$(PY) -m orchestration.catalogue --write
 

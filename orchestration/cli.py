@@ -216,6 +216,22 @@ def _cmd_what_if(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from orchestration.report.dbt_docs import DocsError, publish_dbt_docs
+
+    warehouse = Path(args.warehouse or path_setting("SCORECARD_WAREHOUSE"))
+    if not warehouse.is_file():
+        print(f"no warehouse at {warehouse}: run `scorecard run` (or `make run`) first", file=sys.stderr)
+        return 2
+    try:
+        page = publish_dbt_docs(warehouse)
+    except DocsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"the marts' docs: {page}\nall reports: {page.parents[1] / 'index.html'}")
+    return 0
+
+
 def _cmd_review(args: argparse.Namespace) -> int:
     from orchestration.reviews import ReviewError, format_queue, review_queue, write_decision
 
@@ -370,7 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--no-data-docs",
         action="store_true",
-        help="skip the Great Expectations HTML pages, not the checks (env SCORECARD_GE_DATA_DOCS=0)",
+        help="skip the HTML docs (Great Expectations' pages, the marts' dbt docs), not the checks "
+        "(env SCORECARD_GE_DATA_DOCS=0)",
     )
     r.set_defaults(func=_cmd_run)
 
@@ -384,6 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--all", action="store_true", help="list every subject, not only the grade changes")
     w.set_defaults(func=_cmd_what_if)
+
+    d = sub.add_parser(
+        "docs", help="build the marts' docs (dbt docs, one static page) from the published warehouse, read-only"
+    )
+    d.add_argument(
+        "--warehouse", help="published DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)"
+    )
+    d.set_defaults(func=_cmd_docs)
 
     for name, text in (
         ("close-period", "freeze the published grades of a period (from the next run on)"),

@@ -46,7 +46,8 @@ class RunOptions(ConfigurableResource):
     `scorecard run` (`--full-refresh`, `--no-data-docs`, `--target`)."""
 
     full_refresh: bool = False  # re-read every landing file, not only new and changed ones
-    data_docs: bool = True  # render Great Expectations' HTML pages (the checks run either way)
+    # render Great Expectations' HTML pages and the marts' dbt docs (the checks run either way)
+    data_docs: bool = True
     # duckdb | postgres | spark. postgres: postgres_warehouse copies the published run to PostgreSQL. spark:
     # every asset does its work on Spark (orchestration/engines/spark_run.py, docs/running_at_scale.md)
     target: str = "duckdb"

@@ -25,6 +25,7 @@ from dagster import (
 
 from orchestration.publish.run_records import record_run
 from orchestration.report.auditor import build_auditor_report
+from orchestration.report.dbt_docs import DOCS_DIR, build_dbt_docs, docs_work_dir
 from orchestration.report.failures import record_report_failure, report_failure_text
 from orchestration.report.index import refresh_index
 from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
@@ -90,6 +91,11 @@ def published_warehouse(
         context.log.error(report_error)
         with connect(settings.build) as con:
             record_report_failure(con, context.run_id, "auditor_report", report_error)
+    if run_options.data_docs:  # the marts' docs (dbt docs), published with the marts
+        docs_error = _stage_dbt_docs(context, settings)
+        if docs_error:
+            with connect(settings.build) as con:
+                record_report_failure(con, context.run_id, "dbt_docs", docs_error)
     # the run's row again: its check counts now include the report's
     passed, failed = record_run(settings.build, context.run_id, finished_at=datetime.now(UTC), **record)
     path = publish(settings.warehouse, checkpoint=faults.reached)
@@ -105,6 +111,23 @@ def published_warehouse(
         }
     )
     yield _auditor_check(report_error)
+
+
+def _stage_dbt_docs(context: AssetExecutionContext, settings: ScorecardSettings) -> str | None:
+    """`dbt docs generate --static` on the run's build copy (read-only; nothing else has it open now) into
+    the staged reports (reports/dbt_docs/index.html once published); the error text when it fails: the
+    docs are a non-blocking report, like the auditor's (about 15 s here, skipped with run_options.data_docs
+    false)."""
+    try:
+        page = build_dbt_docs(
+            settings.build, staged_reports_dir(settings.warehouse) / DOCS_DIR, docs_work_dir(settings.warehouse)
+        )
+    except Exception as exc:  # noqa: BLE001 - never blocks publication: recorded, then published
+        error = report_failure_text("dbt docs", exc)
+        context.log.error(error)
+        return error
+    context.log.info(f"the marts' docs staged: {page}, published with the marts")
+    return None
 
 
 def _publish_spark(context: AssetExecutionContext, settings: ScorecardSettings, faults: FaultInjection, scheme, start):

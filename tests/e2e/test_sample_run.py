@@ -202,6 +202,10 @@ def test_no_hidden_survey_figure_can_be_recovered(tiny_sample_run, tmp_path):
         f"{100 * hidden_with_answers / all_cells:.1f} % of all {all_cells} indicator cells): "
         f"{hidden_with_answers - len(complementary)} from fewer than anonymity_k answers, 3 complementary"
     ) in tiny_sample_run.out
+    # and so does the auditor's report of the run
+    auditor = (tiny_sample_run.warehouse.parent / "reports" / "auditor" / "latest.html").read_text(encoding="utf-8")
+    assert f"Hidden survey cells: {hidden_with_answers} of {answered} survey figures with answers" in auditor
+    assert f'id="hidden-share"><div class="label">Hidden survey cells</div><div class="value">{share:.1f} %' in auditor
 
     # without the complementary cells the attacker gets exactly the hidden teammates back, to the unit
     careless = tmp_path / "careless" / "x.duckdb"

@@ -48,7 +48,7 @@ def test_index_links_what_exists_and_leads_with_the_latest_run(tmp_path):
     assert '<span class="status failed">failed</span> run <code>r2</code>' in html
     assert "What failed: raw__crm__teams: &lt;no file&gt;" in html  # escaped
     assert "The published marts are those of run <code>r1</code> (finished 2026-12-01 02:05 UTC)" in html
-    assert "docs (dbt docs) are not built by the run yet" in html
+    assert "docs (dbt docs) are not built yet: <code>scorecard docs</code>" in html
     assert "<script" not in html and not list(path.parent.glob(".index.*"))
 
 

@@ -6,20 +6,21 @@ new_business 1.0 sales_attainment (cap 120). Alternative (ALTERNATIVE): mature 0
 0.5 response_sla_rate, new_business 1.0 sales_attainment capped at 100; the same bands 90 / 80.
 
   rep  sales  nps    sla  | published                       | alternative
-  A1   120    58.33  100  | 96 + 11.67 = 107.67 excellent   | 60 + 50 = 110.00 excellent
+  A1   120    hidden 100  | 96 / 0.8 = 120.00 excellent     | 60 + 50 = 110.00 excellent
   A2    50    hidden  80  | 50 (coverage 0.8) needs_impr.   | 25 + 40 = 65.00 needs_improvement
   A3   100    40      50  | 80 + 8 = 88.00 good             | 50 + 25 = 75.00 needs_improvement
   B1   150                | 120 (cap) excellent             | 100 (cap) excellent
   B2    50                | 50 needs_improvement            | 50 needs_improvement
   C1    80    25      -   | 64 + 5 = 69.00 needs_impr.      | coverage 0.5 < 0.7: insufficient_data
-Teams: T1 (90, nps 52.94, sla 76.67) 82.59 good -> 45 + 38.33 = 83.33 good; T2 100 excellent -> 100
+(A1's and T1's nps are hidden, complementary, and count in no composite: test_analysis_marts.)
+Teams: T1 (90, nps hidden, sla 76.67) 90.00 excellent -> 45 + 38.33 = 83.33 good; T2 100 excellent -> 100
 excellent; T3 (80, 25, no interactions) 69.00 needs_improvement -> insufficient_data.
 
-Kendall's tau-b over the 5 reps graded under both, x = (107.67, 50, 88, 120, 50), y = (110, 65, 75, 100,
-50): of the 10 pairs 8 concordant, 1 discordant (A1-B1), 1 tied in x only (A2-B2):
-tau-b = (8 - 1) / sqrt((8 + 1 + 1) x (8 + 1 + 0)) = 7 / sqrt(90) = 0.7379.
+Kendall's tau-b over the 5 reps graded under both, x = (120, 50, 88, 120, 50), y = (110, 65, 75, 100,
+50): of the 10 pairs 8 concordant, none discordant, 2 tied in x only (A1-B1, A2-B2):
+tau-b = (8 - 0) / sqrt((8 + 0 + 2) x (8 + 0 + 0)) = 8 / sqrt(80) = 0.8944.
 Bonus: reps 1.2 + 0.8 + 1.0 + 1.2 + 0.8 + 0.8 = 5.8 -> 1.2 + 0.8 + 0.8 + 1.2 + 0.8 = 4.8 (-1.0);
-teams 1.0 + 1.2 + 0.8 = 3.0 -> 1.0 + 1.2 = 2.2 (-0.8).
+teams 1.2 + 1.2 + 0.8 = 3.2 -> 1.0 + 1.2 = 2.2 (-1.0).
 """
 
 from __future__ import annotations
@@ -110,19 +111,19 @@ def test_rep_migration_tau_and_bonus(what_if):
         "insufficient_data": 1,
     }  # A2 B2 stay, C1 loses coverage
     assert sum(matrix["insufficient_data"].values()) == 0
-    assert reps["tau_n"] == 5 and math.isclose(reps["tau"], 7 / math.sqrt(90), rel_tol=1e-12)
+    assert reps["tau_n"] == 5 and math.isclose(reps["tau"], 8 / math.sqrt(80), rel_tol=1e-12)
     assert (reps["bonus_published"], reps["bonus_alternative"], reps["bonus_delta"]) == ("5.80", "4.80", "-1.00")
 
 
 def test_team_migration_tau_and_bonus(what_if):
     _, _, summary, *_ = what_if
     teams = next(lv for lv in summary["levels"] if lv["level"] == "team")
-    assert (teams["subjects"], teams["grade_changes"], teams["up"], teams["down"]) == (3, 1, 0, 1)
+    assert (teams["subjects"], teams["grade_changes"], teams["up"], teams["down"]) == (3, 2, 0, 2)
     matrix = {row["label"]: row["counts"] for row in teams["matrix"]}
     assert matrix["needs_improvement"]["insufficient_data"] == 1  # T3
-    assert matrix["good"]["good"] == 1 and matrix["excellent"]["excellent"] == 1
+    assert matrix["excellent"]["good"] == 1 and matrix["excellent"]["excellent"] == 1  # T1, T2
     assert teams["tau_n"] == 2 and teams["tau"] == 1.0  # T1 below T2 under both
-    assert (teams["bonus_published"], teams["bonus_alternative"], teams["bonus_delta"]) == ("3.00", "2.20", "-0.80")
+    assert (teams["bonus_published"], teams["bonus_alternative"], teams["bonus_delta"]) == ("3.20", "2.20", "-1.00")
 
 
 def test_terminal_table(what_if):
@@ -133,10 +134,11 @@ def test_terminal_table(what_if):
     assert "  C1       T3         69.00 needs_improvement            — insufficient_data        —" in out
     assert "A1 " not in out.split("band migration")[0].split("reps:")[1]  # unchanged grades are not listed
     assert "  good                         0     0                  1                  0       1" in out
-    assert "rank stability: Kendall's tau-b of the final scores over 5 reps graded under both schemes = 0.738" in out
+    assert "rank stability: Kendall's tau-b of the final scores over 5 reps graded under both schemes = 0.894" in out
     assert "total bonus coefficient: 5.80 published -> 4.80 alternative (-1.00)" in out
-    assert "teams: 3 subjects, 1 change grade (0 up, 1 down)" in out
-    assert "total bonus coefficient: 3.00 published -> 2.20 alternative (-0.80)" in out
+    assert "teams: 3 subjects, 2 change grade (0 up, 2 down)" in out
+    assert "  T1       T1         90.00 excellent                83.33 good                 -6.67" in out
+    assert "total bonus coefficient: 3.20 published -> 2.20 alternative (-1.00)" in out
     assert "dbt run --select int_indicator_scores int_adjustments_assigned scorecard" in out
 
 
@@ -146,7 +148,7 @@ def test_own_report_and_the_published_director_report_untouched(what_if):
     assert "What-if sla_weighted: grades of 2026-Q1 under another scheme" in page
     assert '<tr class="changed"><td>rep</td><td>A3</td><td>陈静</td>' in page
     assert "reps: 2 of 6 change grade (0 up, 2 down)" in page
-    assert "<strong>0.738</strong>" in page and "<strong>-1.00</strong>" in page
+    assert "<strong>0.894</strong>" in page and "<strong>-1.00</strong>" in page
     # the published directors' report is the one the run wrote, byte for byte
     assert director_before is not None and director_after == director_before
     # the index lists the what-if report

@@ -16,6 +16,20 @@ def test_committed_macro_file_is_the_generated_one():
     assert catalogue.main(["--check"]) == 0
 
 
+def test_committed_score_columns_of_scorecard_yml_are_the_generated_ones():
+    # the <indicator>_score columns of marts/scorecard.yml, between the two marker lines (make catalogue)
+    text = catalogue.SCORECARD_YML.read_text(encoding="utf-8")
+    assert catalogue.scorecard_yml(text) == text
+    block = text[text.index(catalogue.SCORE_COLUMNS_BEGIN) : text.index(catalogue.SCORE_COLUMNS_END)]
+    names = [line.split(": ")[1] for line in block.splitlines() if line.startswith("      - name: ")]
+    assert names == [f"{i}_score" for i in catalogue.INDICATOR_IDS]
+    assert block.count("        data_type: decimal(38,10)\n") == 14
+    # an indicator added to the catalogue without `make catalogue` is caught
+    edited = catalogue.score_columns_yml().replace("      - name: referral_rate_score\n", "")
+    assert catalogue.scorecard_yml(text.replace(catalogue.score_columns_yml(), edited)) == text
+    assert text.replace(catalogue.score_columns_yml(), edited) != text
+
+
 def test_indicators_are_whole():
     ids = catalogue.INDICATOR_IDS
     assert len(ids) == len(set(ids)) == 14

@@ -19,6 +19,7 @@ import pytest
 
 from orchestration.catalogue import RULE_IDS
 from orchestration.cli import main
+from tools.sample import generator
 from tools.sample.generator import generate, years_of_history
 
 AS_OF_END = pd.Timestamp("2027-01-01", tz="Asia/Shanghai")  # nothing at or after this instant
@@ -183,6 +184,23 @@ def test_same_seed_is_byte_identical_and_other_seed_differs(tmp_path: Path) -> N
     generate(c, seed=12, reps=12)
     assert tree_hash(a) == tree_hash(b)
     assert tree_hash(a) != tree_hash(c)
+
+
+def test_the_honest_spread_moves_only_its_own_entities(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the spread of sales attainment, of proposal verdicts and the mature teams' channel mix are read from
+    # draws made whatever their values: another spread changes those three entities and nothing else, so
+    # the planted patterns (and the flags of a run) stay the same, byte for byte
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate(a, seed=2, reps=12, rows_scale=0.25)
+    monkeypatch.setattr(generator, "ATTAINMENT_MEAN", 1.1)
+    monkeypatch.setattr(generator, "ATTAINMENT_SD", 0.3)
+    monkeypatch.setattr(generator, "FULLY_MEETS_MEAN", 0.5)
+    monkeypatch.setattr(generator, "MATURE_CHANNEL_MIX", (0.8, 0.05, 0.05, 0.05, 0.03, 0.02))
+    generate(b, seed=2, reps=12, rows_scale=0.25)
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    changed = {str(f.parent) for f in files if (a / f).read_bytes() != (b / f).read_bytes()}
+    assert changed == {"landing/crm/targets", "landing/crm/customers", "landing/crm/proposals"}
 
 
 def test_reps_12_gives_12_reps_and_all_rules(tmp_path: Path) -> None:
@@ -423,6 +441,18 @@ def test_realism_mix(default_run: tuple[Landing, dict[str, int]]) -> None:
     target = tg.groupby(["rep_id", "quarter"])["sales_target"].apply(lambda s: pd.to_numeric(s).sum())
     att = (actual / target.rename_axis(["rep_id", "period"])).dropna() * 100
     assert att.min() >= 45 and att.max() <= 155 and att.std() > 15
+    # bell-shaped around ATTAINMENT_MEAN 97 %: the typical rep a little short of target
+    assert 90 < att.median() < 100
+    # proposals: about three in four of those with a verdict fully meet the requirements (FULLY_MEETS_MEAN)
+    verdict = e["crm/proposals"]["customer_verdict"]
+    assert 0.7 < (verdict[verdict != "pending"] == "fully_meets").mean() < 0.82
+    # customers won in 2026: mature teams mostly by referral (MATURE_CHANNEL_MIX 45 %), new-business teams
+    # like the company-wide mix (15 %)
+    c = e["crm/customers"].merge(e["crm/reps"][["rep_id", "team_id"]], left_on="owner_rep_id", right_on="rep_id")
+    c = c.merge(e["crm/teams"][["team_id", "business_stage"]], on="team_id")
+    won_2026 = c[pd.to_datetime(c["acquired_on"]) >= "2026-01-01"]
+    share = won_2026.groupby("business_stage")["acquisition_channel"].apply(lambda s: (s == "referral").mean())
+    assert 0.3 < share["mature"] < 0.6 and 0.08 < share["new_business"] < 0.22
 
 
 def test_chinese_text_round_trips(default_run: tuple[Landing, dict[str, int]]) -> None:

@@ -20,6 +20,10 @@ Design notes
   ``complaint`` record with low satisfaction per complaint ticket (85%); claimed satisfaction and
   survey csat derive from the same latent customer satisfaction; rep-distributed survey scores are
   drawn by quantile matching from the same rep's third-party scores (same distribution, low noise).
+- The honest spread that decides how grades fall (sales attainment ATTAINMENT_MEAN/SD, proposal verdicts
+  FULLY_MEETS_MEAN/SD, the mature teams' acquisition channels MATURE_CHANNEL_MIX) is read from draws made
+  whatever its values: tuning it changes crm/targets, crm/proposals and crm/customers only, never the
+  planted patterns (tests/unit/test_sample_generator.py; the grades it gives: docs/scoring.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy.special import ndtri
 
 from orchestration.catalogue import RULE_IDS as RULES  # the anomaly rules the generator plants
 from orchestration.periods import label_of, labels_between, period_bounds, period_start, shift
@@ -135,6 +140,17 @@ COLUMNS: dict[str, list[str]] = {
 DAY = 86400.0
 HOUR = 3600.0
 USD_RATE = 7.1  # the default `currency.rates.USD` of the scheme file
+# acquisition channels (referral, marketing, outbound, inbound, partner, other): the company-wide mix, and
+# that of the customers mature teams win during the sample, mostly referred by their existing customers
+CHANNEL_MIX = (0.15, 0.25, 0.2, 0.2, 0.12, 0.08)
+MATURE_CHANNEL_MIX = (0.45, 0.15, 0.12, 0.12, 0.1, 0.06)
+# share of a rep's proposals that fully meet the customer's requirements: about three in four for the
+# typical rep, a few points between reps; the rest is the luck of a quarter's handful of verdicts
+FULLY_MEETS_MEAN = 0.76
+FULLY_MEETS_SD = 0.07
+# sales attainment of a rep-quarter: bell-shaped, the typical rep a little short of target
+ATTAINMENT_MEAN = 0.97
+ATTAINMENT_SD = 0.17  # 17 points between rep-quarters
 
 # ---------------------------------------------------------------------------------------------
 # Text pools (fixed order: indexing them with random integers keeps the output deterministic)
@@ -360,6 +376,12 @@ def _fmt_int(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _channel_index(u: np.ndarray, mix: tuple[float, ...]) -> np.ndarray:
+    """Index into `mix` of each uniform draw `u` (as `rng.choice(len(mix), p=mix)` reads its draws)."""
+    cdf = np.cumsum(mix)
+    return np.searchsorted(cdf / cdf[-1], u, side="right")
+
+
 def _pick(rng: np.random.Generator, pool: list[str], n: int) -> np.ndarray:
     return np.asarray(pool, dtype=object)[rng.integers(0, len(pool), n)]
 
@@ -477,7 +499,7 @@ class _Gen:
         self.resolve24_p = np.clip(rng.normal(0.8, 0.08, R), 0.5, 0.97)
         self.win_p = np.clip(rng.normal(0.45, 0.08, R), 0.25, 0.65)
         self.collect_mu = np.clip(rng.normal(0.85, 0.08, R), 0.5, 1.0)
-        self.fully_meets_p = np.clip(rng.normal(0.55, 0.12, R), 0.2, 0.85)
+        self.fully_meets_p = np.clip(rng.normal(FULLY_MEETS_MEAN, FULLY_MEETS_SD, R), 0.5, 0.95)
         n_dev = rng.integers(1, 3, R)
         self.devices = pd.DataFrame(
             {"rep_id": np.repeat(self.rep_ids, n_dev), "fingerprint": _hex(rng, int(n_dev.sum()))}
@@ -528,19 +550,33 @@ class _Gen:
             _pick(rng, EN_SUFFIX, n).astype(str),
         )
         segment = np.array(["key_account", "vip", "standard"], dtype=object)[rng.choice(3, n, p=[0.1, 0.2, 0.7])]
+        # acquisition channel, one uniform draw per customer read against a channel mix: CHANNEL_MIX, except
+        # for the customers a mature team wins during the sample (MATURE_CHANNEL_MIX: mostly referrals)
         chan_names = np.array(["referral", "marketing", "outbound", "inbound", "partner", "other"], dtype=object)
-        channel = chan_names[rng.choice(6, n, p=[0.15, 0.25, 0.2, 0.2, 0.12, 0.08])]
+        u = rng.random(n)
+        mature_new = (self.team_stage[self.rep_team[owner]] == "mature") & (acq_q >= 0)
+        channel = chan_names[
+            np.where(mature_new, _channel_index(u, MATURE_CHANNEL_MIX), _channel_index(u, CHANNEL_MIX))
+        ]
         # referrer: a customer acquired strictly earlier (any owner)
         order = np.lexsort((np.arange(n), acq_day))
         rank = np.empty(n, dtype="int64")
         rank[order] = np.arange(n)
         earlier = np.searchsorted(acq_day[order], acq_day, side="left")  # customers acquired before
-        ref = channel == "referral"
-        channel[ref & (earlier == 0)] = "other"
-        ref = channel == "referral"
+        ref = (channel == "referral") & (earlier > 0)
+        channel[(channel == "referral") & (earlier == 0)] = "other"
+        # a referrer is drawn for every customer that would be a referral under the company-wide mix, as
+        # ever; the further referrals of mature teams take theirs from where their draw u lies in the wider
+        # referral band. So the draws after this one are the same whatever the mature mix: the rest of the
+        # sample does not move with it.
+        drawn = (_channel_index(u, CHANNEL_MIX) == 0) & (earlier > 0)
+        pos = np.zeros(n, dtype="int64")
+        pos[drawn] = np.floor(rng.random(int(drawn.sum())) * earlier[drawn]).astype("int64")
+        derived = ref & ~drawn
+        band = (u[derived] - CHANNEL_MIX[0]) / max(MATURE_CHANNEL_MIX[0] - CHANNEL_MIX[0], 1e-9)
+        pos[derived] = np.clip(np.floor(band * earlier[derived]), 0, earlier[derived] - 1).astype("int64")
         referrer = np.full(n, "", dtype=object)
-        pos = np.floor(rng.random(ref.sum()) * earlier[ref]).astype("int64")
-        referrer[ref] = self.cust_ids[order[pos]]
+        referrer[ref] = self.cust_ids[order[pos[ref]]]
         region = self.team_region[self.rep_team[owner]].copy()
         other_region = rng.random(n) < 0.1
         region[other_region] = _pick(rng, [r[0] for r in REGIONS] + [r[1] for r in REGIONS], other_region.sum())
@@ -674,7 +710,10 @@ class _Gen:
         closed_q = self.cal.quarter_of(won["closed"].to_numpy() * DAY)
         won_amt = np.zeros((R, Q))
         np.add.at(won_amt, (won["rep"].to_numpy(), closed_q), base)
-        attain = rng.uniform(0.5, 1.5, (R, Q))
+        # attainment per rep-quarter: most reps land near their target, a few far below or above it
+        # (60 %..145 %). One uniform draw per rep-quarter turned into a normal quantile, so the draws that
+        # follow are the same whatever the mean and spread.
+        attain = np.clip(ATTAINMENT_MEAN + ATTAINMENT_SD * ndtri(rng.random((R, Q))), 0.6, 1.45)
         target = np.where(won_amt > 0, won_amt / attain, 1_000_000.0)
         target = np.maximum(np.round(target, -3), 1000.0)
         monthly = rng.random(R) < 0.35

@@ -868,7 +868,7 @@ UI_TEXT: dict[str, str] = {
     "kind": "类型",
     "checks": "检查数",
     "passed": "通过",
-    "failed": "未通过",
+    "failed": "失败",
     "source with a failing check": "有未通过检查的来源",
     "of which blocking": "其中阻断级",
     "failing rows": "不合格行数",
@@ -1080,6 +1080,38 @@ UI_TEXT: dict[str, str] = {
     "够但低于最低样本量的数据会显示并标 *，"
     "但不参与评级。公司的数据始终公开。本考核"
     "期隐藏的数据：",
+    # the reports' index (index.html)
+    "Scorecard reports": "计分卡报告",
+    "page written": "页面生成于",
+    "Latest run": "最近一次运行",
+    "finished": "结束于",
+    "not recorded": "未记录",
+    ", published": "，已发布",
+    ", not published": "，未发布",
+    "The published marts are those of run <code>%(run_id)s</code> "
+    "(finished %(finished)s UTC).": "已发布的数据集市来自运行 <code>%(run_id)s</code>（结束于 %(finished)s UTC）。",
+    "No run is recorded in this warehouse yet.": "此数据仓库尚无运行记录。",
+    "For auditors": "审计人员",
+    "Auditor's report of the latest run": "最近一次运行的审计报告",
+    "(validation results, quarantine, anomaly flags, review "
+    "queue, run history)": "（校验结果、隔离区、异常标记、审核队列、运行历史）",
+    "Validation docs": "校验文档",
+    "(Great Expectations suites and results)": "（Great Expectations 校验套件与结果）",
+    "none yet": "暂无",
+    "For directors and HR: one report per period": "管理层与人力资源：每个考核期一份报告",
+    "Weight what-ifs (not published grades)": "权重假设分析（非已发布评级）",
+    "none (scorecard what-if --config ALT.yml)": "暂无（scorecard what-if --config ALT.yml）",
+    "For analysts": "分析人员",
+    "The marts' docs": "数据集市文档",
+    "(every published table and column with its type and "
+    "meaning, the lineage, the reports that read them: "
+    "dbt docs)": "（每个已发布的表和列及其类型与含义、数据血缘、读取它们的报告：dbt docs）",
+    "the marts' docs (dbt docs) are not built yet: <code>scorecard "
+    "docs</code> (<code>make docs</code>) builds them; "
+    "their columns are described in dbt_project/models/marts/*.yml": "数据集市文档（dbt docs）尚未生成"
+    "：<code>scorecard docs</code>（"
+    "<code>make docs</code>）"
+    "可生成；各列的说明见 dbt_project/models/marts/*.yml",
 }
 
 

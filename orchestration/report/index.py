@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader
 
+from orchestration.report.language import DEFAULT_LANGUAGE, install, run_language
 from orchestration.warehouse import connect, reports_dir
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -46,9 +47,15 @@ def _runs(warehouse: Path) -> tuple[dict | None, dict | None]:
     return out[0], out[1]
 
 
-def write_index(warehouse: str | Path) -> Path:
-    """Write `reports/index.html` beside the warehouse (atomically) and return its path."""
+def write_index(warehouse: str | Path, language: str | None = None) -> Path:
+    """Write `reports/index.html` beside the warehouse (atomically) and return its path. `language`: the
+    report language (default: that of the scheme file of the warehouse's last published run)."""
     warehouse = Path(warehouse).resolve()
+    if language is None:
+        language = DEFAULT_LANGUAGE
+        if warehouse.exists():
+            with connect(warehouse, read_only=True) as con:
+                language, _ = run_language(con)
     root = reports_dir(warehouse)
     root.mkdir(parents=True, exist_ok=True)
 
@@ -59,7 +66,10 @@ def write_index(warehouse: str | Path) -> Path:
     director = sorted((p.stem, rel(p)) for p in (root / "director").glob("*.html"))
     whatif = sorted((p.stem, rel(p)) for p in (root / "whatif").glob("*.html"))
     html = (
-        Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+        install(
+            Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, extensions=["jinja2.ext.i18n"]),
+            language,
+        )
         .get_template("index.html")
         .render(
             warehouse=str(warehouse),

@@ -360,7 +360,7 @@ def test_report_in_chinese(warehouse: Path, tmp_path: Path):
         r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", " ", page, flags=re.S)))
     )
     assert '<html lang="zh-CN">' in page
-    assert "审计报告" in text and "运行状态 未通过" in text and "隔离行数 2" in text
+    assert "审计报告" in text and "运行状态 失败" in text and "隔离行数 2" in text
     assert "审核队列与审核决定" in text and "1. 运行概况" in text and "6. 运行历史" in text
     # the invariant: ids of entities and figures as they are, outcome in words
     assert "10 = 6 + 2 + 1 + 1" in text and page.count(">成立<") == 3

@@ -56,3 +56,13 @@ def test_index_of_a_new_warehouse(tmp_path):
     html = write_index(tmp_path / "none.duckdb").read_text(encoding="utf-8")
     assert "No run is recorded in this warehouse yet." in html
     assert re.findall(r'href="([^"]+)"', html) == []
+
+
+def test_index_in_chinese(tmp_path):
+    html = write_index(_warehouse(tmp_path), language="zh-CN").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert '<html lang="zh-CN">' in html
+    assert "计分卡报告" in text and "最近一次运行" in text and "失败 运行 r2" in text and "，未发布" in text
+    assert "已发布的数据集市来自运行 r1 （结束于 2026-12-01 02:05 UTC）。" in text
+    assert "2026年第1季度" in text and 'href="director/2026-Q1.html"' in html  # the period named, the file as it is
+    assert "Latest run" not in text and "none yet" not in text

@@ -19,7 +19,7 @@ from orchestration.report.director_data import EFFECT_WORDS, RULE_WORDS
 from orchestration.report.language import fmt_date, fmt_num, fmt_pct, fmt_ts, period_name, ui_text
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE_FILES = ["director.html", "director_macros.html", "director_whatif.html", "auditor.html.j2"]
+TEMPLATE_FILES = ["director.html", "director_macros.html", "director_whatif.html", "auditor.html.j2", "index.html"]
 # report modules whose ui_text(...) / t(...) calls write text for readers
 MODULES = ["orchestration/report/director_charts.py", "orchestration/report/director_data.py"]
 # texts looked up with a value from the data: _(grain), _(unit), _(team_name), _(customer_type), yes / no

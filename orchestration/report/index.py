@@ -54,8 +54,11 @@ def write_index(warehouse: str | Path, language: str | None = None) -> Path:
     if language is None:
         language = DEFAULT_LANGUAGE
         if warehouse.exists():
-            with connect(warehouse, read_only=True) as con:
-                language, _ = run_language(con)
+            try:
+                with connect(warehouse, read_only=True) as con:
+                    language, _ = run_language(con)
+            except duckdb.Error:  # a warehouse being created or held: the default language
+                pass
     root = reports_dir(warehouse)
     root.mkdir(parents=True, exist_ok=True)
 

@@ -35,6 +35,7 @@ from typing import Any
 from scipy.stats import kendalltau
 
 from orchestration.ingest.scheme_tables import write_cfg_tables
+from orchestration.report.cjk_font import with_cjk_font
 from orchestration.report.director import template_environment
 from orchestration.report.director_reader import scorecard_fingerprint
 from orchestration.report.files import file_name, write_atomic
@@ -409,7 +410,7 @@ def _write_reports(
         .get_template("director_whatif.html")
         .render(w=summary, subjects=result.subjects)
     )
-    write_atomic(result.html_path, html)
+    write_atomic(result.html_path, with_cjk_font(html))
 
 
 def format_text(result: WhatIfResult, *, all_subjects: bool = False) -> str:

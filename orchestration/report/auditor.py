@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from orchestration.report.auditor_data import cap_text, collect
 from orchestration.report.auditor_reader import Reader
+from orchestration.report.cjk_font import with_cjk_font
 from orchestration.report.files import file_name, write_atomic
 from orchestration.report.language import DEFAULT_LANGUAGE, install, run_language, ui_text
 from orchestration.warehouse import connect, reports_dir
@@ -87,7 +88,7 @@ def build_auditor_report(
             language, _ = run_language(con)
     ctx["generated_at"] = datetime.now(UTC).replace(tzinfo=None)
     ctx["warehouse"] = str(Path(published_as or warehouse).resolve())
-    html = _environment(timezone, language).get_template("auditor.html.j2").render(**ctx)
+    html = with_cjk_font(_environment(timezone, language).get_template("auditor.html.j2").render(**ctx))
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{file_name(run_id)}.html"

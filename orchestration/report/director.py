@@ -28,6 +28,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from orchestration.report.cjk_font import with_cjk_font
 from orchestration.report.director_data import collect
 from orchestration.report.director_reader import Reader, graded_periods, latest_graded_period
 from orchestration.report.files import file_name, write_atomic
@@ -125,7 +126,7 @@ def build_director_report(
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{file_name(period)}.html"
     html = template_environment(language, grade_names).get_template("director.html").render(**context)
-    write_atomic(path, html)
+    write_atomic(path, with_cjk_font(html))
     return DirectorReport(period=period, path=path, headline=context["headline"])
 
 

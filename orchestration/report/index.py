@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader
 
+from orchestration.report.cjk_font import with_cjk_font
 from orchestration.report.language import DEFAULT_LANGUAGE, install, run_language
 from orchestration.warehouse import connect, reports_dir
 
@@ -88,7 +89,7 @@ def write_index(warehouse: str | Path, language: str | None = None) -> Path:
     )
     target = root / "index.html"
     tmp = target.with_name(f".index.{os.getpid()}.tmp")
-    tmp.write_text(html, encoding="utf-8")
+    tmp.write_text(with_cjk_font(html), encoding="utf-8")
     os.replace(tmp, target)
     return target
 

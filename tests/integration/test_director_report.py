@@ -264,3 +264,34 @@ def test_cjk_font_comes_with_the_install_and_draws_every_glyph(caplog):
         )
     assert "待改进" in svg and "各团队各评级人数" in svg
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.records
+
+
+def test_zh_report_draws_its_chinese_with_the_embedded_font_in_a_browser(report_zh):
+    """Opened in headless Chromium on this machine, which has no CJK font of its own: every element with
+    Chinese text, the first table cell and the chart labels included, is drawn with the embedded face (a
+    text drawn by a Latin font would show empty boxes)."""
+    from orchestration.report.cjk_font import CJK
+    from tools.browser import Browser
+
+    built, raw, _ = report_zh
+    assert raw.count('<style id="cjk-font">') == 1
+    with Browser() as browser:
+        page = browser.open(built.path)
+        s = page.session
+        browser.call("DOM.enable", session=s)
+        browser.call("CSS.enable", session=s)
+        root = browser.call("DOM.getDocument", {"depth": 0}, s)["root"]["nodeId"]
+        nodes = browser.call("DOM.querySelectorAll", {"nodeId": root, "selector": "body *"}, s)
+        drawn: dict[str, int] = {}
+        for node in nodes["nodeIds"]:
+            children = browser.call("DOM.describeNode", {"nodeId": node, "depth": 1}, s)["node"].get("children", [])
+            own_text = "".join(c["nodeValue"] for c in children if c["nodeType"] == 3)  # its own text nodes
+            if not CJK.search(own_text):
+                continue
+            outer = browser.call("DOM.getOuterHTML", {"nodeId": node}, s)["outerHTML"]
+            fonts = browser.call("CSS.getPlatformFontsForNode", {"nodeId": node}, s)["fonts"]
+            custom = [f for f in fonts if f["familyName"] == "Noto Sans CJK SC" and f["isCustomFont"]]
+            key = "embedded" if custom and custom[0]["glyphCount"] > 0 else f"other: {outer[:80]}"
+            drawn[key] = drawn.get(key, 0) + 1
+    # every Chinese text of the page: headings, tables, notes and the charts' SVG text
+    assert list(drawn) == ["embedded"] and drawn["embedded"] > 100

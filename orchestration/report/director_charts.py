@@ -16,6 +16,7 @@ import inspect
 import io
 import re
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 from matplotlib import colormaps, font_manager, rc_context
@@ -28,6 +29,7 @@ CJK_FAMILY = "Noto Sans CJK SC"  # the Simplified Chinese face of the collection
 
 
 @functools.cache
+@cache
 def cjk_font() -> Path:
     """The CJK font file the install brings, registered with matplotlib's font manager (once per process).
     It is a variable font whose default instance says weight 100: each of its faces is also registered at

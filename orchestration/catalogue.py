@@ -1049,15 +1049,13 @@ UI_TEXT: dict[str, str] = {
     "change": "变化",
     # small-cell disclosure (survey.anonymity_k)
     "Hidden survey cells": "隐藏的问卷数据格",
-    "Hidden survey cells: %(share)s. Their full figures "
-    "stay in audit.indicator_values; marts.indicator_values.disclosure "
-    'says which rule hid each (docs/analysis.md "Small-cell '
-    'protection").': "隐藏的问卷数据格：%(share)s。其"
-    "完整数据保留在 audit.indicator_values "
-    "中；marts.indicator_values.disclosure "
-    "说明每一格是按哪条规则隐藏的（docs/analysis.md "
-    "“Small-cell protection”）"
-    "。",
+    "Hidden survey cells: %(hidden)s of %(cells)s survey figures with answers (%(pct)s %%; %(pct_all)s %% of all "
+    "%(all)s indicator cells): %(below_k)s from fewer than anonymity_k answers, %(complementary)s complementary. "
+    "Their full figures stay in audit.indicator_values; marts.indicator_values.disclosure says which rule hid "
+    'each (docs/analysis.md "Small-cell protection").': "隐藏的问卷数据格：在 %(cells)s 个有答卷的问卷数据中隐藏了 "
+    "%(hidden)s 个（%(pct)s%%；占全部 %(all)s 个指标数据格的 %(pct_all)s%%）：%(below_k)s 个因答卷少于 anonymity_k，"
+    "%(complementary)s 个为互补隐藏。其完整数据保留在 audit.indicator_values 中；marts.indicator_values.disclosure "
+    "说明每一格是按哪条规则隐藏的（docs/analysis.md “Small-cell protection”）。",
     "Survey answers are anonymous. A rep's or a team's "
     "NPS, CSAT or key-account NPS from fewer answers than "
     "the anonymity threshold (survey.anonymity_k in the "

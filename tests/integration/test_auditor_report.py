@@ -374,3 +374,32 @@ def test_report_in_chinese(warehouse: Path, tmp_path: Path):
     assert EVIDENCE in page
     for english in ("Run summary", "Quarantined rows", "Failing checks", "failing rows", "Every adjustment", "holds"):
         assert english not in text, english
+
+
+def test_share_of_hidden_survey_cells_in_both_languages(warehouse: Path, tmp_path: Path):
+    """The share of hidden survey cells (SCORING.md), counted by hand: of the 4 survey figures with answers,
+    2 are hidden (one below anonymity_k, one complementary); 5 indicator cells in all."""
+    with connect(warehouse) as con:
+        con.execute(
+            "create table marts.indicator_values (period varchar, level varchar, subject_id varchar, "
+            "indicator varchar, sample_size integer, disclosure varchar)"
+        )
+        con.execute(
+            """insert into marts.indicator_values values
+               ('2026-Q1', 'rep', 'R001', 'nps', 3, 'small_sample'),
+               ('2026-Q1', 'rep', 'R002', 'nps', 6, 'complementary'),
+               ('2026-Q1', 'team', 'T01', 'nps', 9, 'published'),
+               ('2026-Q1', 'company', 'company', 'nps', 29, 'published'),
+               ('2026-Q1', 'rep', 'R001', 'sales_attainment', 1, 'published')"""
+        )
+    en = build_auditor_report(warehouse, out_dir=tmp_path / "en", language="en").path.read_text(encoding="utf-8")
+    zh = build_auditor_report(warehouse, out_dir=tmp_path / "zh", language="zh-CN").path.read_text(encoding="utf-8")
+    assert '<div class="value">50.0 %</div>' in en and '<div class="value">50.0 %</div>' in zh
+    assert (
+        "Hidden survey cells: 2 of 4 survey figures with answers (50.0 %; 40.0 % of all 5 indicator cells): "
+        "1 from fewer than anonymity_k answers, 1 complementary." in en
+    )
+    assert (
+        "隐藏的问卷数据格：在 4 个有答卷的问卷数据中隐藏了 2 个（50.0%；占全部 5 个指标数据格的 40.0%）："
+        "1 个因答卷少于 anonymity_k，1 个为互补隐藏。" in zh
+    )

@@ -56,6 +56,7 @@ UPSTREAM_VARS = (
     "complaint_resolution_hours",
     "followup_grace_days",
     "min_sample",
+    "anonymity_k",  # which survey figures are hidden, and so left out of composites (int_analysis_disclosure)
     "currency_base",
     "currency_rates",
 )

@@ -369,3 +369,11 @@ def test_anonymity_k_defaults_to_5_reaches_dbt_and_a_wrong_one_is_named():
     d["survey"]["anonimity_k"] = 5
     del d["survey"]["anonymity_k"]
     assert _errors(d) == ["survey.anonimity_k: unknown key"]
+
+
+def test_a_what_if_with_another_anonymity_k_rebuilds_the_disclosure():
+    from orchestration.whatif import FULL_SELECTION, MINIMAL_SELECTION, _selection
+
+    published = dbt_vars(load_scheme(DEFAULT), "2026-12-31 15:59:59")
+    assert _selection(dict(published), published) == MINIMAL_SELECTION
+    assert _selection({**published, "anonymity_k": 10}, published) == FULL_SELECTION == "+scorecard"

@@ -42,7 +42,7 @@ docs: setup
 # two workers on the 2-core machine, whole test files per worker (module fixtures stay shared; the
 # hand-made run is made once for both: tests/e2e/conftest.py)
 test: setup
-	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=40
 
 # The same dbt project on Spark (local pyspark, Java 17): slow, outside `make test`.
 test-engines: setup

@@ -44,6 +44,7 @@ from .test_analysis_marts import BANDS, handmade_warehouse
 ALTERNATIVE = (
     """timezone: Asia/Shanghai
 grain: quarter
+survey: {anonymity_k: 10}
 schemes:
   mature:
     weights: {sales_attainment: 0.5, response_sla_rate: 0.5}

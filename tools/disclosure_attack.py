@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.catalogue import SURVEY_INDICATORS
+from orchestration.catalogue import INDICATOR_IDS, SURVEY_INDICATORS
 from orchestration.scheme.file import load_scheme
 
 # the composite is published with 10 decimals: a residual below this is rounding, not a hidden amount
@@ -48,12 +48,15 @@ class Cell:
 
 @dataclass
 class AttackResult:
-    hidden: int = 0  # hidden cells with answers behind them
-    hidden_cells: list[Cell] = field(default_factory=list)
+    hidden_cells: list[Cell] = field(default_factory=list)  # hidden cells with answers behind them
     equations_checked: int = 0  # published sums verified to hold
     equations_broken: list[str] = field(default_factory=list)  # published sums that do not hold
     recovered_by_subtraction: dict[Cell, Fraction] = field(default_factory=dict)  # cell -> numerator
     recovered_by_inversion: dict[Cell, Decimal] = field(default_factory=dict)  # cell -> score
+
+    @property
+    def hidden(self) -> int:
+        return len(self.hidden_cells)
 
     @property
     def recovered(self) -> set[Cell]:
@@ -103,6 +106,7 @@ def subtraction_attack(con: duckdb.DuckDBPyConnection, result: AttackResult) -> 
     for (period, indicator), rows in sorted(groups.items()):
         known: dict[tuple[str, str], Fraction] = {}
         unknown: dict[tuple[str, str], int] = {}
+        hidden: set[tuple[str, str]] = set()  # the unknowns that are hidden cells (not merely unshown)
         team_reps: dict[str, list[str]] = defaultdict(list)
         for _, _, level, subject, numerator, sample, disclosure, team_id in rows:
             key = (level, subject)
@@ -113,7 +117,7 @@ def subtraction_attack(con: duckdb.DuckDBPyConnection, result: AttackResult) -> 
             elif sample:
                 unknown[key] = len(unknown)
                 if disclosure != "published":
-                    result.hidden += 1
+                    hidden.add(key)
                     result.hidden_cells.append(Cell(period, indicator, level, subject))
             else:
                 known[key] = Fraction(0)  # no answers: the numerator is 0 whatever is shown
@@ -143,18 +147,14 @@ def subtraction_attack(con: duckdb.DuckDBPyConnection, result: AttackResult) -> 
                 continue
             system.append((coeffs, rhs))
         reduced_system = reduced(system, len(unknown))
-        hidden = set(result.hidden_cells)
-        for (level, subject), i in unknown.items():
-            cell = Cell(period, indicator, level, subject)
-            row = reduced_system.get(i) if cell in hidden else None
-            if row is not None and set(row[0]) == {i}:
-                result.recovered_by_subtraction[cell] = row[1]
+        for key in hidden:
+            row = reduced_system.get(unknown[key])
+            if row is not None and set(row[0]) == {unknown[key]}:
+                result.recovered_by_subtraction[Cell(period, indicator, *key)] = row[1]
 
 
 def inversion_attack(con: duckdb.DuckDBPyConnection, scheme_path: Path, result: AttackResult) -> None:
     scheme = load_scheme(scheme_path)
-    from orchestration.catalogue import INDICATOR_IDS
-
     score_columns = ", ".join(f"{i}_score" for i in INDICATOR_IDS)
     rows = con.execute(
         f"select period, level, subject_id, scheme_id, composite_score, coverage, {score_columns} "

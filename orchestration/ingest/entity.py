@@ -14,6 +14,7 @@ lowered meanwhile (memory_limit).
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ from orchestration.ingest.manifest import (
 from orchestration.ingest.memory_limit import _under_ingest_memory_limit
 from orchestration.ingest.pandera_checks import quarantine_pandera_failures
 from orchestration.ingest.raw_table import recompute_raw, store_landed, table_exists
+from orchestration.mapping.land import land_mapped
+from orchestration.mapping.model import Sources
 from orchestration.warehouse import ensure_audit_tables, sql_str
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ class IngestRun:
     currencies: tuple[str, ...]  # the currencies with a rate to the base currency (scheme file)
     encodings: Mapping[str, str] = field(default_factory=dict)  # declared codec per entity; else detected
     incremental: bool = False  # read only new and changed files (the nightly run unless a full refresh)
+    # the mapping file (docs/mapping.md): its entities come from export files through it, not the landing folder
+    sources: Sources | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class _Plan:
     deleted: list[FileState]  # files gone since the last run
     full: bool  # every file is read and landed.<entity> rebuilt
     to_read: list[FileState]
+    mapped: bool = False  # the files are exports under the mapping's source folder (paths relative to it)
 
 
 @_under_ingest_memory_limit
@@ -89,7 +95,14 @@ def ingest_entity(con: duckdb.DuckDBPyConnection, spec: EntitySpec, landing: Pat
 
     landing_table, typed_table = f"_landing_{spec.table}", f"_typed_{spec.table}"
     create_landing_table(con, spec, landing_table)
-    rows_read, encodings = land_files(con, spec, landing, plan.to_read, run.encodings.get(spec.entity), landing_table)
+    if plan.mapped:
+        with tempfile.TemporaryDirectory(prefix="scorecard-map-") as tmp:
+            paths = [run.sources.folder / f.path for f in plan.to_read]
+            rows_read, encodings = land_mapped(con, spec, run.sources, paths, landing_table, Path(tmp))
+    else:
+        rows_read, encodings = land_files(
+            con, spec, landing, plan.to_read, run.encodings.get(spec.entity), landing_table
+        )
     _type_rows(con, spec, run, landing_table, typed_table)
     quarantine_pandera_failures(con, spec, typed_table, run.as_of, run.timezone)
     record_quarantine(con, spec, typed_table, run.run_id)
@@ -112,18 +125,30 @@ def _plan(con, spec: EntitySpec, landing: Path, run: IngestRun) -> _Plan:
     """Which files this run reads: all of them on a full read (not incremental, or nothing landed
     yet), else the new and changed ones."""
     files = entity_files(landing, spec)
+    mapped = run.sources is not None and spec.entity in run.sources.entities
+    encoding, root = run.encodings.get(spec.entity), landing
+    if mapped:
+        if files:
+            raise IngestError(
+                f"{spec.entity} is mapped by {run.sources.path} and has files in the landing folder too "
+                f"({files[0].relative_to(landing).as_posix()}, ...): keep one of the two"
+            )
+        mapping = run.sources.entities[spec.entity]
+        files, root = run.sources.files(mapping.input), run.sources.folder
+        encoding = f"{run.sources.inputs[mapping.input].encoding or ''}|mapping:{run.sources.fingerprint(spec.entity)}"
     if not files and spec.required:
-        raise IngestError(
-            f"{landing / spec.entity}: required entity {spec.entity} has no file (.csv, .parquet, .jsonl)"
+        where = (
+            f"input {run.sources.entities[spec.entity].input} of {run.sources.path}"
+            if mapped
+            else landing / spec.entity
         )
-    settings = read_settings_fingerprint(
-        spec, run.base_currency, list(run.currencies), run.timezone, run.encodings.get(spec.entity)
-    )
+        raise IngestError(f"{where}: required entity {spec.entity} has no file (.csv, .parquet, .jsonl)")
+    settings = read_settings_fingerprint(spec, run.base_currency, list(run.currencies), run.timezone, encoding)
     store_exists = table_exists(con, "landed", spec.table)
-    current, deleted = plan_files(con, spec, landing, files, run.run_id, settings)
+    current, deleted = plan_files(con, spec, root, files, run.run_id, settings)
     full = not run.incremental or not store_exists
     to_read = [f for f in current if full or f.status in ("new", "changed")]
-    return _Plan(settings, current, deleted, full, to_read)
+    return _Plan(settings, current, deleted, full, to_read, mapped)
 
 
 def _file_counts(spec: EntitySpec, plan: _Plan) -> EntityCounts:

@@ -45,10 +45,10 @@ class SchemeError(ValueError):
     Every message is bounded: each error line to MAX_ERROR_CHARS characters, the whole message to
     about MAX_MESSAGE_CHARS (at most MAX_LISTED_ERRORS lines, then "... N more errors")."""
 
-    def __init__(self, path: str, errors: list[str]):
+    def __init__(self, path: str, errors: list[str], what: str = "scheme file"):
         self.path = path
         self.errors = [_clip(str(e), MAX_ERROR_CHARS) for e in errors]
-        head = f"{_clip(str(path), 300)}: {len(self.errors)} error(s) in the scheme file:"
+        head = f"{_clip(str(path), 300)}: {len(self.errors)} error(s) in the {what}:"
         lines: list[str] = []
         size = len(head)
         for e in self.errors:

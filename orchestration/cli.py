@@ -47,7 +47,33 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_mapping_file(path: str) -> bool:
+    """A sources.yml (inputs and entities, no schemes) rather than a scheme file."""
+    from orchestration.scheme.file import _read_scheme_text, read_scheme_yaml
+
+    try:
+        data = read_scheme_yaml(_read_scheme_text(Path(path)))
+    except SchemeError:
+        return False
+    return isinstance(data, dict) and "schemes" not in data and ("entities" in data or "inputs" in data)
+
+
 def _cmd_check_config(args: argparse.Namespace) -> int:
+    if _is_mapping_file(args.file):
+        from orchestration.mapping.model import load_sources
+
+        try:
+            mapping = load_sources(args.file)
+        except SchemeError as exc:
+            print(f"INVALID {exc}", file=sys.stderr)
+            return 2
+        files = {name: len(mapping.files(name)) for name in mapping.inputs}
+        print(
+            f"OK {args.file}: mapping of {len(mapping.entities)} entities ({', '.join(mapping.entities)}) from "
+            f"{len(mapping.inputs)} inputs under {mapping.folder} "
+            f"({', '.join(f'{k}: {n} file(s)' for k, n in files.items())})"
+        )
+        return 0
     try:
         scheme = load_scheme(args.file)
     except SchemeError as exc:
@@ -69,7 +95,13 @@ def _cmd_dbt_vars(args: argparse.Namespace) -> int:
 
 
 def _set_paths(args: argparse.Namespace) -> None:
-    set_paths(landing=args.landing, config=args.config, warehouse=args.warehouse, as_of=args.as_of)
+    set_paths(
+        landing=args.landing,
+        config=args.config,
+        warehouse=args.warehouse,
+        as_of=args.as_of,
+        sources=getattr(args, "sources", None),
+    )
 
 
 EXIT_BUSY = 3  # another run holds the warehouse
@@ -126,7 +158,12 @@ def preflight_run(args: argparse.Namespace):
         keys = partition_keys(scheme.grain, scheme.first_period)
         if (err := check_window(period_from, period_to, scheme.grain, keys)) is not None:
             raise Preflight(f"period: {err}")
-    if (problem := landing_problem(Path(path_setting("SCORECARD_LANDING")))) is not None:
+    try:
+        mapping = _source_mapping(scheme)
+    except SchemeError as exc:
+        raise Preflight(f"run stopped before writing anything: {exc}") from None
+    mapped = tuple(mapping.entities) if mapping else ()
+    if (problem := landing_problem(Path(path_setting("SCORECARD_LANDING")), mapped)) is not None:
         raise Preflight(problem)
     warehouse = Path(path_setting("SCORECARD_WAREHOUSE"))
     if warehouse.exists() and not warehouse.is_file():
@@ -150,6 +187,40 @@ def preflight_run(args: argparse.Namespace):
             EXIT_BUSY,
         )
     return scheme, period_from, period_to
+
+
+def _source_mapping(scheme, path: str | None = None):
+    """The mapping file `path` (else SCORECARD_SOURCES), else the scheme file's `sources`; None if none."""
+    from orchestration.mapping.model import load_sources
+
+    path = path or path_setting("SCORECARD_SOURCES")
+    return load_sources(path) if path else scheme.mapping()
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from orchestration.mapping.dry_run import dry_run, render
+    from orchestration.mapping.model import load_sources
+
+    if not args.dry_run:
+        print("scorecard map: give --dry-run (a run reads the mapping itself: scorecard run --sources FILE)")
+        return 2
+    try:
+        scheme = load_scheme(args.config or path_setting("SCORECARD_CONFIG"))
+        path = args.sources or path_setting("SCORECARD_SOURCES")
+        mapping = load_sources(path, strict=False) if path else scheme.mapping()
+        as_of = parse_as_of(args.as_of or path_setting("SCORECARD_AS_OF"), scheme.timezone)
+    except (SchemeError, AsOfError) as exc:
+        print(f"INVALID {exc}", file=sys.stderr)
+        return 2
+    if mapping is None:
+        print("no mapping: give --sources FILE, or a sources: section in the scheme file", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    reports = dry_run(mapping, scheme, as_of, first=args.failures, entities=args.entity or None)
+    for line in render(mapping, reports):
+        print(line)
+    print(f"dry run in {time.perf_counter() - started:.1f} s; nothing was written")
+    return 0 if all(r.ok for r in reports) else 1
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -346,7 +417,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("file")
     c.set_defaults(func=_cmd_check_config)
 
+    mp = sub.add_parser("map", help="try a mapping of vendors' exports on them: what would pass, what would not")
+    mp.add_argument("--dry-run", dest="dry_run", action="store_true", help="read and map, write nothing")
+    mp.add_argument("--sources", help="the mapping file (env SCORECARD_SOURCES; default: the scheme file's sources)")
+    mp.add_argument("--config", help="scheme file (env SCORECARD_CONFIG; default config/scorecard.yml)")
+    mp.add_argument("--as-of", dest="as_of", help="as-of time, ISO 8601 (default now): later dates are in the future")
+    mp.add_argument("--entity", action="append", help="only this entity (repeatable), e.g. crm/deals")
+    mp.add_argument("--failures", type=int, default=5, help="failures shown per entity (default 5)")
+    mp.set_defaults(func=_cmd_map)
+
     r = sub.add_parser("run", help="run the whole asset graph once, in-process, and print a summary")
+    r.add_argument(
+        "--sources",
+        help="mapping file of vendors' exports (env SCORECARD_SOURCES; default: the scheme file's sources, if any)",
+    )
     r.add_argument("--landing", help=f"landing folder (env SCORECARD_LANDING; default {DEFAULTS['SCORECARD_LANDING']})")
     r.add_argument("--config", help="scheme file (env SCORECARD_CONFIG; default config/scorecard.yml)")
     r.add_argument("--warehouse", help="DuckDB file (env SCORECARD_WAREHOUSE; default warehouse/scorecard.duckdb)")

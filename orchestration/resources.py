@@ -22,9 +22,19 @@ class ScorecardSettings(ConfigurableResource):
     config: str
     warehouse: str
     as_of: str = ""
+    sources: str = ""  # a mapping file (docs/mapping.md); empty: the scheme file's `sources`, if any
 
     def scheme(self) -> Scheme:
         return load_scheme(self.config)
+
+    def source_mapping(self, scheme: Scheme):
+        """The mapping of vendors' exports (orchestration.mapping.model.Sources): the file `sources`
+        names, else the scheme file's `sources`; None when there is none."""
+        if self.sources:
+            from orchestration.mapping.model import load_sources
+
+            return load_sources(self.sources)
+        return scheme.mapping()
 
     def as_of_time(self, scheme: Scheme) -> datetime:
         return parse_as_of(self.as_of, scheme.timezone)
@@ -93,4 +103,5 @@ def settings_from_env() -> ScorecardSettings:
         config=EnvVar("SCORECARD_CONFIG"),
         warehouse=EnvVar("SCORECARD_WAREHOUSE"),
         as_of=EnvVar("SCORECARD_AS_OF"),
+        sources=EnvVar("SCORECARD_SOURCES"),
     )

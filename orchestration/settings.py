@@ -26,11 +26,17 @@ DEFAULTS = {
     "SCORECARD_CONFIG": str(PROJECT_ROOT / "config" / "scorecard.yml"),
     "SCORECARD_WAREHOUSE": str(PROJECT_ROOT / "warehouse" / "scorecard.duckdb"),
     "SCORECARD_AS_OF": "",
+    # a mapping file (docs/mapping.md); empty: the scheme file's `sources`, if any
+    "SCORECARD_SOURCES": "",
 }
 TARGET_ENV = "SCORECARD_TARGET"  # duckdb (default) | postgres
 ENGINES = ("duckdb", "postgres", "spark")
 PG_ENV = (
-    "SCORECARD_PG_HOST", "SCORECARD_PG_PORT", "SCORECARD_PG_USER", "SCORECARD_PG_PASSWORD", "SCORECARD_PG_DATABASE"
+    "SCORECARD_PG_HOST",
+    "SCORECARD_PG_PORT",
+    "SCORECARD_PG_USER",
+    "SCORECARD_PG_PASSWORD",
+    "SCORECARD_PG_DATABASE",
 )
 PG_DEFAULTS = ("localhost", "5432", "scorecard", "", "scorecard")
 

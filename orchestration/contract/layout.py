@@ -25,13 +25,17 @@ def data_files(landing: Path, entity: str) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(landing).as_posix())
 
 
-def landing_problem(landing: Path) -> str | None:
-    """Why `landing` cannot be read as a landing folder (one line), or None."""
+def landing_problem(landing: Path, mapped: tuple[str, ...] = ()) -> str | None:
+    """Why `landing` cannot be read as a landing folder (one line), or None. `mapped`: the entities a
+    mapping file brings from exports (docs/mapping.md); with every required one mapped, the landing
+    folder may be absent."""
     if not landing.exists():
+        if all(e in mapped for e in REQUIRED_ENTITIES):
+            return None
         return f"landing folder {landing} does not exist"
     if not landing.is_dir():
         return f"landing folder {landing} is not a folder"
-    missing = [e for e in REQUIRED_ENTITIES if not data_files(landing, e)]
+    missing = [e for e in REQUIRED_ENTITIES if e not in mapped and not data_files(landing, e)]
     if missing:
         return (
             f"landing folder {landing} has no file for the required "
@@ -39,4 +43,3 @@ def landing_problem(landing: Path) -> str | None:
             f"(expected {landing}/<entity>/*.csv|.parquet|.jsonl or <entity>.csv)"
         )
     return None
-

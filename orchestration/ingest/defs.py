@@ -49,7 +49,11 @@ def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:
         if run_options.engine() == "spark":
             return _spark_ingest(context, settings, spec, scheme, faults)
         with connect(settings.build) as con:
-            run = IngestRun(**_run_fields(context, settings, scheme), incremental=not run_options.full_refresh)
+            run = IngestRun(
+                **_run_fields(context, settings, scheme),
+                incremental=not run_options.full_refresh,
+                sources=settings.source_mapping(scheme),
+            )
             counts = ingest_entity(con, spec, settings.landing_path, run)
             closed = closed_periods(list(scheme.closed_periods), settings.warehouse)
             late = report_late_rows(con, spec, context.run_id, closed, scheme.grain)
@@ -97,6 +101,12 @@ def _spark_ingest(
     from orchestration.engines.spark_ingest import SparkIngestRun, delete_path, ingest_entity
     from orchestration.engines.spark_run import spark_run
 
+    mapping = settings.source_mapping(scheme)
+    if mapping is not None and spec.entity in mapping.entities:
+        raise RuntimeError(
+            f"{spec.entity} is mapped by {mapping.path}: source mappings are read by the DuckDB ingestion only; "
+            "on Spark, land contract files (docs/mapping.md, 'Spark')"
+        )
     run = spark_run(context.run_id, settings.warehouse)
     for db in ("raw", "audit"):
         run.spark.sql(f"create database if not exists {db}")

@@ -103,7 +103,7 @@ def ingest_entity(con: duckdb.DuckDBPyConnection, spec: EntitySpec, landing: Pat
         rows_read, encodings = land_files(
             con, spec, landing, plan.to_read, run.encodings.get(spec.entity), landing_table
         )
-    _type_rows(con, spec, run, landing_table, typed_table)
+    type_rows(con, spec, run, landing_table, typed_table)
     quarantine_pandera_failures(con, spec, typed_table, run.as_of, run.timezone)
     record_quarantine(con, spec, typed_table, run.run_id)
     record_contract_results(con, spec, typed_table, run.run_id, counts)
@@ -163,7 +163,7 @@ def _file_counts(spec: EntitySpec, plan: _Plan) -> EntityCounts:
     )
 
 
-def _type_rows(con, spec: EntitySpec, run: IngestRun, landing_table: str, typed_table: str) -> None:
+def type_rows(con, spec: EntitySpec, run: IngestRun, landing_table: str, typed_table: str) -> None:
     """The landing table's rows typed and checked by the SQL compiled from the pandera model: a row
     that breaks a rule keeps its text and gets its `_reason`."""
     as_of_utc = run.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")

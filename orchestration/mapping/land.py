@@ -12,6 +12,7 @@ original row in `_extra` (`{"_source": {...}}`), which the raw layer keeps and a
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,7 +142,7 @@ def land_mapped(
     {path: encoding}). A file that lacks a column the mapping reads stops the run naming both (a dry
     run records it in `collect` and leaves the file's rows out)."""
     mapping = sources.entities[spec.entity]
-    scratch = Scratch(scratch_dir)
+    scratch = Scratch(Path(tempfile.mkdtemp(prefix="map-", dir=scratch_dir)))  # its own names: f000001, ...
     stager = _Stager(con, sources, scratch)
     problems: list[str] = []
     tables = _build_lookups(con, mapping, stager, spec.table, problems)

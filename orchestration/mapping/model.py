@@ -130,21 +130,29 @@ def unmapped_required(mapping: EntityMapping) -> list[str]:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def load_sources(path: str | Path) -> Sources:
-    """The mapping file at `path`, checked; SchemeError naming every problem."""
+def load_sources(path: str | Path, strict: bool = True) -> Sources:
+    """The mapping file at `path`, checked; SchemeError naming every problem. Not `strict` (the dry run):
+    required contract columns left unmapped are not errors (the dry run lists them)."""
     from orchestration.scheme.file import _read_scheme_text, read_scheme_yaml
 
     p = Path(path)
     text = _read_scheme_text(p)
     data = read_scheme_yaml(text, p.name or str(p), str(p))
-    return parse_sources(data, str(p), p.resolve().parent)
+    return parse_sources(data, str(p), p.resolve().parent, strict=strict)
 
 
-def parse_sources(data: Any, where: str, base: Path, prefix: str = "") -> Sources:
+def parse_sources(data: Any, where: str, base: Path, prefix: str = "", strict: bool = True) -> Sources:
     """The mapping in `data`; relative paths are under `base`. `prefix` is put before every key path
     of an error (`sources.` for the scheme file's section)."""
     errors: list[str] = []
     sources = _parse(data, base, prefix, errors)
+    if strict:
+        for m in sources[2].values():
+            if missing := unmapped_required(m):
+                errors.append(
+                    f"{prefix}entities.{m.entity}.columns: required column(s) {', '.join(missing)} not mapped "
+                    "(a constant will do: {const: ...})"
+                )
     if errors:
         raise SchemeError(where, errors, what="mapping")
     return Sources(where, *sources)

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from orchestration.catalogue import INDICATOR_IDS
 from orchestration.scheme.anomalies import anomaly_errors
@@ -161,6 +161,14 @@ class Scheme(_Strict):
     closed_periods: list[str] = Field(default_factory=list)  # e.g. [2026-Q1]: published grades frozen
     first_period: str | None = None  # first Dagster partition (label of the grain); default: first of 2020
     report: Report = Field(default_factory=Report)
+    # the mapping of vendors' exports to the contract (docs/mapping.md): inline, or the path of a sources.yml
+    # (relative to the scheme file); checked by parse_scheme, read with `mapping()`
+    sources: dict[str, Any] | str | None = None
+    _mapping: Any = PrivateAttr(default=None)
+
+    def mapping(self):
+        """The scheme file's source mapping (orchestration.mapping.model.Sources), or None."""
+        return self._mapping
 
     @field_validator("timezone")
     @classmethod
@@ -354,6 +362,28 @@ def parse_scheme(data: Any, path: str = "<scheme>") -> Scheme:
     except ValidationError as exc:
         raise SchemeError(path, _format_pydantic(exc)) from None
     errors = _semantic_errors(scheme)
+    if scheme.sources is not None:
+        errors += _mapping_errors(scheme, path)
     if errors:
         raise SchemeError(path, errors)
     return scheme
+
+
+def _mapping_errors(scheme: Scheme, path: str) -> list[str]:
+    """The `sources` key: an inline mapping (checked as a sources.yml is, paths under the scheme file's
+    folder) or a sources.yml's path. Sets the scheme's mapping."""
+    from pathlib import Path
+
+    from orchestration.mapping.model import load_sources, parse_sources
+
+    base = Path(path).resolve().parent if not path.startswith("<") else Path.cwd()
+    try:
+        if isinstance(scheme.sources, str):
+            mapping = load_sources(base / scheme.sources)
+        else:
+            mapping = parse_sources(scheme.sources, f"{path}#sources", base, prefix="sources.")
+    except SchemeError as exc:
+        where = "" if isinstance(scheme.sources, dict) else f"sources ({exc.path}): "
+        return [where + e for e in exc.errors]
+    scheme._mapping = mapping
+    return []

@@ -364,7 +364,8 @@ def test_wjx_survey(tmp_path, scheme):
     con, counts = ingest(tmp_path, scheme, "wjx_survey")
 
     # 8 answer sheets (lines 2-9): quarantined 2 (line 7 CSAT "很满意", an option label not in the
-    # map; line 8 no custom parameter: invitation_id missing); accepted 6.
+    # map; line 8 no custom parameter: invitation_id missing); accepted 6 (line 3's CSAT "(跳过)"
+    # and comment "(空)" are mapped to "", i.e. empty: the answer counts without them).
     assert assert_count_identity(con, counts, "survey/responses", export, "gb18030") == (8, 6, 2, 0, 0)
     assert con.execute("select encoding from audit.file_manifest where entity = 'survey/responses'").fetchall() == [
         ("gb18030",)
@@ -375,7 +376,7 @@ def test_wjx_survey(tmp_path, scheme):
     _, reason, raw, f = q[7]
     assert f == "wjx_2468013_responses.csv"
     assert reason.startswith(
-        "mapping_failed: csat: map: 很满意 has no entry in values (非常满意, 满意, 一般, 不满意, 非常不满意)"
+        "mapping_failed: csat: map: 很满意 has no entry in values (非常满意, 满意, 一般, 不满意, 非常不满意, (跳过))"
     )
     # the original row, decoded from GB18030: Chinese headers and values intact
     assert raw["序号"] == "6" and raw["2、您对本次服务的满意度"] == "很满意" and raw["所用时间"] == "77秒"
@@ -400,13 +401,13 @@ def test_wjx_survey(tmp_path, scheme):
     # CSAT labels -> 5..1 across the accepted answers; NPS as answered
     assert {k: (v["nps"], v["csat"]) for k, v in r.items()} == {
         "wjx-2468013-1": (9, 5),  # 非常满意
-        "wjx-2468013-2": (10, 4),  # 满意
+        "wjx-2468013-2": (10, None),  # (跳过): skipped -> "" -> no CSAT
         "wjx-2468013-3": (6, 3),  # 一般
         "wjx-2468013-4": (3, 2),  # 不满意
         "wjx-2468013-5": (0, 1),  # 非常不满意
         "wjx-2468013-8": (10, 5),  # 非常满意
     }
-    # "2026/3/6 9:15:07" (no zero padding) -> 01:15:07 UTC, "48秒" -> 48.0, empty comment -> null
+    # "2026/3/6 9:15:07" (no zero padding) -> 01:15:07 UTC, "48秒" -> 48.0, comment "(空)" -> "" -> null
     d = r["wjx-2468013-2"]
     assert (d["responded_at"], d["duration_seconds"], d["comment"]) == (datetime(2026, 3, 6, 1, 15, 7), 48.0, None)
     # "2026/12/30 23:59:59" +08:00 -> 15:59:59 UTC, "210秒" -> 210.0

@@ -216,9 +216,16 @@ class FileCompiler:
         op = next(k for k in node if k in _OPS)
         return getattr(self, f"_op_{op}")(node[op], node, d)
 
-    def _err(self, *parts: str | tuple[str]) -> str:
-        """A message: str parts are literal, a 1-tuple holds SQL text."""
-        return " || ".join(p[0] if isinstance(p, tuple) else self.d.s(p) for p in parts)
+    def _err(self, *parts: str | tuple) -> str:
+        """A message: str parts are literal text, a 1-tuple holds SQL text of a value (shown quoted), a
+        2-tuple ("raw", SQL text) a value shown as it is."""
+
+        def part(p) -> str:
+            if not isinstance(p, tuple):
+                return self.d.s(p)
+            return p[1] if len(p) == 2 else f"{self.d.s(chr(39))} || {p[0]} || {self.d.s(chr(39))}"
+
+        return " || ".join(part(p) for p in parts)
 
     @staticmethod
     def _first_error(*errors: str | None) -> str | None:
@@ -365,7 +372,7 @@ class FileCompiler:
             f"case when ln{i} > 1 then "
             + self._err(
                 "lookup: ",
-                (f"cast(ln{i} as {'string' if d.name == 'spark' else 'varchar'})",),
+                ("raw", f"cast(ln{i} as {'string' if d.name == 'spark' else 'varchar'})"),
                 f" different values of {node['in']} for key ",
                 (f"k{i}",),
                 " (give first_by to pick one)",

@@ -109,10 +109,10 @@ def test_salesforce_opportunities(tmp_path, scheme):
     assert {f for *_, f in q.values()} == {"opportunities.csv"}
     # mapping failures: the reason names the contract column and the step; raw_row is the export's row
     _, reason, raw, _ = q[6]
-    assert reason.startswith("mapping_failed: stage: map: On Hold has no entry in values")
+    assert reason.startswith("mapping_failed: stage: map: 'On Hold' has no entry in values (Prospecting, ")
     assert raw["Opportunity ID"] == "0065g00000Op005AAB" and raw["Stage"] == "On Hold"
     _, reason, raw, _ = q[7]
-    assert reason == "mapping_failed: closed_on: date 13/01/2026 does not match format '%m/%d/%Y'"
+    assert reason == "mapping_failed: closed_on: date '13/01/2026' does not match format '%m/%d/%Y'"
     assert raw["Close Date"] == "13/01/2026" and raw["Amount"] == "2,200.00"
     # contract failures after mapping: "-2,000.00" -> -2000.00 (thousands separator dropped)
     key, reason, raw, _ = q[8]
@@ -202,11 +202,11 @@ def test_hubspot_deals(tmp_path, scheme):
     assert sorted(q) == [6, 7, 8, 9]
     assert {f for *_, f in q.values()} == {"deals.csv"}
     _, reason, raw, _ = q[6]
-    assert reason.startswith("mapping_failed: stage: map: Verbal commit has no entry in values")
+    assert reason.startswith("mapping_failed: stage: map: 'Verbal commit' has no entry in values (")
     assert raw["Record ID"] == "18123456705"
     _, reason, raw, _ = q[7]
     # a decimal comma is not guessed: with decimal "." and no thousands separator it is no number
-    assert reason == "mapping_failed: amount: number 12.000,00 is not a number (decimal '.', no thousands separator)"
+    assert reason == "mapping_failed: amount: number '12.000,00' is not a number (decimal '.', no thousands separator)"
     assert raw["Amount"] == "12.000,00"
     key, reason, raw, _ = q[8]
     assert (key, reason) == ("18123456707", "broken rule: closed_on_required_when_won_or_lost")
@@ -276,8 +276,8 @@ def test_zendesk_tickets(tmp_path, scheme):
     assert sorted(q) == [6, 7, 8]
     _, reason, raw, f = q[6]
     assert f == "tickets.csv"
-    assert reason.startswith("mapping_failed: opened_at: timestamp 3/9/2026 10:00 does not match format")
-    assert "resolved_at: timestamp 3/10/2026 7:45 does not match format" in reason
+    assert reason.startswith("mapping_failed: opened_at: timestamp '3/9/2026 10:00' does not match format")
+    assert "; resolved_at: timestamp '3/10/2026 7:45' does not match format" in reason
     assert raw["Id"] == "1005" and raw["Created at"] == "3/9/2026 10:00"
     # 1006: created 2026-06-01 10:00 EDT = 14:00 UTC, solved 2026-05-31 09:00 EDT = 13:00 UTC: earlier
     key, reason, raw, _ = q[7]
@@ -376,7 +376,7 @@ def test_wjx_survey(tmp_path, scheme):
     _, reason, raw, f = q[7]
     assert f == "wjx_2468013_responses.csv"
     assert reason.startswith(
-        "mapping_failed: csat: map: 很满意 has no entry in values (非常满意, 满意, 一般, 不满意, 非常不满意, (跳过))"
+        "mapping_failed: csat: map: '很满意' has no entry in values (非常满意, 满意, 一般, 不满意, 非常不满意, (跳过))"
     )
     # the original row, decoded from GB18030: Chinese headers and values intact
     assert raw["序号"] == "6" and raw["2、您对本次服务的满意度"] == "很满意" and raw["所用时间"] == "77秒"

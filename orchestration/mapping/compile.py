@@ -471,3 +471,16 @@ def lookup_select(
         f"where _parse_error is null and {key.value} is not null and {ok}"
     )
     return sql, c.missing
+
+
+def lookup_table_sql(parts: list[str], first_by: bool) -> str:
+    """The lookup's table (key, val, n) from the lookup_select of each file: n is how many different
+    values the key has; with first_by, the value of the key's row with the smallest first_by (rows
+    without one last, then the earlier file and row), n = 1."""
+    rows = " union all ".join(parts) or "select null as key, null as val, null as first_by, null as _file, 0 as _row"
+    if first_by:
+        return f"""select key, val, 1 as n from (
+            select key, val, row_number() over (partition by key order by first_by nulls last, _file, _row) as rn
+            from ({rows}) r
+        ) x where rn = 1"""
+    return f"select key, min(val) as val, count(distinct val) as n from ({rows}) r group by key"

@@ -22,7 +22,7 @@ from orchestration.ingest.encoding import Encoding
 from orchestration.ingest.ingest_error import IngestError
 from orchestration.ingest.landing import create_landing_table, land_file
 from orchestration.ingest.landing_files import Scratch
-from orchestration.mapping.compile import compile_file, lookup_select
+from orchestration.mapping.compile import compile_file, lookup_select, lookup_table_sql
 from orchestration.mapping.model import EntityMapping, Sources
 from orchestration.warehouse import ident, sql_str
 
@@ -110,21 +110,7 @@ def _build_lookups(con, mapping: EntityMapping, stager: _Stager, prefix: str, pr
                 continue
             parts.append(sql)
         table = f"_lookup_{prefix}_{lk.index}"
-        rows = (
-            " union all ".join(parts) or "select null as key, null as val, null as first_by, null as _file, 0 as _row"
-        )
-        if "first_by" in lk.node:
-            con.execute(f"""create or replace temp table {table} as
-                select key, val, 1 as n from (
-                    select key, val,
-                        row_number() over (partition by key order by first_by nulls last, _file, _row) as rn
-                    from ({rows}) r
-                ) x where rn = 1""")
-        else:
-            con.execute(
-                f"create or replace temp table {table} as "
-                f"select key, min(val) as val, count(distinct val) as n from ({rows}) r group by key"
-            )
+        con.execute(f"create or replace temp table {table} as {lookup_table_sql(parts, 'first_by' in lk.node)}")
         tables[lk.index] = table
     return tables
 

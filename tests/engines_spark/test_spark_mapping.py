@@ -17,7 +17,10 @@ from orchestration.mapping.model import load_sources
 from orchestration.settings import PROJECT_ROOT
 from tests.integration.test_mapping import make
 
-STAGED_COLUMNS = "_extra, _file, _row, _parse_error, _parse_detail, _raw_text, _seg, _ord, _nb, _span, _swallowed, _swallowed_col, _swallowed_text"
+STAGED_COLUMNS = (
+    "_extra, _file, _row, _parse_error, _parse_detail, _raw_text, "
+    "_seg, _ord, _nb, _span, _swallowed, _swallowed_col, _swallowed_text"
+)
 
 
 @pytest.fixture(scope="module")

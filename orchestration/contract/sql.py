@@ -36,6 +36,7 @@ OLDEST_DATE = "1900-01-01"
 NUMERIC_KINDS = ("money", "points", "float", "int")
 DECIMAL_KINDS = ("money", "points")  # kept exactly to MONEY_DECIMALS places
 TRUE_WORDS = ("true", "1", "yes", "y")
+MAPPING_FAILED = "mapping_failed: "  # the parse error of a row whose mapping step failed (docs/mapping.md)
 FALSE_WORDS = ("false", "0", "no", "n")
 TECH_NAMES = (
     "_extra",
@@ -122,6 +123,10 @@ class Dialect:
     def empty_rounded_list(self) -> str:
         return "cast([] as struct(kind varchar, column_name varchar, bad_value varchar, stored varchar)[])"
 
+    def row_object(self, pairs: list[tuple[str, str]]) -> str:
+        """The (key, text value) pairs as a JSON object text, in order, NULL values kept as null."""
+        return "cast(json_object(" + ", ".join(f"{self.s(k)}, {v}" for k, v in pairs) + ") as varchar)"
+
     def row_json(self, pairs: list[tuple[str, str]], extra: str) -> str:
         """CASE arms (`when ... then ... else ...`) giving the row as a JSON object text: the (key, text
         value) pairs in order, NULL values kept as null, then the members of the JSON object text
@@ -196,6 +201,9 @@ class SparkDialect(Dialect):
     def empty_rounded_list(self) -> str:
         fields = ", ".join(f"{f}: string" for f in ROUNDED_FIELDS)
         return f"cast(array() as array<struct<{fields}>>)"
+
+    def row_object(self, pairs: list[tuple[str, str]]) -> str:
+        return f"to_json({self.struct(pairs)}, map('ignoreNullFields', 'false'))"
 
     def row_json(self, pairs: list[tuple[str, str]], extra: str) -> str:
         # to_json drops NULL fields unless told not to (DuckDB's json_object keeps them). Spark has no
@@ -399,6 +407,11 @@ def typed_select(
     cols = spec.columns
     trimmed = ",\n        ".join(f"nullif(trim({q(c.name)}), '') as {q('t__' + c.name)}" for c in cols)
     raw_json = d.row_json([(c.name, q(c.name)) for c in cols], "_extra")
+    # a mapped row (docs/mapping.md) carries its export row in _raw_text: the contract's values, then it as
+    # `_source`, nulls kept, whether its mapping failed or not
+    obj = d.row_object([(c.name, q(c.name)) for c in cols])
+    mapped_json = f"concat(substring({obj}, 1, length({obj}) - 1), ',\"_source\":', _raw_text, '}}')"
+    mapping_failed = f"_parse_error like {d.s(MAPPING_FAILED + '%')}"
     parsed = ",\n        ".join(f"{parse_expr(c, q('t__' + c.name), base_currency, d)} as {q(c.name)}" for c in cols)
     t_cols = ", ".join(q("t__" + c.name) for c in cols)
     # (column, raw text, condition, message) of every rule; row rules span columns: no single column
@@ -451,7 +464,7 @@ def typed_select(
     rounded_sql = d.non_null_list(rounded) if rounded else d.empty_rounded_list()
     out_cols = ", ".join(q(c.name) for c in cols)
     row_key = (
-        "case when _parse_error is null then concat_ws('|', "
+        f"case when _parse_error is null or {mapping_failed} then concat_ws('|', "
         + ", ".join(f"coalesce({q('t__' + k)}, '')" for k in spec.key)
         + ") end"
     )
@@ -460,7 +473,8 @@ with source as (
     select
         *,
         {trimmed},
-        case when _parse_error is not null then _raw_text
+        case when _parse_error is not null and not {mapping_failed} then _raw_text
+             when _raw_text is not null then {mapped_json}
              {raw_json} end as _raw
     from {landing_table}
 ),

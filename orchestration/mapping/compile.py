@@ -345,7 +345,9 @@ class FileCompiler:
         x = inner.value
         values = value_map(node)
         keys = tuple(values)
-        arms = " ".join(f"when lower({x}) = {d.s(k)} then {d.s(to)}" for k, to in values.items())
+        arms = " ".join(
+            f"when lower({x}) = {d.s(k)} then {'null' if to is None else d.s(to)}" for k, to in values.items()
+        )
         if "default" in node:
             other, fallback = d.s(scalar_text(node["default"])), "default"
         elif node.get("keep_others"):

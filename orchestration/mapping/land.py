@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.contract.spec import ColumnSpec, EntitySpec
+from orchestration.contract.sql import MAPPING_FAILED
 from orchestration.ingest.encoding import Encoding
 from orchestration.ingest.ingest_error import IngestError
 from orchestration.ingest.landing import create_landing_table, land_file
@@ -153,13 +154,13 @@ def land_mapped(
         con.execute(f"""
             insert into {landing_table} ({cols}, _extra, {_TECH}, _parse_error, _parse_detail, _raw_text)
             select {cols},
-                case when _parse_error is null then json_object('_source', json(_extra)) end,
+                case when _parse_error is null and _map_error is null then json_object('_source', json(_extra)) end,
                 {_TECH},
                 case when _parse_error is not null then _parse_error
-                     when _map_error is not null then 'mapping_failed: ' || _map_error end,
+                     when _map_error is not null then {sql_str(MAPPING_FAILED)} || _map_error end,
                 case when _parse_error is not null then _parse_detail
                      when _map_error is not null then {sql_str(f"mapping of {spec.entity} in {sources.path}")} end,
-                case when _parse_error is not null then _raw_text when _map_error is not null then _extra end
+                case when _parse_error is not null then _raw_text else _extra end
             from ({compiled.sql}) m""")
         if collect is not None:
             for use in compiled.maps:

@@ -384,19 +384,20 @@ def _values_errors(v: Any, p: str) -> list[str]:
                 "quote it ('Yes': ...)"
             )
             continue
-        if key is None or not isinstance(to, str | int | float | Decimal):
-            errors.append(f"{p}.{_k(key)}: must map a value to a text or a number")
+        if key is None or not (to is None or isinstance(to, str | int | float | Decimal)):
+            errors.append(f"{p}.{_k(key)}: must map a value to a text, a number or null (no value)")
             continue
         norm = str(key).strip().lower()
-        if norm in seen and seen[norm][1] != scalar_text(to):
+        text = None if to is None else scalar_text(to)
+        if norm in seen and seen[norm][1] != text:
             errors.append(f"{p}: {_q(key)} and {_q(seen[norm][0])} are the same value (case and spaces aside)")
-        seen[norm] = (key, scalar_text(to))
+        seen[norm] = (key, text)
     return errors
 
 
-def value_map(node: dict) -> dict[str, str]:
-    """A map operator's values, keys lower-cased and trimmed."""
-    return {str(k).strip().lower(): scalar_text(v) for k, v in node["values"].items()}
+def value_map(node: dict) -> dict[str, str | None]:
+    """A map operator's values, keys lower-cased and trimmed; None: the value maps to no value."""
+    return {str(k).strip().lower(): None if v is None else scalar_text(v) for k, v in node["values"].items()}
 
 
 def scalar_text(v: Any) -> str:

@@ -136,6 +136,10 @@ def test_failed_steps_quarantine_the_row_with_its_original_and_every_failed_step
     assert '"Stage":"Weird"' in raw and '"Client":"GAMMA"' in raw  # the original row, as the file wrote it
     raw = con.execute("select raw_row from audit.quarantine where row_number = 8").fetchall()[0][0]
     assert '"rep_id":null' in raw and '"_source":{"Deal Ref":"d-7"' in raw  # mapped values and the original row
+    assert raw.endswith('"Paid (k)":null}}')  # an empty field of the export is kept, as null
+    # a row whose mapping failed keeps its mapped key: it joins back to its record
+    keys = con.execute("select row_number, row_key from audit.quarantine order by row_number").fetchall()
+    assert keys == [(5, "D-4"), (6, "D-5"), (7, "D-6"), (8, "D-7")]
 
 
 def test_count_identity_per_file_and_entity(mapped):

@@ -8,9 +8,9 @@ config/scorecard.yml (time zone Asia/Shanghai = UTC+8, no DST; base currency CNY
 only). As-of is pinned to 2026-12-31 23:59:59+08:00, after every date in the files.
 
 audit.quarantine.row_number is the file line where the record starts (the header is line 1).
-A row whose mapping fails keeps its original row as raw_row (a JSON object keyed by the export's
-headers); a row that maps but breaks the contract has the mapped row with the original under
-"_source".
+Every quarantined row of a mapped export has raw_row = the mapped contract values, then the original
+row under "_source" (keyed by the export's headers, empty fields as null), whether its mapping failed
+or the contract refused it.
 """
 
 import csv
@@ -107,13 +107,14 @@ def test_salesforce_opportunities(tmp_path, scheme):
     q = quarantined(con, "crm/deals")
     assert sorted(q) == [6, 7, 8, 9]
     assert {f for *_, f in q.values()} == {"opportunities.csv"}
-    # mapping failures: the reason names the contract column and the step; raw_row is the export's row
-    _, reason, raw, _ = q[6]
+    # mapping failures: the reason names the contract column and the step; _source is the export's row
+    key, reason, raw, _ = q[6]
+    assert key == "0065g00000Op005AAB"  # the mapped key: a mapping failure joins back to its record
     assert reason.startswith("mapping_failed: stage: map: 'On Hold' has no entry in values (Prospecting, ")
-    assert raw["Opportunity ID"] == "0065g00000Op005AAB" and raw["Stage"] == "On Hold"
+    assert raw["_source"]["Opportunity ID"] == "0065g00000Op005AAB" and raw["_source"]["Stage"] == "On Hold"
     _, reason, raw, _ = q[7]
     assert reason == "mapping_failed: closed_on: date '13/01/2026' does not match format '%m/%d/%Y'"
-    assert raw["Close Date"] == "13/01/2026" and raw["Amount"] == "2,200.00"
+    assert raw["_source"]["Close Date"] == "13/01/2026" and raw["_source"]["Amount"] == "2,200.00"
     # contract failures after mapping: "-2,000.00" -> -2000.00 (thousands separator dropped)
     key, reason, raw, _ = q[8]
     assert key == "0065g00000Op007AAB"
@@ -203,15 +204,15 @@ def test_hubspot_deals(tmp_path, scheme):
     assert {f for *_, f in q.values()} == {"deals.csv"}
     _, reason, raw, _ = q[6]
     assert reason.startswith("mapping_failed: stage: map: 'Verbal commit' has no entry in values (")
-    assert raw["Record ID"] == "18123456705"
+    assert raw["_source"]["Record ID"] == "18123456705"
     _, reason, raw, _ = q[7]
     # a decimal comma is not guessed: with decimal "." and no thousands separator it is no number
     assert reason == "mapping_failed: amount: number '12.000,00' is not a number (decimal '.', no thousands separator)"
-    assert raw["Amount"] == "12.000,00"
+    assert raw["_source"]["Amount"] == "12.000,00"
     key, reason, raw, _ = q[8]
     assert (key, reason) == ("18123456707", "broken rule: closed_on_required_when_won_or_lost")
-    # (the original row under "_source" lacks its empty columns: .get, see the report on raw_row)
-    assert raw["stage"] == "won" and raw["closed_on"] is None and raw["_source"].get("Close Date") is None
+    # (the original row under "_source" keeps its empty columns, as null)
+    assert raw["stage"] == "won" and raw["closed_on"] is None and raw["_source"]["Close Date"] is None
     key, reason, raw, _ = q[9]
     # neither "Associated Company IDs (Primary)" nor "Associated Company (Primary)": coalesce gives null
     assert (key, reason) == ("18123456708", "missing required value: customer_id")
@@ -278,7 +279,7 @@ def test_zendesk_tickets(tmp_path, scheme):
     assert f == "tickets.csv"
     assert reason.startswith("mapping_failed: opened_at: timestamp '3/9/2026 10:00' does not match format")
     assert "; resolved_at: timestamp '3/10/2026 7:45' does not match format" in reason
-    assert raw["Id"] == "1005" and raw["Created at"] == "3/9/2026 10:00"
+    assert raw["_source"]["Id"] == "1005" and raw["_source"]["Created at"] == "3/9/2026 10:00"
     # 1006: created 2026-06-01 10:00 EDT = 14:00 UTC, solved 2026-05-31 09:00 EDT = 13:00 UTC: earlier
     key, reason, raw, _ = q[7]
     assert (key, reason) == ("1006", "broken rule: resolved_not_before_opened")
@@ -379,10 +380,14 @@ def test_wjx_survey(tmp_path, scheme):
         "mapping_failed: csat: map: '很满意' has no entry in values (非常满意, 满意, 一般, 不满意, 非常不满意, (跳过))"
     )
     # the original row, decoded from GB18030: Chinese headers and values intact
-    assert raw["序号"] == "6" and raw["2、您对本次服务的满意度"] == "很满意" and raw["所用时间"] == "77秒"
+    assert (
+        raw["_source"]["序号"] == "6"
+        and raw["_source"]["2、您对本次服务的满意度"] == "很满意"
+        and raw["_source"]["所用时间"] == "77秒"
+    )
     key, reason, raw, _ = q[8]
     assert (key, reason) == ("wjx-2468013-7", "missing required value: invitation_id")
-    assert raw["_source"].get("自定义字段") is None and raw["_source"]["序号"] == "7" and raw["nps"] == "9"
+    assert raw["_source"]["自定义字段"] is None and raw["_source"]["序号"] == "7" and raw["nps"] == "9"
 
     r = current(con, "survey__responses", "response_id")
     assert sorted(r) == [f"wjx-2468013-{i}" for i in (1, 2, 3, 4, 5, 8)]

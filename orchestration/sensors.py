@@ -26,6 +26,7 @@ from orchestration.report.failures import report_failure_text
 from orchestration.report.index import refresh_index
 from orchestration.resources import ScorecardSettings
 from orchestration.schedules import nightly_run_request, nightly_scorecard_job
+from orchestration.scheme.errors import SchemeError
 
 
 @run_failure_sensor(monitored_jobs=[nightly_scorecard_job], name="record_failed_runs")
@@ -87,12 +88,19 @@ def landing_changes(before: dict[str, list[int]], after: dict[str, list[int]]) -
     name="landing_drop_sensor",
     minimum_interval_seconds=60,
     default_status=DefaultSensorStatus.STOPPED,
-    description="Starts nightly_scorecard when files in the landing folder are new, changed (size or "
+    description="Starts nightly_scorecard when files in the landing folder, or the exports a mapping file "
+    "reads, are new, changed (size or "
     "modification time) or deleted since the sensor's cursor. The run itself reads only the new and "
     "changed files (audit.file_manifest).",
 )
 def landing_drop_sensor(context: SensorEvaluationContext, settings: ScorecardSettings):
     state = landing_state(Path(settings.landing))
+    try:
+        mapping = settings.source_mapping(settings.scheme())
+    except SchemeError:  # the run it starts says what is wrong with the files; the landing folder still counts
+        mapping = None
+    if mapping is not None:  # exports a mapping file reads (docs/mapping.md) are drops too, under `exports:`
+        state |= {f"exports:{path}": v for path, v in landing_state(mapping.folder).items()}
     before = json.loads(context.cursor) if context.cursor else {}
     changes = landing_changes(before, state)
     if not any(changes.values()):

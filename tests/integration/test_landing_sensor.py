@@ -107,3 +107,24 @@ def test_scheduled_runs_carry_the_run_choices_as_run_config(tmp_path, monkeypatc
     monkeypatch.setenv("SCORECARD_TARGET", "postgres")
     options = request().run_config["resources"]["run_options"]["config"]
     assert options == {"full_refresh": True, "data_docs": True, "target": "postgres"}
+
+
+def test_exports_of_a_mapping_file_are_drops_too(tmp_path):
+    (tmp_path / "export").mkdir()
+    export = tmp_path / "export" / "teams.csv"
+    export.write_text("id,name\nT1,East\n", encoding="utf-8")
+    mapping = tmp_path / "sources.yml"
+    mapping.write_text(
+        "source_folder: export\ninputs: {t: {files: [teams.csv]}}\nentities: {crm/teams: {from: t, columns: "
+        "{team_id: id, team_name: name, region: {const: East}, business_stage: {const: mature}}}}\n"
+    )
+    settings = ScorecardSettings(
+        landing=str(tmp_path / "landing"), config=CONFIG, warehouse=str(tmp_path / "w.duckdb"), sources=str(mapping)
+    )
+    instance = DagsterInstance.ephemeral()
+    result = evaluate(settings, None, instance)
+    assert json.loads(result.cursor) == {"exports:teams.csv": [export.stat().st_size, export.stat().st_mtime_ns]}
+    assert isinstance(evaluate(settings, result.cursor, instance), SkipReason)
+    export.write_text("id,name\nT1,East\nT2,West\n", encoding="utf-8")
+    again = evaluate(settings, result.cursor, instance)
+    assert again.run_requests[0].tags["scorecard/landing_changes"] == "1 changed"

@@ -26,6 +26,8 @@ from orchestration.mapping.ingest import ingest_run
 from orchestration.mapping.land import Collected, land_mapped
 from orchestration.mapping.model import Sources, unmapped_required
 from orchestration.scheme.model import Scheme
+from orchestration.settings import ingest_memory_limit
+from orchestration.warehouse import sql_str
 
 # a reason with its quoted values blanked: reasons that differ only in the value count together
 _REASON_SHAPE = r"regexp_replace(_reason, '''[^'']*''', '''…''', 'g')"
@@ -69,7 +71,10 @@ def dry_run(
     run = ingest_run(scheme, as_of, "dry-run", sources)
     out = []
     with duckdb.connect() as con, tempfile.TemporaryDirectory(prefix="scorecard-map-") as tmp:
-        con.execute(f"set TimeZone = '{scheme.timezone}'")
+        con.execute(f"set TimeZone = {sql_str(scheme.timezone)}")
+        # as a run's ingestion: bounded memory, what does not fit spills to the temporary folder
+        con.execute(f"set memory_limit = {sql_str(ingest_memory_limit())}")
+        con.execute(f"set temp_directory = {sql_str(str(Path(tmp) / 'spill'))}")
         for spec in entity_specs():
             if spec.entity not in sources.entities or (entities and spec.entity not in entities):
                 continue

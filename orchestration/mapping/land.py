@@ -151,6 +151,10 @@ def land_mapped(
             collect.problems.extend(m for m in missing if m not in collect.problems)
             rows[rel] = 0
             continue
+        source = f"({compiled.sql})"
+        if collect is not None:  # a dry run reads the mapped rows once more per value map: map them once
+            con.execute(f"create or replace temp table _mapped_file as {compiled.sql}")
+            source = "_mapped_file"
         con.execute(f"""
             insert into {landing_table} ({cols}, _extra, {_TECH}, _parse_error, _parse_detail, _raw_text)
             select {cols},
@@ -161,18 +165,19 @@ def land_mapped(
                 case when _parse_error is not null then _parse_detail
                      when _map_error is not null then {sql_str(f"mapping of {spec.entity} in {sources.path}")} end,
                 case when _parse_error is not null then _raw_text else _extra end
-            from ({compiled.sql}) m""")
+            from {source} m""")
         if collect is not None:
             for use in compiled.maps:
                 name = f"{use.column} ({FALLBACK_TEXT[use.fallback]})"
                 keys = ", ".join(sql_str(k) for k in use.keys)
                 found = con.execute(
-                    f"select {use.input_sql} as v, count(*) from ({compiled.sql}) m "
+                    f"select {use.input_sql} as v, count(*) from {source} m "
                     f"where {use.input_sql} is not null and lower({use.input_sql}) not in ({keys}) group by 1"
                 ).fetchall()
                 counter = collect.misses.setdefault(name, Counter())
                 for v, n in found:
                     counter[v] += n
+            con.execute("drop table _mapped_file")
         log.info("%s: %s rows mapped from %s", spec.entity, rows[rel], rel)
     for t in [staged, *tables.values(), *stager.staged.values()]:
         con.execute(f"drop table if exists {t}")

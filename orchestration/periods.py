@@ -131,9 +131,7 @@ def in_refresh_window(period: str, period_from: str | None, period_to: str | Non
     """Whether a run whose window is `period_from` .. `period_to` (None: open-ended) rebuilds `period`: in the
     bounds and not closed (dbt: in_refresh_window). Labels of one grain sort as text in time order."""
     return (
-        period not in closed
-        and (not period_from or period >= period_from)
-        and (not period_to or period <= period_to)
+        period not in closed and (not period_from or period >= period_from) and (not period_to or period <= period_to)
     )
 
 
@@ -145,9 +143,7 @@ def widen_window(
     period) stays as it is."""
     if period_from is None and period_to is None:
         return None, None, []
-    outside = sorted(
-        {p for p in periods if (period_from and p < period_from) or (period_to and p > period_to)}
-    )
+    outside = sorted({p for p in periods if (period_from and p < period_from) or (period_to and p > period_to)})
     if not outside:
         return period_from, period_to, []
     new_from = min(period_from, outside[0]) if period_from else None

@@ -279,9 +279,7 @@ def landed_decisions(landing: str | Path) -> set[str]:
     return ids
 
 
-def _effects(
-    con, flag: Flag, decision: str, penalty_points: float | None, closed: bool, landed: set[str]
-) -> list[str]:
+def _effects(con, flag: Flag, decision: str, penalty_points: float | None, closed: bool, landed: set[str]) -> list[str]:
     """What the next run changes when `decision` is taken on `flag` (from the published marts and the
     decisions `landed` in the landing folder since)."""
     effects: list[str] = []

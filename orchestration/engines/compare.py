@@ -45,9 +45,7 @@ def _normal(value):
 
 def _sort_key(row: tuple) -> tuple:
     # numbers rounded for the order only (two engines may differ in the last bits); None first
-    return tuple(
-        (0, "") if v is None else (1, f"{v:.6f}") if isinstance(v, float) else (1, str(v)) for v in row
-    )
+    return tuple((0, "") if v is None else (1, f"{v:.6f}") if isinstance(v, float) else (1, str(v)) for v in row)
 
 
 def _same(a, b, tolerance: float) -> bool:

@@ -95,7 +95,10 @@ class PostgresTarget:
         import psycopg2
 
         return psycopg2.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password or None,
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
             dbname=database or self.database,
         )
 
@@ -128,9 +131,7 @@ def copy_tables(
                     # cascade: dbt's staging views on the raw layer are rebuilt by the next dbt build
                     cur.execute(f"drop table if exists {qualified} cascade")
                     cur.execute(
-                        f"create table {qualified} ("
-                        + ", ".join(f"{ident(c)} {pg_type(t)}" for c, t in columns)
-                        + ")"
+                        f"create table {qualified} (" + ", ".join(f"{ident(c)} {pg_type(t)}" for c, t in columns) + ")"
                     )
                     col_list = ", ".join(ident(c) for c, _ in columns)
                     select = ", ".join(f"cast({ident(c)} as varchar) as {ident(c)}" for c, _ in columns)

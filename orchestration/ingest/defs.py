@@ -24,11 +24,7 @@ def _run_fields(context: AssetExecutionContext, settings: ScorecardSettings, sch
     return {
         "run_id": context.run_id,
         "as_of": settings.as_of_time(scheme),
-        "timezone": scheme.timezone,
-        "base_currency": scheme.currency.base,
-        "currencies": tuple(scheme.currency.rates),
-        "encodings": dict(scheme.encodings),
-    }
+    } | scheme.ingest_fields()
 
 
 def _ingest_asset(spec: EntitySpec) -> AssetsDefinition:

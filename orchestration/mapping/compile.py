@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestration.contract.sql import Dialect, SparkDialect
 from orchestration.mapping.model import EntityMapping, scalar_text, value_map
-from orchestration.warehouse import ident, sql_str
 
 # numbers the steps accept, before and after the separators are dealt with
 PLAIN_NUMBER = r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)"
@@ -43,23 +43,12 @@ _JAVA_DIRECTIVES = {
 }
 
 
-class MapDialect:
-    """DuckDB's spelling of the mapping steps."""
-
-    name = "duckdb"
-
-    def s(self, v: str) -> str:
-        return sql_str(v)
-
-    def q(self, name: str) -> str:
-        return ident(name)
+class MapDialect(Dialect):
+    """DuckDB's spelling of the mapping steps (literals, names and regular expressions as the contract's SQL)."""
 
     def json_get(self, obj: str, key: str) -> str:
         pointer = "/" + key.replace("~", "~0").replace("/", "~1")  # JSON pointer: any key, spelled safely
         return f"json_extract_string({obj}, {self.s(pointer)})"
-
-    def full_match(self, t: str, regex: str) -> str:
-        return f"regexp_full_match({t}, {self.s(regex)})"
 
     def parse_time(self, t: str, fmt: str) -> str:
         """The text read with the strptime format; NULL when it does not match."""
@@ -87,22 +76,12 @@ class MapDialect:
         return f"replace({t}, {self.s(old)}, {self.s(new)})"
 
 
-class SparkMapDialect(MapDialect):
-    """Spark SQL (ANSI off): Java date patterns, get_json_object, Java regular expressions."""
-
-    name = "spark"
-
-    def s(self, v: str) -> str:
-        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-    def q(self, name: str) -> str:
-        return "`" + name.replace("`", "``") + "`"
+class SparkMapDialect(SparkDialect, MapDialect):
+    """Spark SQL (ANSI off): Java date patterns, get_json_object; literals and regular expressions as the
+    contract's Spark SQL."""
 
     def json_get(self, obj: str, key: str) -> str:
         return f"get_json_object({obj}, {self.s('$[' + chr(39) + key.replace(chr(39), '') + chr(39) + ']')})"
-
-    def full_match(self, t: str, regex: str) -> str:
-        return f"({t} rlike {self.s('^(' + regex + ')$')})"
 
     def parse_time(self, t: str, fmt: str) -> str:
         return f"to_timestamp({t}, {self.s(java_format(fmt))})"
@@ -440,7 +419,7 @@ def compile_file(
     errs = []
     for col in contract_columns:
         st = steps.get(col)
-        outs.append(f"{st.value if st else 'null'} as {d.q(col)}")
+        outs.append(f"{st.value if st else 'null'} as {d.ident(col)}")
         if st and st.error:
             errs.append(f"{d.s(col + ': ')} || {st.error}")
     map_error = f"nullif(concat_ws('; ', {', '.join(errs)}), '')" if errs else "null"

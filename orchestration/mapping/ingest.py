@@ -14,15 +14,7 @@ from orchestration.scheme.model import Scheme
 
 
 def ingest_run(scheme: Scheme, as_of: datetime, run_id: str, sources: Sources) -> IngestRun:
-    return IngestRun(
-        run_id=run_id,
-        as_of=as_of,
-        timezone=scheme.timezone,
-        base_currency=scheme.currency.base,
-        currencies=tuple(scheme.currency.rates),
-        encodings=dict(scheme.encodings),
-        sources=sources,
-    )
+    return IngestRun(run_id=run_id, as_of=as_of, sources=sources, **scheme.ingest_fields())
 
 
 def ingest_sources(

@@ -166,6 +166,15 @@ class Scheme(_Strict):
     sources: dict[str, Any] | str | None = None
     _mapping: Any = PrivateAttr(default=None)
 
+    def ingest_fields(self) -> dict:
+        """What ingestion takes from the scheme (IngestRun and SparkIngestRun fields)."""
+        return {
+            "timezone": self.timezone,
+            "base_currency": self.currency.base,
+            "currencies": tuple(self.currency.rates),
+            "encodings": dict(self.encodings),
+        }
+
     def mapping(self):
         """The scheme file's source mapping (orchestration.mapping.model.Sources), or None."""
         return self._mapping

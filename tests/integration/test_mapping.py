@@ -248,3 +248,37 @@ def test_gb18030_survey_export_with_one_column_per_question_and_an_unparsable_ro
         (4, "unparsable_row: more fields than the header"),
         (5, "out of range: nps=11 (allowed >= 0 and <= 10)"),
     ]
+
+
+def test_hostile_headers_and_values_are_read_as_written(tmp_path, scheme):
+    # headers with a quote, an apostrophe, a slash, a tilde, a dot and Chinese; values with SQL in them
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "t.csv").write_text(
+        '"id ""x""",team\'s name,a/b~c.d,区域\nT1,"\'); drop table raw.crm__teams; --",mature,华东\n',
+        encoding="utf-8",
+    )
+    sources = parse_sources(
+        {
+            "source_folder": "export",
+            "inputs": {"t": {"files": ["t.csv"]}},
+            "entities": {
+                "crm/teams": {
+                    "from": "t",
+                    "columns": {
+                        "team_id": 'id "x"',
+                        "team_name": "team's name",
+                        "business_stage": {"map": "a/b~c.d", "values": {"mature": "mature", "x'y": "new_business"}},
+                        "region": "区域",
+                    },
+                }
+            },
+        },
+        "s.yml",
+        tmp_path,
+    )
+    con = duckdb.connect()
+    ingest_sources(con, sources, scheme, AS_OF)
+    assert con.execute("select team_id, team_name, business_stage, region from raw.crm__teams").fetchall() == [
+        ("T1", "'); drop table raw.crm__teams; --", "mature", "华东")
+    ]

@@ -126,3 +126,36 @@ def test_dry_run_reports_what_a_run_would_do(capsys):
     misses = next(line for line in out if line.startswith("  value-map misses, industry"))
     assert misses.startswith("  value-map misses, industry (kept as written): 'retail' x17, 'medical' x12")
     assert out[-2] == "the mapping is complete: a run would read it as above"
+
+
+def test_the_dagster_ingest_asset_reads_the_exports_through_the_settings_mapping(tmp_path):
+    # the nightly job's own asset, with `scorecard run --sources` as it sets the resource: no landing folder
+    from dagster import materialize
+
+    from orchestration.contract.layout import landing_problem
+    from orchestration.ingest.defs import ingest_assets
+    from orchestration.resources import FaultInjection, RunOptions, ScorecardSettings
+
+    deals = next(a for a in ingest_assets if a.key.path[-1] == "crm__deals")
+    settings = ScorecardSettings(
+        landing=str(tmp_path / "landing"),
+        config=str(PROJECT_ROOT / "config" / "scorecard.yml"),
+        warehouse=str(tmp_path / "w.duckdb"),
+        as_of="2026-12-31T23:59:59+08:00",
+        sources=str(MAVEN / "sources.yml"),
+    )
+    result = materialize(
+        [deals], resources={"settings": settings, "run_options": RunOptions(), "faults": FaultInjection()}
+    )
+    meta = {k: v.value for k, v in result.asset_materializations_for_node(deals.op.name)[0].metadata.items()}
+    assert (meta["rows_in"], meta["accepted"], meta["quarantined"], meta["files_new"]) == (8800, 7375, 1425, 1)
+    with duckdb.connect(settings.build, read_only=True) as con:
+        assert con.execute("select count(*), min(_file), max(_file) from raw.crm__deals").fetchall() == [
+            (7375, "sales_pipeline.csv", "sales_pipeline.csv")
+        ]
+    # the run's preflight: an absent landing folder is fine when the mapping gives the three required entities
+    required = ("crm/teams", "crm/reps", "crm/customers")
+    assert landing_problem(tmp_path / "landing", required) is None
+    assert (
+        landing_problem(tmp_path / "landing", ("crm/teams",)) == f"landing folder {tmp_path / 'landing'} does not exist"
+    )

@@ -36,8 +36,9 @@ _REASON_SHAPE = r"regexp_replace(_reason, '''[^'']*''', '''…''', 'g')"
 @dataclass
 class FileCount:
     path: str
-    rows: int
+    rows: int  # read from the file
     passing: int
+    quarantined: int  # a file the mapping cannot read has rows that neither pass nor are quarantined
 
 
 @dataclass
@@ -59,6 +60,10 @@ class EntityDryRun:
     @property
     def passing(self) -> int:
         return sum(f.passing for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
 
     @property
     def ok(self) -> bool:
@@ -89,22 +94,22 @@ def dry_run(
             landing, typed = f"_landing_{spec.table}", f"_typed_{spec.table}"
             create_landing_table(con, spec, landing)
             try:
-                land_mapped(con, spec, sources, paths, landing, Path(tmp), collect)
+                read, _ = land_mapped(con, spec, sources, paths, landing, Path(tmp), collect)
             except IngestError as exc:
                 rep.stopped = str(exc)
                 continue
             rep.problems, rep.misses = collect.problems, collect.misses
             type_rows(con, spec, run, landing, typed)
-            counts = dict(
-                (f, (n, ok))
-                for f, n, ok in con.execute(
-                    f"select _file, count(*), count(*) filter (where _reason is null) from {typed} group by 1"
+            counts = {
+                f: (ok, bad)
+                for f, ok, bad in con.execute(
+                    "select _file, count(*) filter (where _reason is null), "
+                    f"count(*) filter (where _reason is not null) from {typed} group by 1"
                 ).fetchall()
-            )
+            }
             for p in paths:
                 rel = p.relative_to(sources.folder).as_posix()
-                n, ok = counts.get(rel, (0, 0))
-                rep.files.append(FileCount(rel, n, ok))
+                rep.files.append(FileCount(rel, read.get(rel, 0), *counts.get(rel, (0, 0))))
             rep.failures = con.execute(
                 f"select _file, _row, _reason from {typed} where _reason is not null order by _file, _row limit {first}"
             ).fetchall()
@@ -129,7 +134,7 @@ def render(sources: Sources, reports: list[EntityDryRun], max_values: int = 10) 
         else:
             lines.append(
                 head + f"{len(r.files)} file(s), {r.rows:,} rows read, {r.passing:,} would pass, "
-                f"{r.rows - r.passing:,} quarantined"
+                f"{r.quarantined:,} quarantined"
             )
             if len(r.files) > 1:
                 lines += [f"    {f.path}: {f.rows:,} read, {f.passing:,} would pass" for f in r.files]

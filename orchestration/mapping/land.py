@@ -127,7 +127,7 @@ def land_mapped(
 ) -> tuple[dict[str, int], dict[str, Encoding | None]]:
     """Every row of the mapped export files `paths` into the entity's landing table: ({path: rows in},
     {path: encoding}). A file that lacks a column the mapping reads stops the run naming both (a dry
-    run records it in `collect` and leaves the file's rows out)."""
+    run records it in `collect` and leaves the file's rows, read but not mapped, out of the table)."""
     mapping = sources.entities[spec.entity]
     scratch = Scratch(Path(tempfile.mkdtemp(prefix="map-", dir=scratch_dir)))  # its own names: f000001, ...
     stager = _Stager(con, sources, scratch)
@@ -149,7 +149,6 @@ def land_mapped(
                     f"{spec.entity} mapped by {sources.path} (input {mapping.input}): " + "; ".join(missing)
                 )
             collect.problems.extend(m for m in missing if m not in collect.problems)
-            rows[rel] = 0
             continue
         source = f"({compiled.sql})"
         if collect is not None:  # a dry run reads the mapped rows once more per value map: map them once

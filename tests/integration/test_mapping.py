@@ -282,3 +282,34 @@ def test_hostile_headers_and_values_are_read_as_written(tmp_path, scheme):
     assert con.execute("select team_id, team_name, business_stage, region from raw.crm__teams").fetchall() == [
         ("T1", "'); drop table raw.crm__teams; --", "mature", "华东")
     ]
+
+
+def test_dry_run_says_what_would_stop_a_run(tmp_path, scheme):
+    from orchestration.mapping.dry_run import dry_run, render
+
+    mapping = yaml.safe_load(yaml.safe_dump(MAPPING))
+    del mapping["entities"]["crm/deals"]["columns"]["amount"]  # a required column left out
+    mapping["entities"]["crm/deals"]["columns"]["currency"] = "Currency Code"  # no such column
+    make(tmp_path)  # the exports
+    sources = parse_sources(mapping, "sources.yml", tmp_path, strict=False)
+    reports = dry_run(sources, scheme, AS_OF)
+    lines = render(sources, reports)
+    assert [r.ok for r in reports] == [False]
+    assert lines[1:] == [
+        "crm/deals from deals: 1 file(s), 7 rows read, 0 would pass, 0 quarantined",
+        "  required columns left unmapped: amount",
+        "  the file cannot be mapped: deals.csv: currency: no column 'Currency Code' in the file",
+        "the run would stop: fix crm/deals",
+    ]
+    # the same mapping with the column fixed: the value-map misses and the first failures are listed
+    mapping["entities"]["crm/deals"]["columns"]["currency"] = {"upper": "Curr"}
+    mapping["entities"]["crm/deals"]["columns"]["amount"] = {"number": "Value", "decimal": ",", "thousands": "."}
+    sources = parse_sources(mapping, "sources.yml", tmp_path)
+    lines = render(sources, dry_run(sources, scheme, AS_OF, first=2))
+    assert lines[1:5] == [
+        "crm/deals from deals: 1 file(s), 7 rows read, 3 would pass, 4 quarantined",
+        "  first failures:",
+        "    deals.csv line 5: mapping_failed: amount: number '1.234.5' is not a number (decimal ',', thousands '.')",
+        "    deals.csv line 6: mapping_failed: closed_on: date '2026-03-31' does not match format '%d/%m/%Y'",
+    ]
+    assert "  value-map misses, stage (no entry: the row fails): 'Weird' x1" in lines

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestration.contract.sql import Dialect, SparkDialect
+from orchestration.contract.sql import MAPPING_FAILED, Dialect, SparkDialect
 from orchestration.mapping.model import EntityMapping, scalar_text, value_map
 
 # numbers the steps accept, before and after the separators are dealt with
@@ -465,3 +465,20 @@ def lookup_table_sql(parts: list[str], first_by: bool) -> str:
             from ({rows}) r
         ) x where rn = 1"""
     return f"select key, min(val) as val, count(distinct val) as n from ({rows}) r group by key"
+
+
+def landing_select(compiled_sql: str, contract: list[str], d: MapDialect, detail: str) -> str:
+    """The entity's landing rows from a file's compiled mapping (both engines): the contract's columns;
+    a row that maps keeps its export row in `_extra` as `{"_source": ...}`; a row whose step failed
+    becomes a row with a parse error `mapping_failed: ...` (detail: `detail`); `_raw_text` holds the
+    export row (the contract's typing shows it under `_source` in a quarantined row)."""
+    cols = ", ".join(d.ident(c) for c in contract)
+    return f"""select {cols},
+    case when _parse_error is null and _map_error is null then concat('{{"_source":', _extra, '}}') end as _extra,
+    _file, _row, _span, _swallowed, _swallowed_col, _swallowed_text,
+    case when _parse_error is not null then _parse_error
+         when _map_error is not null then concat({d.s(MAPPING_FAILED)}, _map_error) end as _parse_error,
+    case when _parse_error is not null then _parse_detail when _map_error is not null then {d.s(detail)} end
+        as _parse_detail,
+    case when _parse_error is not null then _raw_text else _extra end as _raw_text
+from {compiled_sql} m"""

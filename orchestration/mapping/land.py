@@ -18,20 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.contract.spec import ColumnSpec, EntitySpec
-from orchestration.contract.sql import MAPPING_FAILED
 from orchestration.ingest.encoding import Encoding
 from orchestration.ingest.ingest_error import IngestError
 from orchestration.ingest.landing import create_landing_table, land_file
 from orchestration.ingest.landing_files import Scratch
-from orchestration.mapping.compile import compile_file, lookup_select, lookup_table_sql
+from orchestration.mapping.compile import DUCKDB_MAP, compile_file, landing_select, lookup_select, lookup_table_sql
 from orchestration.mapping.model import EntityMapping, Sources
 from orchestration.warehouse import ident, sql_str
 
 log = logging.getLogger(__name__)
 
 _NONE = "__scorecard_no_column__"  # the staged table's one contract-like column: every file column is in _extra
-# the technical columns as the landing reader left them
-_TECH = "_file, _row, _seg, _ord, _nb, _span, _swallowed, _swallowed_col, _swallowed_text"
 # what becomes of a value no key of a value map covers
 FALLBACK_TEXT = {"fail": "no entry: the row fails", "default": "the default is used", "keep": "kept as written"}
 
@@ -154,17 +151,12 @@ def land_mapped(
         if collect is not None:  # a dry run reads the mapped rows once more per value map: map them once
             con.execute(f"create or replace temp table _mapped_file as {compiled.sql}")
             source = "_mapped_file"
-        con.execute(f"""
-            insert into {landing_table} ({cols}, _extra, {_TECH}, _parse_error, _parse_detail, _raw_text)
-            select {cols},
-                case when _parse_error is null and _map_error is null then json_object('_source', json(_extra)) end,
-                {_TECH},
-                case when _parse_error is not null then _parse_error
-                     when _map_error is not null then {sql_str(MAPPING_FAILED)} || _map_error end,
-                case when _parse_error is not null then _parse_detail
-                     when _map_error is not null then {sql_str(f"mapping of {spec.entity} in {sources.path}")} end,
-                case when _parse_error is not null then _raw_text else _extra end
-            from {source} m""")
+        detail = f"mapping of {spec.entity} in {sources.path}"
+        con.execute(
+            f"insert into {landing_table} ({cols}, _extra, _file, _row, _span, _swallowed, _swallowed_col, "
+            f"_swallowed_text, _parse_error, _parse_detail, _raw_text) "
+            + landing_select(source, contract, DUCKDB_MAP, detail)
+        )
         if collect is not None:
             for use in compiled.maps:
                 name = f"{use.column} ({FALLBACK_TEXT[use.fallback]})"

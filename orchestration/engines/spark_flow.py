@@ -318,7 +318,7 @@ def _run(spark, landing, scheme, config, warehouse, run_id, as_of, period_from, 
     closed = closed_periods(list(scheme.closed_periods), warehouse)
     write_cfg_tables(spark, scheme, closed)
     clock = result.timed("scheme", clock)
-    run = SparkIngestRun(run_id=run_id, as_of=as_of, **scheme.ingest_fields())
+    run = SparkIngestRun(run_id=run_id, as_of=as_of, sources=scheme.mapping(), **scheme.ingest_fields())
     result.counts = ingest(spark, landing, run, spark.conf.get("spark.sql.warehouse.dir"))
     clock = result.timed("ingestion", clock)
     fault("after_ingest")

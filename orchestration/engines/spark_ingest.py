@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from orchestration.contract.layout import EXTENSIONS
@@ -84,6 +85,8 @@ class SparkIngestRun:
     currencies: tuple[str, ...] = ()
     encodings: dict[str, str] = field(default_factory=dict)
     scratch: str = ""  # a folder (URI) for the run's intermediate Parquet; default <warehouse>/_scratch/<run_id>
+    # the mapping file (orchestration.mapping.model.Sources): the entities it maps come from exports through it
+    sources: Any = None
 
 
 def landing_schema(spec: EntitySpec) -> str:
@@ -136,11 +139,17 @@ def _local_path(uri: str) -> Path | None:
     return None
 
 
-def land_files_task(entity: str, encoding: str | None):
-    """The mapInArrow function: batches of files (uri, rel[, content]) in, landing rows out."""
+def land_files_task(entity: str, encoding: str | None, stage_input: str | None = None):
+    """The mapInArrow function: batches of files (uri, rel[, content]) in, landing rows out. With
+    `stage_input`, the files are exports of that input of a mapping: every column goes to `_extra`."""
 
     def run(batches: Iterator) -> Iterator:
-        spec = next(s for s in entity_specs() if s.entity == entity)
+        if stage_input is not None:
+            from orchestration.mapping.land import stage_spec
+
+            spec = stage_spec(stage_input)
+        else:
+            spec = next(s for s in entity_specs() if s.entity == entity)
         for batch in batches:
             cols = batch.to_pydict()
             contents = cols.get("content", [None] * batch.num_rows)
@@ -231,19 +240,21 @@ def ingest_entity(spark, spec: EntitySpec, landing: str, run: SparkIngestRun, sc
     """One entity from the landing folder into raw.<entity>, audit.quarantine and audit.run_counts."""
     counts = EntityCounts(spec.entity)
     files = list_entity_files(spark, landing, spec)
-    if not files and spec.required:
-        raise IngestError(
-            f"{landing}/{spec.entity}: required entity {spec.entity} has no file (.csv, .parquet, .jsonl)"
-        )
-    counts.files = len(files)
-    encoding = run.encodings.get(spec.entity)
-    landing_dir = f"{scratch}/landing/{spec.table}"
-    _read_files(spark, spec, files, encoding).write.mode("overwrite").parquet(landing_dir)
-    landed = spark.read.parquet(landing_dir)
-    errors = landed.where("_row = 0 and _file_error is not null").orderBy("_file").select("_file_error").collect()
-    if errors:
-        raise IngestError(errors[0][0])
-    landed.where("_row > 0").createOrReplaceTempView("_landing")
+    if run.sources is not None and spec.entity in run.sources.entities:
+        if files:
+            raise IngestError(
+                f"{spec.entity} is mapped by {run.sources.path} and has files in the landing folder too "
+                f"({files[0][1]}, ...): keep one of the two"
+            )
+        counts.files = _land_mapped(spark, spec, run.sources, scratch)
+    else:
+        if not files and spec.required:
+            raise IngestError(
+                f"{landing}/{spec.entity}: required entity {spec.entity} has no file (.csv, .parquet, .jsonl)"
+            )
+        counts.files = len(files)
+        encoding = run.encodings.get(spec.entity)
+        _stage(spark, spec, files, encoding, f"{scratch}/landing/{spec.table}").createOrReplaceTempView("_landing")
 
     as_of_utc = run.as_of.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     as_of_local_date = run.as_of.astimezone(ZoneInfo(run.timezone)).date().isoformat()
@@ -307,10 +318,98 @@ def ingest_entity(spark, spec: EntitySpec, landing: str, run: SparkIngestRun, sc
     return counts
 
 
-def _read_files(spark, spec: EntitySpec, files: list[tuple[str, str]], encoding: str | None):
+def _stage(spark, spec: EntitySpec, files: list[tuple[str, str]], encoding: str | None, folder: str, stage_input=None):
+    """The files' landing rows, read by the executors into Parquet under `folder`; a file that cannot be
+    read stops the run (the first one, in path order)."""
+    _read_files(spark, spec, files, encoding, stage_input).write.mode("overwrite").parquet(folder)
+    landed = spark.read.parquet(folder)
+    errors = landed.where("_row = 0 and _file_error is not null").orderBy("_file").select("_file_error").collect()
+    if errors:
+        raise IngestError(errors[0][0])
+    return landed.where("_row > 0")
+
+
+def _land_mapped(spark, spec: EntitySpec, sources, scratch: str) -> int:
+    """The entity's landing rows from a mapping's exports (docs/mapping.md), as view `_landing`: each
+    export file read by an executor into JSON-object rows, the mapping compiled to Spark SQL (the same
+    compiler and landing SELECT as the DuckDB engine's orchestration/mapping/land.py). Returns the
+    number of files."""
+    import json
+
+    from orchestration.mapping.compile import SPARK_MAP, compile_file, landing_select, lookup_select, lookup_table_sql
+    from orchestration.mapping.land import read_error, stage_spec
+
+    mapping = sources.entities[spec.entity]
+
+    def files_of(name: str) -> list[tuple[str, str]]:
+        return [(p.resolve().as_uri(), p.relative_to(sources.folder).as_posix()) for p in sources.files(name)]
+
+    def stage(name: str, view: str) -> None:
+        try:
+            frame = _stage(
+                spark, stage_spec(name), files_of(name), sources.inputs[name].encoding,
+                f"{scratch}/stage/{spec.table}/{view}", name,
+            )  # fmt: skip
+        except IngestError as exc:
+            raise IngestError(read_error(str(exc), sources, name)) from None
+        frame.createOrReplaceTempView(view)
+
+    def header(view: str, rel: str) -> list[str]:
+        row = spark.sql(
+            f"select _extra from {view} where _file = {SPARK.s(rel)} and _parse_error is null "
+            "and _extra is not null limit 1"
+        ).first()
+        return list(json.loads(row[0])) if row else []
+
+    def stop(problems: list[str]) -> IngestError:
+        return IngestError(f"{spec.entity} mapped by {sources.path} (input {mapping.input}): " + "; ".join(problems))
+
+    files = files_of(mapping.input)
+    if not files and spec.required:
+        raise IngestError(
+            f"input {mapping.input} of {sources.path}: required entity {spec.entity} has no file "
+            "(.csv, .parquet, .jsonl)"
+        )
+    tables: dict[int, str] = {}
+    staged: dict[str, str] = {}
+    try:
+        for lk in compile_file(mapping, [], [], "_none", "true", {}).lookups:
+            if lk.input not in staged:
+                staged[lk.input] = f"_stage_lookup_{len(staged)}"
+                stage(lk.input, staged[lk.input])
+            parts = []
+            for _, rel in files_of(lk.input):
+                sql, missing = lookup_select(lk.node, header(staged[lk.input], rel), staged[lk.input],
+                                             f"_file = {SPARK.s(rel)}", SPARK_MAP)  # fmt: skip
+                if missing:
+                    raise stop([f"{rel} (input {lk.input}): {m}" for m in missing])
+                parts.append(sql)
+            tables[lk.index] = f"_lookup_{lk.index}"
+            spark.sql(lookup_table_sql(parts, "first_by" in lk.node)).createOrReplaceTempView(tables[lk.index])
+        stage(mapping.input, "_staged")
+        contract = [c.name for c in spec.columns]
+        selects = []
+        for _, rel in files:
+            names = header("_staged", rel)
+            compiled = compile_file(mapping, names, contract, "_staged", f"_file = {SPARK.s(rel)}", tables, SPARK_MAP)
+            if compiled.missing and names:
+                raise stop([f"{rel}: {m}" for m in compiled.missing])
+            selects.append(
+                landing_select(f"({compiled.sql})", contract, SPARK_MAP, f"mapping of {spec.entity} in {sources.path}")
+            )
+    except ValueError as exc:  # a header Spark cannot read
+        raise stop([str(exc)]) from None
+    if selects:
+        spark.sql(" union all ".join(selects)).createOrReplaceTempView("_landing")
+    else:
+        spark.createDataFrame([], landing_schema(spec)).createOrReplaceTempView("_landing")
+    return len(files)
+
+
+def _read_files(spark, spec: EntitySpec, files: list[tuple[str, str]], encoding: str | None, stage_input=None):
     """The landing rows of the files (one task per file), status rows included."""
     schema = landing_schema(spec)
-    task = land_files_task(spec.entity, encoding)
+    task = land_files_task(spec.entity, encoding, stage_input)
     if not files:
         return spark.createDataFrame([], schema)
     local = [(u, r) for u, r in files if _local_path(u) is not None]

@@ -97,16 +97,10 @@ def _spark_ingest(
     from orchestration.engines.spark_ingest import SparkIngestRun, delete_path, ingest_entity
     from orchestration.engines.spark_run import spark_run
 
-    mapping = settings.source_mapping(scheme)
-    if mapping is not None and spec.entity in mapping.entities:
-        raise RuntimeError(
-            f"{spec.entity} is mapped by {mapping.path}: source mappings are read by the DuckDB ingestion only; "
-            "on Spark, land contract files (docs/mapping.md, 'Spark')"
-        )
     run = spark_run(context.run_id, settings.warehouse)
     for db in ("raw", "audit"):
         run.spark.sql(f"create database if not exists {db}")
-    ingest_run = SparkIngestRun(**_run_fields(context, settings, scheme))
+    ingest_run = SparkIngestRun(**_run_fields(context, settings, scheme), sources=settings.source_mapping(scheme))
     scratch = run.scratch(spec.table)
     try:
         counts = ingest_entity(run.spark, spec, settings.landing, ingest_run, scratch)

@@ -81,7 +81,9 @@ class SparkMapDialect(SparkDialect, MapDialect):
     contract's Spark SQL."""
 
     def json_get(self, obj: str, key: str) -> str:
-        return f"get_json_object({obj}, {self.s('$[' + chr(39) + key.replace(chr(39), '') + chr(39) + ']')})"
+        if "'" in key:  # get_json_object's $['...'] has no escape for it
+            raise ValueError(f"column {key!r}: a header with a single quote cannot be read on Spark")
+        return f"get_json_object({obj}, {self.s('$[' + chr(39) + key + chr(39) + ']')})"
 
     def parse_time(self, t: str, fmt: str) -> str:
         return f"to_timestamp({t}, {self.s(java_format(fmt))})"
@@ -419,7 +421,7 @@ def compile_file(
     errs = []
     for col in contract_columns:
         st = steps.get(col)
-        outs.append(f"{st.value if st else 'null'} as {d.ident(col)}")
+        outs.append(f"{st.value if st else d.null_text()} as {d.ident(col)}")
         if st and st.error:
             errs.append(f"{d.s(col + ': ')} || {st.error}")
     map_error = f"nullif(concat_ws('; ', {', '.join(errs)}), '')" if errs else "null"

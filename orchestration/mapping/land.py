@@ -33,7 +33,7 @@ _NONE = "__scorecard_no_column__"  # the staged table's one contract-like column
 FALLBACK_TEXT = {"fail": "no entry: the row fails", "default": "the default is used", "keep": "kept as written"}
 
 
-def _stage_spec(input_name: str) -> EntitySpec:
+def stage_spec(input_name: str) -> EntitySpec:
     return EntitySpec(entity=f"inputs.{input_name}", model=None, columns=(ColumnSpec(_NONE, "text", False),), key=())
 
 
@@ -55,7 +55,7 @@ class _Stager:
     def stage(
         self, input_name: str, paths: list[Path], table: str
     ) -> tuple[dict[str, int], dict[str, Encoding | None]]:
-        spec = _stage_spec(input_name)
+        spec = stage_spec(input_name)
         create_landing_table(self.con, spec, table)
         rows, encodings = {}, {}
         encoding = self.sources.inputs[input_name].encoding
@@ -66,11 +66,7 @@ class _Stager:
                     self.con, spec, self.sources.folder, p, encoding, self.scratch, table
                 )
             except IngestError as exc:
-                text = str(exc)
-                cut = text.find("; set its encoding in the scheme file")
-                if cut >= 0:  # the landing reader names the scheme file's key; here it is the mapping's
-                    text = text[:cut] + f"; set its encoding in {self.sources.path}: inputs.{input_name}.encoding"
-                raise IngestError(f"{text} (input {input_name} of {self.sources.path})") from None
+                raise IngestError(read_error(str(exc), self.sources, input_name)) from None
         return rows, encodings
 
     def whole(self, input_name: str) -> str:
@@ -80,6 +76,14 @@ class _Stager:
             self.stage(input_name, self.sources.files(input_name), table)
             self.staged[input_name] = table
         return self.staged[input_name]
+
+
+def read_error(text: str, sources: Sources, input_name: str) -> str:
+    """The landing reader's message about an export file, naming the mapping's input and its key."""
+    cut = text.find("; set its encoding in the scheme file")
+    if cut >= 0:  # the landing reader names the scheme file's key; here it is the mapping's
+        text = text[:cut] + f"; set its encoding in {sources.path}: inputs.{input_name}.encoding"
+    return f"{text} (input {input_name} of {sources.path})"
 
 
 def header_of(con, table: str, rel: str) -> list[str]:

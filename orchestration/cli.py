@@ -189,25 +189,27 @@ def preflight_run(args: argparse.Namespace):
     return scheme, period_from, period_to
 
 
-def _source_mapping(scheme, path: str | None = None):
-    """The mapping file `path` (else SCORECARD_SOURCES), else the scheme file's `sources`; None if none."""
+def _source_mapping(scheme, path: str | None = None, strict: bool = True):
+    """The mapping file `path` (else SCORECARD_SOURCES), else the scheme file's `sources`; None if none.
+    Not `strict` (the dry run): required columns left unmapped are reported, not errors."""
     from orchestration.mapping.model import load_sources
 
     path = path or path_setting("SCORECARD_SOURCES")
-    return load_sources(path) if path else scheme.mapping()
+    return load_sources(path, strict=strict) if path else scheme.mapping()
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
     from orchestration.mapping.dry_run import dry_run, render
-    from orchestration.mapping.model import load_sources
 
     if not args.dry_run:
-        print("scorecard map: give --dry-run (a run reads the mapping itself: scorecard run --sources FILE)")
+        print(
+            "scorecard map: give --dry-run (a run reads the mapping itself: scorecard run --sources FILE)",
+            file=sys.stderr,
+        )
         return 2
     try:
         scheme = load_scheme(args.config or path_setting("SCORECARD_CONFIG"))
-        path = args.sources or path_setting("SCORECARD_SOURCES")
-        mapping = load_sources(path, strict=False) if path else scheme.mapping()
+        mapping = _source_mapping(scheme, args.sources, strict=False)
         as_of = parse_as_of(args.as_of or path_setting("SCORECARD_AS_OF"), scheme.timezone)
     except (SchemeError, AsOfError) as exc:
         print(f"INVALID {exc}", file=sys.stderr)

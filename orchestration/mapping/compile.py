@@ -249,7 +249,14 @@ class FileCompiler:
         parts = [self.expr(x) for x in v]
         if len(parts) == 1:
             return parts[0]
-        return Step(f"coalesce({', '.join(p.value for p in parts)})", self._first_error(*(p.error for p in parts)))
+        # the first part with a value wins; a part that fails fails the row only when no earlier part has a value
+        arms = "".join(
+            f"when {p.value} is not null then null "
+            + (f"when {p.error} is not null then {p.error} " if p.error else "")
+            for p in parts
+        )
+        err = f"case {arms}end" if any(p.error for p in parts) else None
+        return Step(f"coalesce({', '.join(p.value for p in parts)})", err)
 
     def _time(self, v, node, d, kind: str) -> Step:
         inner = self.expr(v)

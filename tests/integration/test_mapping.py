@@ -313,3 +313,47 @@ def test_dry_run_says_what_would_stop_a_run(tmp_path, scheme):
         "    deals.csv line 6: mapping_failed: closed_on: date '2026-03-31' does not match format '%d/%m/%Y'",
     ]
     assert "  value-map misses, stage (no entry: the row fails): 'Weird' x1" in lines
+
+
+def test_coalesce_fails_a_row_only_when_no_earlier_part_has_a_value(tmp_path, scheme):
+    export = tmp_path / "export"
+    export.mkdir()
+    # row 2: the first date reads; row 3: the first is empty, the second reads; row 4: the first is
+    # empty, the second does not read (the row fails); row 5: the first reads, the second would not
+    (export / "t.csv").write_text(
+        "id,a,b\nT1,2026-01-02,\nT2,,03/02/2026\nT3,,2026-02-03\nT4,2026-04-05,xx\n", encoding="utf-8"
+    )
+    sources = parse_sources(
+        {
+            "source_folder": "export",
+            "inputs": {"t": {"files": ["t.csv"]}},
+            "entities": {
+                "crm/reps": {
+                    "from": "t",
+                    "columns": {
+                        "rep_id": "id",
+                        "rep_name": "id",
+                        "team_id": {"const": "X"},
+                        "hired_on": {
+                            "coalesce": [
+                                {"date": "a", "format": "%Y-%m-%d"},
+                                {"date": "b", "format": "%d/%m/%Y"},
+                            ]
+                        },
+                    },
+                }
+            },
+        },
+        "s.yml",
+        tmp_path,
+    )
+    con = duckdb.connect()
+    ingest_sources(con, sources, scheme, AS_OF)
+    assert con.execute("select rep_id, cast(hired_on as varchar) from raw.crm__reps order by 1").fetchall() == [
+        ("T1", "2026-01-02"),
+        ("T2", "2026-02-03"),
+        ("T4", "2026-04-05"),
+    ]
+    assert con.execute("select row_number, reason from audit.quarantine").fetchall() == [
+        (4, "mapping_failed: hired_on: date '2026-02-03' does not match format '%d/%m/%Y'")
+    ]

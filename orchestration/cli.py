@@ -83,6 +83,11 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     print(
         f"OK {args.file}: grain {scheme.grain}, time zone {scheme.timezone}, schemes {stages}, "
         f"{len(scheme.grades)} grade bands, report language {scheme.report.language}"
+        + (
+            f", sources: {len(scheme.mapping().entities)} entities mapped ({scheme.mapping().path})"
+            if scheme.mapping()
+            else ""
+        )
     )
     return 0
 

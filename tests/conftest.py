@@ -2,6 +2,8 @@
 
 import pytest
 
+from .shared import set_shared_folder, shared_folder
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _ephemeral_dagster_instance():
@@ -11,4 +13,10 @@ def _ephemeral_dagster_instance():
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("DAGSTER_HOME", raising=False)
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_shared_folder(tmp_path_factory, worker_id):
+    """The folder where `tests.shared.once` makes what several test files share, once per session."""
+    set_shared_folder(shared_folder(tmp_path_factory, worker_id))
 

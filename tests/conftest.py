@@ -16,9 +16,10 @@ def _ephemeral_dagster_instance():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _session_shared_folder(tmp_path_factory, worker_id):
-    """The folder where `tests.shared.once` makes what several test files share, once per session."""
-    set_shared_folder(shared_folder(tmp_path_factory, worker_id))
+def _session_shared_folder(tmp_path_factory, request):
+    """The folder where `tests.shared.once` makes what several test files share, once per session (an
+    xdist worker has `workerinput`; without xdist there is one process)."""
+    set_shared_folder(shared_folder(tmp_path_factory, "gw" if hasattr(request.config, "workerinput") else "master"))
 
 
 # The files that take longest (whole pipeline runs, dbt builds; `make test` lists its slowest steps), slowest

@@ -12,9 +12,7 @@ shared by the xdist workers through a file lock (`_once`):
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
-import pickle
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ import pytest
 from orchestration.cli import main
 from orchestration.runner import RunOutcome, run_pipeline
 
+from ..shared import once, shared_folder
 from .handmade import build, run_env
 
 
@@ -45,20 +44,8 @@ class HandmadeRun:
 
 
 def _once(name: str, tmp_path_factory, worker_id, make: Callable[[Path], object]) -> tuple[Path, object]:
-    """The folder `name` and what `make(folder)` returned (pickled), made once for the whole session:
-    under pytest-xdist the first worker that needs it makes it in the session's shared temp folder,
-    under a file lock, and the other worker reads what it left. The folder is for reading only."""
-    shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
-        shared = shared.parent  # the folder of every worker's basetemp
-    tmp = shared / name
-    done = tmp / "outcome.pickle"
-    with open(shared / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
-        if not done.exists():
-            tmp.mkdir(exist_ok=True)
-            done.write_bytes(pickle.dumps(make(tmp)))
-        return tmp, pickle.loads(done.read_bytes())
+    """The folder `name` and what `make(folder)` returned, made once for the whole session (tests/shared.py)."""
+    return once(name, make, shared_folder(tmp_path_factory, worker_id))
 
 
 @pytest.fixture(scope="session")

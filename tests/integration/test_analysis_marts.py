@@ -53,6 +53,7 @@ from orchestration.scheme.dbt_vars import dbt_vars
 from orchestration.scheme.file import load_scheme
 from orchestration.warehouse import connect, ensure_audit_tables
 
+from ..shared import once
 from .test_dbt_models import create_raw_tables, insert, local_noon_utc
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -193,11 +194,23 @@ def run_dbt(warehouse: Path, tmp: Path, args: list[str], vars_: dict) -> None:
 
 @functools.cache
 def handmade_warehouse(language: str = "en") -> Path:
-    """Built once per test session and language (shared by the director-report and what-if tests): the raw
-    layer above, the published scheme's cfg tables (with `report: {language: ...}`), the analysis marts with
-    their ancestors, and a published run in audit.runs (as `scorecard run` records it)."""
+    """Built once per test session and language (shared by the analysis-marts, director-report and what-if
+    tests, whichever xdist worker runs them: tests/shared.py): the raw layer above, the published scheme's
+    cfg tables (with `report: {language: ...}`), the analysis marts with their ancestors, and a published run
+    in audit.runs (as `scorecard run` records it). Each process gets its own copy of the warehouse file,
+    in a folder of its own (the tests write reports beside it)."""
+    built, _ = once(f"analysis-marts-{language}", lambda tmp: _build_handmade_warehouse(tmp, language))
     tmp = Path(tempfile.mkdtemp(prefix="analysis-marts-"))
     atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    # the copy keeps the name: DuckDB names the database after the file, and dbt's views refer to it
+    warehouse = tmp / "warehouse" / "scorecard.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy2(built / "warehouse" / "scorecard.duckdb", warehouse)
+    return warehouse
+
+
+def _build_handmade_warehouse(tmp: Path, language: str) -> None:
+    # the scheme file stays in the shared folder: audit.runs.config names it (the reports read its language)
     scheme_file = tmp / "published.yml"
     scheme_file.write_text(PUBLISHED_SCHEME + f"report: {{language: {language}}}\n", encoding="utf-8")
     warehouse = tmp / "warehouse" / "scorecard.duckdb"
@@ -218,7 +231,7 @@ def handmade_warehouse(language: str = "en") -> Path:
             [datetime(2026, 4, 1, 0, 0), datetime(2026, 4, 1, 0, 1), datetime.fromisoformat(AS_OF_UTC),
              str(scheme_file)],
         )
-    return warehouse
+        con.execute("checkpoint")  # everything in the file itself: the tests copy the file alone
 
 
 @pytest.fixture(scope="module")

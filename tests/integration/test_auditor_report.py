@@ -285,7 +285,7 @@ def test_missing_tables_and_run_in_progress(tmp_path: Path):
         render_auditor_report(empty)
 
 
-def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None = None):
+def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None = None, dbt_docs: bool = True):
     from dagster import materialize
 
     from orchestration.publish import defs as publish_assets
@@ -304,7 +304,7 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
     start_build(warehouse)  # a run builds in its copy of the warehouse (write-audit-publish)
     result = materialize(
         [publish_assets.published_warehouse],
-        resources={"settings": settings, "faults": FaultInjection(), "run_options": RunOptions()},
+        resources={"settings": settings, "faults": FaultInjection(), "run_options": RunOptions(data_docs=dbt_docs)},
     )
     assert result.success
     [check] = result.get_asset_check_evaluations()
@@ -312,7 +312,8 @@ def _publish_step(warehouse: Path, monkeypatch=None, fail_with: Exception | None
 
 
 def test_the_auditor_report_is_published_with_the_run(warehouse: Path):
-    result, check = _publish_step(warehouse)
+    # without the marts' dbt docs (about 15 s): the next test publishes them with its run and checks that
+    result, check = _publish_step(warehouse, dbt_docs=False)
     assert check.passed
     path = reports_dir(warehouse) / "auditor" / f"{result.run_id}.html"
     html = path.read_text(encoding="utf-8")
@@ -331,6 +332,9 @@ def test_a_report_that_fails_does_not_block_publication(warehouse: Path, monkeyp
     )
     assert not check.passed and check.severity.value == "WARN"
     assert not (reports_dir(warehouse) / "auditor" / f"{result.run_id}.html").exists()
+    # the marts' dbt docs are published with the run all the same (the only failed check is the report's)
+    docs = (reports_dir(warehouse) / "dbt_docs" / "index.html").read_text(encoding="utf-8")
+    assert docs.startswith("<!doctype html>") and "model.scorecard.scorecard" in docs
     with duckdb.connect(str(warehouse), read_only=True) as con:
         # published all the same, the failure recorded as a failed non-blocking check of the run
         assert con.execute(

@@ -36,8 +36,8 @@ OLDEST_DATE = "1900-01-01"
 NUMERIC_KINDS = ("money", "points", "float", "int")
 DECIMAL_KINDS = ("money", "points")  # kept exactly to MONEY_DECIMALS places
 TRUE_WORDS = ("true", "1", "yes", "y")
-MAPPING_FAILED = "mapping_failed: "  # the parse error of a row whose mapping step failed (docs/mapping.md)
 FALSE_WORDS = ("false", "0", "no", "n")
+MAPPING_FAILED = "mapping_failed: "  # the parse error of a row whose mapping step failed (docs/mapping.md)
 TECH_NAMES = (
     "_extra",
     "_file",

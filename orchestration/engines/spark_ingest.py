@@ -336,7 +336,7 @@ def _land_mapped(spark, spec: EntitySpec, sources, scratch: str) -> int:
     number of files."""
     import json
 
-    from orchestration.mapping.compile import SPARK_MAP, compile_file, landing_select, lookup_select, lookup_table_sql
+    from orchestration.mapping.compile import SPARK_MAP, compile_file, landing_select, lookup_table, lookups_of
     from orchestration.mapping.land import read_error, stage_spec
 
     mapping = sources.entities[spec.entity]
@@ -373,19 +373,17 @@ def _land_mapped(spark, spec: EntitySpec, sources, scratch: str) -> int:
     tables: dict[int, str] = {}
     staged: dict[str, str] = {}
     try:
-        for lk in compile_file(mapping, [], [], "_none", "true", {}).lookups:
+        for lk in lookups_of(mapping, SPARK_MAP):
             if lk.input not in staged:
                 staged[lk.input] = f"_stage_lookup_{len(staged)}"
                 stage(lk.input, staged[lk.input])
-            parts = []
-            for _, rel in files_of(lk.input):
-                sql, missing = lookup_select(lk.node, header(staged[lk.input], rel), staged[lk.input],
-                                             f"_file = {SPARK.s(rel)}", SPARK_MAP)  # fmt: skip
-                if missing:
-                    raise stop([f"{rel} (input {lk.input}): {m}" for m in missing])
-                parts.append(sql)
+            view = staged[lk.input]
+            files_in = [rel for _, rel in files_of(lk.input)]
+            sql, missing = lookup_table(lk, files_in, lambda rel, view=view: header(view, rel), view, SPARK_MAP)
+            if missing:
+                raise stop(missing)
             tables[lk.index] = f"_lookup_{lk.index}"
-            spark.sql(lookup_table_sql(parts, "first_by" in lk.node)).createOrReplaceTempView(tables[lk.index])
+            spark.sql(sql).createOrReplaceTempView(tables[lk.index])
         stage(mapping.input, "_staged")
         contract = [c.name for c in spec.columns]
         selects = []

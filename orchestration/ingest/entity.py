@@ -126,7 +126,7 @@ def _plan(con, spec: EntitySpec, landing: Path, run: IngestRun) -> _Plan:
     yet), else the new and changed ones."""
     files = entity_files(landing, spec)
     mapped = run.sources is not None and spec.entity in run.sources.entities
-    encoding, root = run.encodings.get(spec.entity), landing
+    encoding, root, mapping_print = run.encodings.get(spec.entity), landing, ""
     if mapped:
         if files:
             raise IngestError(
@@ -135,7 +135,7 @@ def _plan(con, spec: EntitySpec, landing: Path, run: IngestRun) -> _Plan:
             )
         mapping = run.sources.entities[spec.entity]
         files, root = run.sources.files(mapping.input), run.sources.folder
-        encoding = f"{run.sources.inputs[mapping.input].encoding or ''}|mapping:{run.sources.fingerprint(spec.entity)}"
+        encoding, mapping_print = run.sources.inputs[mapping.input].encoding, run.sources.fingerprint(spec.entity)
     if not files and spec.required:
         where = (
             f"input {run.sources.entities[spec.entity].input} of {run.sources.path}"
@@ -143,7 +143,9 @@ def _plan(con, spec: EntitySpec, landing: Path, run: IngestRun) -> _Plan:
             else landing / spec.entity
         )
         raise IngestError(f"{where}: required entity {spec.entity} has no file (.csv, .parquet, .jsonl)")
-    settings = read_settings_fingerprint(spec, run.base_currency, list(run.currencies), run.timezone, encoding)
+    settings = read_settings_fingerprint(
+        spec, run.base_currency, list(run.currencies), run.timezone, encoding, mapping_print
+    )
     store_exists = table_exists(con, "landed", spec.table)
     current, deleted = plan_files(con, spec, root, files, run.run_id, settings)
     full = not run.incremental or not store_exists

@@ -54,14 +54,15 @@ def file_sha256(path: Path) -> str:
 
 
 def read_settings_fingerprint(
-    spec: EntitySpec, base_currency: str, rates: list[str], timezone: str, encoding: str | None
+    spec: EntitySpec, base_currency: str, rates: list[str], timezone: str, encoding: str | None, mapping: str = ""
 ) -> str:
     """What, besides a file's bytes, decides its typed rows: a file read under other settings is
-    re-read (status `changed`)."""
+    re-read (status `changed`). `mapping`: the fingerprint of the entity's source mapping
+    (Sources.fingerprint), empty for landing files."""
     cols = ",".join(f"{c.name}:{c.sql_type}:{c.required}" + (":plan" if c.plan else "") for c in spec.columns)
     text = (
         f"{cols}|{base_currency.upper()}|{','.join(sorted(r.upper() for r in rates))}|{timezone}|{encoding or ''}"
-        f"|rules:{CONTRACT_RULES_VERSION}"
+        f"|rules:{CONTRACT_RULES_VERSION}" + (f"|mapping:{mapping}" if mapping else "")
     )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -16,6 +16,7 @@ written through `MapDialect` (DuckDB; `SparkMapDialect` spells the same steps in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -461,6 +462,26 @@ def lookup_select(
         f"where _parse_error is null and {key.value} is not null and {ok}"
     )
     return sql, c.missing
+
+
+def lookups_of(mapping: EntityMapping, d: MapDialect = DUCKDB_MAP) -> list[Lookup]:
+    """The mapping's lookups, numbered as compile_file numbers them (the header does not change them)."""
+    return compile_file(mapping, [], [], "_none", "true", {}, d).lookups
+
+
+def lookup_table(
+    lk: Lookup, files: list[str], header: Callable[[str], list[str]], staged: str, d: MapDialect = DUCKDB_MAP
+) -> tuple[str, list[str]]:
+    """The SQL of one lookup's table (key, val, n) over the staged `files` of its input, and the problems
+    of the files that lack a column it reads (those files are left out). `header(file)`: its columns."""
+    parts, problems = [], []
+    for rel in files:
+        sql, missing = lookup_select(lk.node, header(rel), staged, f"_file = {d.s(rel)}", d)
+        if missing:
+            problems += [f"{rel} (input {lk.input}): {m}" for m in missing]
+        else:
+            parts.append(sql)
+    return lookup_table_sql(parts, "first_by" in lk.node), problems
 
 
 def lookup_table_sql(parts: list[str], first_by: bool) -> str:

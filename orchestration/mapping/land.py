@@ -22,7 +22,7 @@ from orchestration.ingest.encoding import Encoding
 from orchestration.ingest.ingest_error import IngestError
 from orchestration.ingest.landing import create_landing_table, land_file
 from orchestration.ingest.landing_files import Scratch
-from orchestration.mapping.compile import DUCKDB_MAP, compile_file, landing_select, lookup_select, lookup_table_sql
+from orchestration.mapping.compile import DUCKDB_MAP, compile_file, landing_select, lookup_table, lookups_of
 from orchestration.mapping.model import EntityMapping, Sources
 from orchestration.warehouse import ident, sql_str
 
@@ -99,21 +99,14 @@ def header_of(con, table: str, rel: str) -> list[str]:
 def _build_lookups(con, mapping: EntityMapping, stager: _Stager, prefix: str, problems: list[str]) -> dict[int, str]:
     """One table (key, val, n) per lookup of the mapping: n = how many different values the key has
     (1 when first_by picks one)."""
-    probe = compile_file(mapping, [], [], "_none", "true", {})
     tables = {}
-    for lk in probe.lookups:
+    for lk in lookups_of(mapping):
         staged = stager.whole(lk.input)
-        parts = []
-        for p in stager.sources.files(lk.input):
-            rel = p.relative_to(stager.sources.folder).as_posix()
-            sql, missing = lookup_select(lk.node, header_of(con, staged, rel), staged, f"_file = {sql_str(rel)}")
-            if missing:
-                problems.extend(f"{rel} (input {lk.input}): {m}" for m in missing)
-                continue
-            parts.append(sql)
-        table = f"_lookup_{prefix}_{lk.index}"
-        con.execute(f"create or replace temp table {table} as {lookup_table_sql(parts, 'first_by' in lk.node)}")
-        tables[lk.index] = table
+        files = [p.relative_to(stager.sources.folder).as_posix() for p in stager.sources.files(lk.input)]
+        sql, missing = lookup_table(lk, files, lambda rel, staged=staged: header_of(con, staged, rel), staged)
+        problems.extend(missing)
+        tables[lk.index] = f"_lookup_{prefix}_{lk.index}"
+        con.execute(f"create or replace temp table {tables[lk.index]} as {sql}")
     return tables
 
 
@@ -140,11 +133,10 @@ def land_mapped(
     cols = ", ".join(ident(c) for c in contract)
     for p in paths:
         rel = p.relative_to(sources.folder).as_posix()
-        compiled = compile_file(
-            mapping, header_of(con, staged, rel), contract, staged, f"_file = {sql_str(rel)}", tables
-        )
+        names = header_of(con, staged, rel)
+        compiled = compile_file(mapping, names, contract, staged, f"_file = {sql_str(rel)}", tables)
         missing = [f"{rel}: {m}" for m in compiled.missing] + problems
-        if missing and header_of(con, staged, rel):
+        if missing and names:
             if collect is None:
                 raise IngestError(
                     f"{spec.entity} mapped by {sources.path} (input {mapping.input}): " + "; ".join(missing)

@@ -11,7 +11,7 @@ import pytest
 
 from orchestration.contract.spec import spec_for
 from orchestration.ingest.landing_files import Scratch
-from orchestration.mapping.compile import SPARK_MAP, compile_file, lookup_select, lookup_table_sql
+from orchestration.mapping.compile import SPARK_MAP, compile_file, lookup_select, lookup_table_sql, lookups_of
 from orchestration.mapping.land import _Stager, header_of
 from orchestration.mapping.model import load_sources
 from orchestration.settings import PROJECT_ROOT
@@ -42,8 +42,7 @@ def _both(spark, sources, entity: str, tmp: Path) -> tuple[list, list]:
     contract = [c.name for c in spec_for(entity).columns]
     stager = _Stager(con, sources, Scratch(Path(tempfile.mkdtemp(dir=tmp))))
     duck_tables, spark_tables = {}, {}
-    probe = compile_file(mapping, [], [], "_none", "true", {})
-    for lk in probe.lookups:
+    for lk in lookups_of(mapping):
         staged = stager.whole(lk.input)
         view = f"staged_{lk.input}"
         _to_spark(spark, con, staged, view, tmp)
